@@ -1,0 +1,75 @@
+/* kc-kerio-types.h: plain records as the Kerio Operator API delivers them
+ *
+ * These mirror the API's rows, tolerant of what is missing: a string field
+ * that the PBX left out is NULL, a number it left out is -1. They know nothing
+ * of directions, states or the database; core/ turns them into those.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* One row of Status.getCalls */
+typedef struct
+{
+  char   *id;                /* "ID", NULL when the PBX sends none */
+  char   *from_number;       /* "FROM"."NUMBER" */
+  char   *from_name;         /* "FROM"."NAME" */
+  char   *to_number;         /* "TO"."NUMBER" */
+  char   *to_name;           /* "TO"."NAME" */
+  char   *status;            /* "STATUS" as text ("Answered", "4", ...), or NULL */
+  gint64  answered_duration; /* seconds, -1 when missing */
+  gint64  call_duration;     /* seconds since the call began, -1 when missing */
+} KcActiveCall;
+
+/* One row of CallHistory.get (a CDR) */
+typedef struct
+{
+  char   *id;                /* "ID", NULL when the PBX sends none */
+  gint64  timestamp;         /* call start, Unix seconds UTC; -1 when missing */
+  char   *from_number;       /* "FROM_NUM" */
+  char   *from_name;         /* "FROM_NAME" when present */
+  char   *to_number;         /* "TO_NUM" */
+  char   *to_name;           /* "TO_NAME" when present */
+  int     status;            /* "STATUS": 1 failed, 2 busy, 3 no answer, 4 answered,
+                                5 forbidden, 6 voicemail; 0 when missing */
+  gint64  call_duration;     /* seconds, -1 when missing */
+  gint64  answered_duration; /* seconds, -1 when missing */
+} KcCdr;
+
+/* One row of Recordings.get */
+typedef struct
+{
+  char   *id;        /* "ID" */
+  char   *name;      /* "NAME" */
+  char   *extension; /* "EXTENSION" */
+  char   *caller_id; /* "CALLER_ID" */
+  gint64  duration;  /* "DURATION" seconds, -1 when missing */
+  gint64  started;   /* "STARTED" Unix seconds, -1 when missing */
+} KcRecording;
+
+/* Answer of Recordings.downloadAudioContent */
+typedef struct
+{
+  char   *url;    /* server-relative (or absolute) URL to GET */
+  char   *name;   /* file name the PBX suggests; untrusted */
+  gint64  length; /* bytes, -1 when missing */
+} KcFileDownload;
+
+void     kc_active_call_free    (KcActiveCall *call);
+gboolean kc_active_call_is_connected (const KcActiveCall *call);
+gboolean kc_active_call_is_answered_status (const char *status);
+void     kc_cdr_free            (KcCdr *cdr);
+KcCdr   *kc_cdr_copy            (const KcCdr *cdr);
+void     kc_recording_free      (KcRecording *recording);
+void     kc_file_download_free  (KcFileDownload *download);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcActiveCall, kc_active_call_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcCdr, kc_cdr_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcRecording, kc_recording_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcFileDownload, kc_file_download_free)
+
+G_END_DECLS

@@ -1,0 +1,941 @@
+/* test-kerio-parse.c: JSON-RPC answers to records, and the small helpers
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <string.h>
+
+#include "kerio/kc-kerio-client.h"
+#include "kerio/kc-kerio-error.h"
+#include "kerio/kc-kerio-parse.h"
+
+static JsonNode *
+parse (const char  *body,
+       GError     **error)
+{
+  return kc_kerio_parse_response (body, strlen (body), error);
+}
+
+static JsonNode *
+parse_ok (const char *body)
+{
+  g_autoptr (GError) error = NULL;
+  JsonNode *result = parse (body, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  return result;
+}
+
+static void
+assert_parse_fails (const char   *body,
+                    int           code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = parse (body, &error);
+
+  g_assert_null (result);
+  g_assert_error (error, KC_KERIO_ERROR, code);
+  g_assert_nonnull (error->message);
+  g_assert_cmpstr (error->message, !=, "");
+}
+
+static GPtrArray *
+parse_cdrs (const char *body,
+            gint64     *total)
+{
+  g_autoptr (JsonNode) result = parse_ok (body);
+  g_autoptr (GError) error = NULL;
+  GPtrArray *cdrs = kc_kerio_parse_cdrs (result, total, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (cdrs);
+  return cdrs;
+}
+
+static GPtrArray *
+parse_calls (const char *body)
+{
+  g_autoptr (JsonNode) result = parse_ok (body);
+  g_autoptr (GError) error = NULL;
+  GPtrArray *calls = kc_kerio_parse_active_calls (result, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (calls);
+  return calls;
+}
+
+/* --- Envelope --- */
+
+static void
+test_response_result (void)
+{
+  g_autoptr (JsonNode) result = parse_ok ("{\"jsonrpc\":\"2.0\",\"id\":1,"
+                                          "\"result\":{\"token\":\"abc\"}}");
+
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (result));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (result), "token"), ==,
+                   "abc");
+}
+
+static void
+test_response_null_error_is_no_error (void)
+{
+  /* JSON-RPC 1.0 servers send "error":null next to the result */
+  g_autoptr (JsonNode) result = parse_ok ("{\"id\":1,\"error\":null,\"result\":{\"a\":1}}");
+
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (result));
+}
+
+static void
+test_response_html (void)
+{
+  assert_parse_fails ("<!DOCTYPE html><html><body>Login</body></html>",
+                      KC_KERIO_ERROR_NOT_KERIO);
+  assert_parse_fails ("\r\n  \t<html><body>It works!</body></html>", KC_KERIO_ERROR_NOT_KERIO);
+  assert_parse_fails ("<?xml version=\"1.0\"?><error/>", KC_KERIO_ERROR_NOT_KERIO);
+  /* Some proxies put a banner before the page */
+  assert_parse_fails ("Proxy says:\n<HTML><BODY>Gateway Timeout</BODY></HTML>",
+                      KC_KERIO_ERROR_NOT_KERIO);
+}
+
+static void
+test_response_html_message (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = parse ("<html></html>", &error);
+
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_NOT_KERIO);
+  g_assert_nonnull (strstr (error->message, "does not look like a Kerio Operator API"));
+}
+
+static void
+test_response_html_inside_string_is_fine (void)
+{
+  /* A caller name may contain anything; valid JSON-RPC is never a web page */
+  g_autoptr (JsonNode) result = parse_ok ("{\"result\":{\"name\":\"<html> fan\"}}");
+
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (result));
+}
+
+static void
+test_response_not_json_rpc (void)
+{
+  assert_parse_fails ("{\"status\":\"ok\"}", KC_KERIO_ERROR_NOT_KERIO);
+  assert_parse_fails ("[1,2,3]", KC_KERIO_ERROR_NOT_KERIO);
+  assert_parse_fails ("42", KC_KERIO_ERROR_NOT_KERIO);
+  assert_parse_fails ("\"result\"", KC_KERIO_ERROR_NOT_KERIO);
+}
+
+static void
+test_response_truncated (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result =
+    parse ("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"calls\":[{\"ID\":", &error);
+
+  g_assert_null (result);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+  g_assert_nonnull (strstr (error->message, "cut off or is not valid JSON"));
+}
+
+static void
+test_response_malformed (void)
+{
+  assert_parse_fails ("{result: 1}", KC_KERIO_ERROR_MALFORMED);
+  assert_parse_fails ("{\"result\":{}}}garbage", KC_KERIO_ERROR_MALFORMED);
+  assert_parse_fails ("{\"result\":\"\xff\xfe\"}", KC_KERIO_ERROR_MALFORMED);
+}
+
+static void
+test_response_empty (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = kc_kerio_parse_response (NULL, 0, &error);
+
+  g_assert_null (result);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+  assert_parse_fails ("", KC_KERIO_ERROR_MALFORMED);
+  assert_parse_fails (" \n\t ", KC_KERIO_ERROR_MALFORMED);
+}
+
+static void
+test_response_embedded_nul (void)
+{
+  static const char body[] = "{\"result\":{\"token\":\"a\0b\"}}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = kc_kerio_parse_response (body, sizeof body - 1, &error);
+
+  g_assert_null (result);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+}
+
+static void
+test_response_huge (void)
+{
+  gsize length = KC_KERIO_MAX_BODY_SIZE + 1;
+  g_autofree char *body = g_malloc (length);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+
+  memset (body, ' ', length);
+  memcpy (body, "{\"result\":{}}", 13);
+  result = kc_kerio_parse_response (body, length, &error);
+  g_assert_null (result);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_TOO_LARGE);
+}
+
+static void
+test_response_deep_nesting (void)
+{
+  /* json-glib alone overflows the stack on this */
+  gsize depth = 200000;
+  g_autofree char *body = g_malloc (depth + 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+
+  memset (body, '[', depth);
+  body[depth] = '\0';
+  result = kc_kerio_parse_response (body, depth, &error);
+  g_assert_null (result);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+}
+
+static void
+test_response_session_expired (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result =
+    parse ("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32001,"
+           "\"message\":\"Session expired.\",\"data\":{}}}",
+           &error);
+
+  g_assert_null (result);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_SESSION_EXPIRED);
+  g_assert_nonnull (strstr (error->message, "Session expired."));
+}
+
+static void
+test_response_session_expired_code_as_string (void)
+{
+  assert_parse_fails ("{\"error\":{\"code\":\"-32001\",\"message\":\"Session expired.\"}}",
+                      KC_KERIO_ERROR_SESSION_EXPIRED);
+}
+
+static void
+test_response_rpc_error (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result =
+    parse ("{\"error\":{\"code\":1000,\"message\":\"Invalid user name or password.\"}}", &error);
+
+  g_assert_null (result);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_RPC);
+  g_assert_nonnull (strstr (error->message, "Invalid user name or password."));
+  g_assert_nonnull (strstr (error->message, "1000"));
+}
+
+static void
+test_response_rpc_error_parameters (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result =
+    parse ("{\"error\":{\"code\":-32602,\"message\":\"Value %1 is out of range %2.\","
+           "\"data\":{\"messageParameters\":{\"positionalParameters\":[\"start\",500]}}}}",
+           &error);
+
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_RPC);
+  g_assert_nonnull (strstr (error->message, "Value start is out of range 500."));
+}
+
+static void
+test_response_rpc_error_odd_shapes (void)
+{
+  assert_parse_fails ("{\"error\":\"Access denied\"}", KC_KERIO_ERROR_RPC);
+  assert_parse_fails ("{\"error\":{}}", KC_KERIO_ERROR_RPC);
+  assert_parse_fails ("{\"error\":{\"code\":{},\"message\":[1]}}", KC_KERIO_ERROR_RPC);
+  assert_parse_fails ("{\"error\":true}", KC_KERIO_ERROR_RPC);
+  assert_parse_fails ("{\"error\":{\"message\":\"%9 %1 %\","
+                      "\"data\":{\"messageParameters\":{\"positionalParameters\":\"x\"}}}}",
+                      KC_KERIO_ERROR_RPC);
+}
+
+static void
+test_response_rpc_error_long_message (void)
+{
+  g_autoptr (GString) body = g_string_new ("{\"error\":{\"code\":1,\"message\":\"");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+
+  for (guint i = 0; i < 5000; i++)
+    g_string_append (body, "ü");
+  g_string_append (body, "\"}}");
+  result = parse (body->str, &error);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_RPC);
+  g_assert_cmpuint (strlen (error->message), <, 1000);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+}
+
+static void
+test_response_result_errors (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result =
+    parse ("{\"result\":{\"errors\":[{\"code\":8000,\"message\":\"Recording not found\"}]}}",
+           &error);
+
+  g_assert_null (result);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_RPC);
+  g_assert_nonnull (strstr (error->message, "Recording not found"));
+
+  assert_parse_fails ("{\"result\":{\"errors\":[{\"code\":-32001,"
+                      "\"message\":\"Session expired.\"}]}}",
+                      KC_KERIO_ERROR_SESSION_EXPIRED);
+}
+
+static void
+test_response_empty_result_errors (void)
+{
+  g_autoptr (JsonNode) result = parse_ok ("{\"result\":{\"errors\":[],\"calls\":[]}}");
+
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (result));
+}
+
+/* --- Active calls --- */
+
+static void
+test_calls_full (void)
+{
+  g_autoptr (GPtrArray) calls = parse_calls (
+    "{\"result\":{\"calls\":[{\"ID\":\"c1\",\"FROM\":{\"NUMBER\":\"+998901234567\","
+    "\"NAME\":\"Aziz\"},\"TO\":{\"NUMBER\":\"1001\",\"NAME\":\"Reception\"},"
+    "\"STATUS\":\"Ringing\",\"ANSWERED_DURATION\":0,\"CALL_DURATION\":7,"
+    "\"SOMETHING_NEW\":{\"x\":[1,2]}}],\"totalItems\":1,\"extra\":true}}");
+  KcActiveCall *call;
+
+  g_assert_cmpuint (calls->len, ==, 1);
+  call = g_ptr_array_index (calls, 0);
+  g_assert_cmpstr (call->id, ==, "c1");
+  g_assert_cmpstr (call->from_number, ==, "+998901234567");
+  g_assert_cmpstr (call->from_name, ==, "Aziz");
+  g_assert_cmpstr (call->to_number, ==, "1001");
+  g_assert_cmpstr (call->to_name, ==, "Reception");
+  g_assert_cmpstr (call->status, ==, "Ringing");
+  g_assert_cmpint (call->answered_duration, ==, 0);
+  g_assert_cmpint (call->call_duration, ==, 7);
+  g_assert_false (kc_active_call_is_connected (call));
+}
+
+static void
+test_calls_numbers_as_strings (void)
+{
+  g_autoptr (GPtrArray) calls = parse_calls (
+    "{\"result\":{\"calls\":[{\"ID\":17,\"FROM\":{\"NUMBER\":998901234567},"
+    "\"TO\":{\"NUMBER\":\"1001\"},\"STATUS\":4,\"ANSWERED_DURATION\":\"12\","
+    "\"CALL_DURATION\":\" 20.9 \"}]}}");
+  KcActiveCall *call = g_ptr_array_index (calls, 0);
+
+  g_assert_cmpstr (call->id, ==, "17");
+  g_assert_cmpstr (call->from_number, ==, "998901234567");
+  g_assert_cmpstr (call->status, ==, "4");
+  g_assert_cmpint (call->answered_duration, ==, 12);
+  g_assert_cmpint (call->call_duration, ==, 20);
+  g_assert_true (kc_active_call_is_connected (call));
+}
+
+static void
+test_calls_missing_fields (void)
+{
+  g_autoptr (GPtrArray) calls = parse_calls ("{\"result\":{\"calls\":[{}]}}");
+  KcActiveCall *call = g_ptr_array_index (calls, 0);
+
+  g_assert_null (call->id);
+  g_assert_null (call->from_number);
+  g_assert_null (call->from_name);
+  g_assert_null (call->to_number);
+  g_assert_null (call->to_name);
+  g_assert_null (call->status);
+  g_assert_cmpint (call->answered_duration, ==, -1);
+  g_assert_cmpint (call->call_duration, ==, -1);
+  g_assert_false (kc_active_call_is_connected (call));
+}
+
+static void
+test_calls_flat_party (void)
+{
+  g_autoptr (GPtrArray) calls =
+    parse_calls ("{\"result\":{\"calls\":[{\"FROM\":\"1002\",\"TO\":[\"x\"]}]}}");
+  KcActiveCall *call = g_ptr_array_index (calls, 0);
+
+  g_assert_cmpstr (call->from_number, ==, "1002");
+  g_assert_null (call->to_number);
+}
+
+static void
+test_calls_rows_not_objects (void)
+{
+  g_autoptr (GPtrArray) calls =
+    parse_calls ("{\"result\":{\"calls\":[1,\"x\",null,[],{\"ID\":\"ok\"},true]}}");
+
+  g_assert_cmpuint (calls->len, ==, 1);
+  g_assert_cmpstr (((KcActiveCall *) g_ptr_array_index (calls, 0))->id, ==, "ok");
+}
+
+static void
+test_calls_wrong_shape (void)
+{
+  static const char *const bodies[] = {
+    "{\"result\":{\"calls\":\"x\"}}",
+    "{\"result\":{\"calls\":{}}}",
+    "{\"result\":{}}",
+    "{\"result\":[]}",
+    "{\"result\":null}",
+    "{\"result\":\"calls\"}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr (JsonNode) result = parse_ok (bodies[i]);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) calls = kc_kerio_parse_active_calls (result, &error);
+
+      g_assert_null (calls);
+      g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+    }
+}
+
+static void
+test_calls_wrong_field_types (void)
+{
+  g_autoptr (GPtrArray) calls = parse_calls (
+    "{\"result\":{\"calls\":[{\"ID\":{},\"FROM\":{\"NUMBER\":[],\"NAME\":false},"
+    "\"STATUS\":{\"a\":1},\"ANSWERED_DURATION\":\"soon\",\"CALL_DURATION\":[5]}]}}");
+  KcActiveCall *call = g_ptr_array_index (calls, 0);
+
+  g_assert_null (call->id);
+  g_assert_null (call->from_number);
+  g_assert_null (call->from_name);
+  g_assert_null (call->status);
+  g_assert_cmpint (call->answered_duration, ==, -1);
+  g_assert_cmpint (call->call_duration, ==, -1);
+}
+
+static void
+test_calls_lone_surrogate (void)
+{
+  g_autoptr (GPtrArray) calls =
+    parse_calls ("{\"result\":{\"calls\":[{\"FROM\":{\"NAME\":\"a\\ud800b\"}}]}}");
+  KcActiveCall *call = g_ptr_array_index (calls, 0);
+
+  g_assert_nonnull (call->from_name);
+  g_assert_true (g_utf8_validate (call->from_name, -1, NULL));
+}
+
+static void
+test_connected_rules (void)
+{
+  KcActiveCall call = { .answered_duration = -1, .call_duration = 10 };
+  static const char *const connected[] = { "Answered", "UP", "connected", " Talking ", "4" };
+  static const char *const ringing[] = { "Ringing", "Dialing", "40", "0", "", "upx" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (connected); i++)
+    {
+      call.status = (char *) connected[i];
+      g_assert_true (kc_active_call_is_connected (&call));
+      g_assert_true (kc_active_call_is_answered_status (connected[i]));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (ringing); i++)
+    {
+      call.status = (char *) ringing[i];
+      g_assert_false (kc_active_call_is_connected (&call));
+      g_assert_false (kc_active_call_is_answered_status (ringing[i]));
+    }
+  g_assert_false (kc_active_call_is_answered_status (NULL));
+
+  call.status = (char *) "Ringing";
+  call.answered_duration = 1;
+  g_assert_true (kc_active_call_is_connected (&call));
+  call.answered_duration = 0;
+  g_assert_false (kc_active_call_is_connected (&call));
+  call.status = NULL;
+  call.answered_duration = 3;
+  g_assert_true (kc_active_call_is_connected (&call));
+}
+
+static void
+test_connected_numeric_status (void)
+{
+  g_autoptr (GPtrArray) calls = parse_calls (
+    "{\"result\":{\"calls\":[{\"STATUS\":4},{\"STATUS\":4.0},{\"STATUS\":\"4\"},"
+    "{\"STATUS\":1},{\"STATUS\":4.5}]}}");
+
+  g_assert_true (kc_active_call_is_connected (g_ptr_array_index (calls, 0)));
+  g_assert_true (kc_active_call_is_connected (g_ptr_array_index (calls, 1)));
+  g_assert_true (kc_active_call_is_connected (g_ptr_array_index (calls, 2)));
+  g_assert_false (kc_active_call_is_connected (g_ptr_array_index (calls, 3)));
+  g_assert_false (kc_active_call_is_connected (g_ptr_array_index (calls, 4)));
+}
+
+/* --- History --- */
+
+static void
+test_cdrs_full (void)
+{
+  gint64 total = 0;
+  g_autoptr (GPtrArray) cdrs = parse_cdrs (
+    "{\"result\":{\"callHistory\":[{\"ID\":\"r1\",\"TIMESTAMP\":1735732800,"
+    "\"FROM_NUM\":\"+998901234567\",\"FROM_NAME\":\"Aziz\",\"TO_NUM\":\"1001\","
+    "\"TO_NAME\":\"Reception\",\"FROM_TYPE\":2,\"STATUS\":4,\"CALL_DURATION\":65,"
+    "\"ANSWERED_DURATION\":50}],\"totalItems\":1234}}",
+    &total);
+  KcCdr *cdr = g_ptr_array_index (cdrs, 0);
+  g_autoptr (KcCdr) copy = kc_cdr_copy (cdr);
+
+  g_assert_cmpint (total, ==, 1234);
+  g_assert_cmpstr (cdr->id, ==, "r1");
+  g_assert_cmpint (cdr->timestamp, ==, 1735732800);
+  g_assert_cmpstr (cdr->from_number, ==, "+998901234567");
+  g_assert_cmpstr (cdr->from_name, ==, "Aziz");
+  g_assert_cmpstr (cdr->to_number, ==, "1001");
+  g_assert_cmpstr (cdr->to_name, ==, "Reception");
+  g_assert_cmpint (cdr->status, ==, 4);
+  g_assert_cmpint (cdr->call_duration, ==, 65);
+  g_assert_cmpint (cdr->answered_duration, ==, 50);
+
+  g_assert_true (copy != cdr);
+  g_assert_true (copy->id != cdr->id);
+  g_assert_cmpstr (copy->id, ==, cdr->id);
+  g_assert_cmpstr (copy->from_name, ==, cdr->from_name);
+  g_assert_cmpstr (copy->to_name, ==, cdr->to_name);
+  g_assert_cmpint (copy->timestamp, ==, cdr->timestamp);
+  g_assert_cmpint (copy->status, ==, cdr->status);
+}
+
+static void
+test_cdrs_numbers_as_strings (void)
+{
+  g_autoptr (GPtrArray) cdrs = parse_cdrs (
+    "{\"result\":{\"callHistory\":[{\"TIMESTAMP\":\"1735732800\",\"STATUS\":\"3\","
+    "\"CALL_DURATION\":\"65.9\",\"ANSWERED_DURATION\":1.0E1,\"FROM_NUM\":1001}],"
+    "\"totalItems\":\"1\"}}",
+    NULL);
+  KcCdr *cdr = g_ptr_array_index (cdrs, 0);
+
+  g_assert_cmpint (cdr->timestamp, ==, 1735732800);
+  g_assert_cmpint (cdr->status, ==, 3);
+  g_assert_cmpint (cdr->call_duration, ==, 65);
+  g_assert_cmpint (cdr->answered_duration, ==, 10);
+  g_assert_cmpstr (cdr->from_number, ==, "1001");
+}
+
+static void
+test_cdrs_missing_fields (void)
+{
+  gint64 total = -5;
+  g_autoptr (GPtrArray) cdrs =
+    parse_cdrs ("{\"result\":{\"callHistory\":[{},{\"ID\":\"x\"},7]}}", &total);
+  KcCdr *cdr = g_ptr_array_index (cdrs, 0);
+
+  g_assert_cmpuint (cdrs->len, ==, 2);
+  /* without totalItems, the rows are all there is */
+  g_assert_cmpint (total, ==, 3);
+  g_assert_null (cdr->id);
+  g_assert_cmpint (cdr->timestamp, ==, -1);
+  g_assert_null (cdr->from_number);
+  g_assert_null (cdr->from_name);
+  g_assert_null (cdr->to_number);
+  g_assert_null (cdr->to_name);
+  g_assert_cmpint (cdr->status, ==, 0);
+  g_assert_cmpint (cdr->call_duration, ==, -1);
+  g_assert_cmpint (cdr->answered_duration, ==, -1);
+}
+
+static void
+test_cdrs_absurd_numbers (void)
+{
+  g_autoptr (GPtrArray) cdrs = parse_cdrs (
+    "{\"result\":{\"callHistory\":[{\"TIMESTAMP\":-3,\"STATUS\":99999999999,"
+    "\"CALL_DURATION\":1e300,\"ANSWERED_DURATION\":\"nan\"},"
+    "{\"TIMESTAMP\":\"1e400\",\"STATUS\":-4,\"CALL_DURATION\":\"-inf\","
+    "\"ANSWERED_DURATION\":\"0x\"}],\"totalItems\":-1}}",
+    NULL);
+
+  for (guint i = 0; i < cdrs->len; i++)
+    {
+      KcCdr *cdr = g_ptr_array_index (cdrs, i);
+
+      g_assert_cmpint (cdr->timestamp, ==, -1);
+      g_assert_cmpint (cdr->status, ==, 0);
+      g_assert_cmpint (cdr->call_duration, ==, -1);
+      g_assert_cmpint (cdr->answered_duration, ==, -1);
+    }
+}
+
+static void
+test_cdrs_wrong_shape (void)
+{
+  static const char *const bodies[] = {
+    "{\"result\":{\"callHistory\":\"x\"}}",
+    "{\"result\":{\"calls\":[]}}",
+    "{\"result\":7}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr (JsonNode) result = parse_ok (bodies[i]);
+      g_autoptr (GError) error = NULL;
+      gint64 total = 0;
+      g_autoptr (GPtrArray) cdrs = kc_kerio_parse_cdrs (result, &total, &error);
+
+      g_assert_null (cdrs);
+      g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+    }
+}
+
+/* --- Recordings --- */
+
+static void
+test_recordings (void)
+{
+  g_autoptr (JsonNode) result = parse_ok (
+    "{\"result\":{\"recordingList\":[{\"ID\":\"rec-1\",\"NAME\":\"call.wav\","
+    "\"EXTENSION\":\"1001\",\"CALLER_ID\":\"+998901234567\",\"DURATION\":\"50\","
+    "\"STARTED\":1735732815},{}],\"totalItems\":2}}");
+  g_autoptr (GError) error = NULL;
+  gint64 total = 0;
+  g_autoptr (GPtrArray) recordings = kc_kerio_parse_recordings (result, &total, &error);
+  KcRecording *recording;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (total, ==, 2);
+  g_assert_cmpuint (recordings->len, ==, 2);
+  recording = g_ptr_array_index (recordings, 0);
+  g_assert_cmpstr (recording->id, ==, "rec-1");
+  g_assert_cmpstr (recording->name, ==, "call.wav");
+  g_assert_cmpstr (recording->extension, ==, "1001");
+  g_assert_cmpstr (recording->caller_id, ==, "+998901234567");
+  g_assert_cmpint (recording->duration, ==, 50);
+  g_assert_cmpint (recording->started, ==, 1735732815);
+  recording = g_ptr_array_index (recordings, 1);
+  g_assert_null (recording->id);
+  g_assert_cmpint (recording->duration, ==, -1);
+  g_assert_cmpint (recording->started, ==, -1);
+}
+
+static void
+test_recordings_wrong_shape (void)
+{
+  g_autoptr (JsonNode) result = parse_ok ("{\"result\":{\"recordingList\":null}}");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) recordings = kc_kerio_parse_recordings (result, NULL, &error);
+
+  g_assert_null (recordings);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+}
+
+static void
+test_file_download (void)
+{
+  g_autoptr (JsonNode) result = parse_ok (
+    "{\"result\":{\"fileDownload\":{\"url\":\"/admin/api/download/abc?x=1\","
+    "\"name\":\"rec-1.wav\",\"length\":\"800044\"}}}");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcFileDownload) download = kc_kerio_parse_file_download (result, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (download->url, ==, "/admin/api/download/abc?x=1");
+  g_assert_cmpstr (download->name, ==, "rec-1.wav");
+  g_assert_cmpint (download->length, ==, 800044);
+}
+
+static void
+test_file_download_missing (void)
+{
+  static const char *const bodies[] = {
+    "{\"result\":{\"fileDownload\":{\"name\":\"a.wav\"}}}",
+    "{\"result\":{\"fileDownload\":{\"url\":\"\"}}}",
+    "{\"result\":{\"fileDownload\":\"/admin/api/download/abc\"}}",
+    "{\"result\":{}}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr (JsonNode) result = parse_ok (bodies[i]);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (KcFileDownload) download = kc_kerio_parse_file_download (result, &error);
+
+      g_assert_null (download);
+      g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+    }
+}
+
+/* --- Tolerant readers --- */
+
+static void
+test_json_readers (void)
+{
+  g_autoptr (JsonNode) root = json_from_string (
+    "{\"i\":5,\"s\":\"-7\",\"d\":2.9,\"nd\":-2.9,\"b\":true,\"x\":\"abc\",\"n\":null,"
+    "\"o\":{},\"big\":\"99999999999999999999\",\"sp\":\" 12 \",\"e\":\"\"}",
+    NULL);
+  JsonObject *object = json_node_get_object (root);
+  gint64 value = 0;
+  g_autofree char *i = kc_kerio_json_dup_string (object, "i");
+  g_autofree char *d = kc_kerio_json_dup_string (object, "d");
+  g_autofree char *s = kc_kerio_json_dup_string (object, "s");
+
+  g_assert_true (kc_kerio_json_get_int (object, "i", &value));
+  g_assert_cmpint (value, ==, 5);
+  g_assert_true (kc_kerio_json_get_int (object, "s", &value));
+  g_assert_cmpint (value, ==, -7);
+  g_assert_true (kc_kerio_json_get_int (object, "d", &value));
+  g_assert_cmpint (value, ==, 2);
+  g_assert_true (kc_kerio_json_get_int (object, "nd", &value));
+  g_assert_cmpint (value, ==, -2);
+  g_assert_true (kc_kerio_json_get_int (object, "b", &value));
+  g_assert_cmpint (value, ==, 1);
+  g_assert_true (kc_kerio_json_get_int (object, "sp", &value));
+  g_assert_cmpint (value, ==, 12);
+  g_assert_false (kc_kerio_json_get_int (object, "x", &value));
+  g_assert_false (kc_kerio_json_get_int (object, "n", &value));
+  g_assert_false (kc_kerio_json_get_int (object, "o", &value));
+  g_assert_false (kc_kerio_json_get_int (object, "e", &value));
+  g_assert_false (kc_kerio_json_get_int (object, "big", &value));
+  g_assert_false (kc_kerio_json_get_int (object, "absent", &value));
+  g_assert_false (kc_kerio_json_get_int (NULL, "i", &value));
+
+  g_assert_cmpstr (i, ==, "5");
+  g_assert_cmpstr (d, ==, "2.9");
+  g_assert_cmpstr (s, ==, "-7");
+  g_assert_null (kc_kerio_json_dup_string (object, "b"));
+  g_assert_null (kc_kerio_json_dup_string (object, "n"));
+  g_assert_null (kc_kerio_json_dup_string (object, "o"));
+  g_assert_null (kc_kerio_json_dup_string (object, "absent"));
+  g_assert_null (kc_kerio_json_dup_string (NULL, "i"));
+}
+
+/* Mangled versions of a real answer: whatever comes out, it is a result or
+ * an error, never a crash, a critical or both. */
+static void
+test_mangled_answers (void)
+{
+  static const char answer[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"callHistory\":[{\"ID\":\"r1\","
+    "\"TIMESTAMP\":1735732800,\"FROM_NUM\":\"+998901234567\",\"TO_NUM\":\"1001\","
+    "\"STATUS\":4,\"CALL_DURATION\":65,\"ANSWERED_DURATION\":50}],\"totalItems\":1,"
+    "\"errors\":[]}}";
+  static const char noise[] = "{}[]\",:0-9e.\\u<\xff ";
+
+  for (guint round = 0; round < 3000; round++)
+    {
+      g_autofree char *body = g_strdup (answer);
+      gsize length = strlen (body);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) result = NULL;
+      guint n_changes = g_test_rand_int_range (1, 4);
+
+      for (guint i = 0; i < n_changes; i++)
+        {
+          gsize at = g_test_rand_int_range (0, length);
+
+          body[at] = noise[g_test_rand_int_range (0, sizeof noise - 1)];
+        }
+      if (g_test_rand_bit ())
+        length = g_test_rand_int_range (0, length);
+
+      result = kc_kerio_parse_response (body, length, &error);
+      g_assert_true ((result == NULL) != (error == NULL));
+      if (result != NULL)
+        {
+          g_autoptr (GPtrArray) cdrs = NULL;
+          g_autoptr (GPtrArray) calls = NULL;
+          g_autoptr (GPtrArray) recordings = NULL;
+          g_autoptr (KcFileDownload) download = NULL;
+          g_autoptr (GError) cdr_error = NULL;
+          g_autoptr (GError) calls_error = NULL;
+          g_autoptr (GError) recordings_error = NULL;
+          g_autoptr (GError) download_error = NULL;
+          gint64 total = 0;
+
+          cdrs = kc_kerio_parse_cdrs (result, &total, &cdr_error);
+          g_assert_true ((cdrs == NULL) != (cdr_error == NULL));
+          calls = kc_kerio_parse_active_calls (result, &calls_error);
+          g_assert_true ((calls == NULL) != (calls_error == NULL));
+          recordings = kc_kerio_parse_recordings (result, &total, &recordings_error);
+          g_assert_true ((recordings == NULL) != (recordings_error == NULL));
+          download = kc_kerio_parse_file_download (result, &download_error);
+          g_assert_true ((download == NULL) != (download_error == NULL));
+        }
+    }
+}
+
+/* --- TLS pins, fingerprints, file names --- */
+
+#define PIN_HEX "ab01cd23ef45ab01cd23ef45ab01cd23ef45ab01cd23ef45ab01cd23ef45ab01"
+
+static void
+test_pin_normalize_good (void)
+{
+  static const char *const inputs[] = {
+    PIN_HEX,
+    "sha256:" PIN_HEX,
+    "SHA256:AB:01:CD:23:EF:45:AB:01:CD:23:EF:45:AB:01:CD:23:EF:45:AB:01:CD:23:EF:45:AB:01:CD:23:"
+    "EF:45:AB:01",
+    "  Sha256:ab 01 cd 23 ef 45 ab 01 cd 23 ef 45 ab 01 cd 23 ef 45 ab 01 cd 23 ef 45 ab 01 cd 23 "
+    "ef 45 ab 01  ",
+    "AB01CD23EF45AB01CD23EF45AB01CD23EF45AB01CD23EF45AB01CD23EF45AB01",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *pin = kc_tls_pin_normalize (inputs[i], &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (pin, ==, PIN_HEX);
+    }
+}
+
+static void
+test_pin_normalize_bad (void)
+{
+  static const char *const inputs[] = {
+    "",
+    "sha256:",
+    "ab01cd",
+    PIN_HEX "00",
+    "sha1:" PIN_HEX,
+    "zz01cd23ef45ab01cd23ef45ab01cd23ef45ab01cd23ef45ab01cd23ef45ab01",
+    PIN_HEX "/",
+    "sha256:sha256:" PIN_HEX,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *pin = kc_tls_pin_normalize (inputs[i], &error);
+
+      g_assert_null (pin);
+      g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "SHA-256"));
+    }
+}
+
+static void
+test_fingerprint_format (void)
+{
+  g_autofree char *formatted = kc_tls_fingerprint_format ("ab01cd");
+  g_autofree char *full = kc_tls_fingerprint_format (PIN_HEX);
+  g_autofree char *back = kc_tls_pin_normalize (full, NULL);
+
+  g_assert_cmpstr (formatted, ==, "AB:01:CD");
+  g_assert_cmpuint (strlen (full), ==, 95);
+  g_assert_cmpstr (back, ==, PIN_HEX);
+}
+
+static void
+assert_safe_name (const char *name)
+{
+  g_assert_nonnull (name);
+  g_assert_cmpuint (strlen (name), >, 0);
+  g_assert_cmpuint (strlen (name), <=, 100);
+  g_assert_cmpint (name[0], !=, '.');
+  for (const char *p = name; *p != '\0'; p++)
+    g_assert_true (g_ascii_isalnum (*p) || *p == '.' || *p == '_' || *p == '-');
+}
+
+static void
+test_sanitize_file_name (void)
+{
+  static const char *const hostile[] = {
+    "../../etc/passwd", "", ".hidden", "..", ".", "/", "a/b", "a\\b", "Ёзув-ўзбек",
+    "rec\n1", "C:\\x", "a\xff\xfe", "-rf",
+  };
+  g_autofree char *plain = kc_sanitize_file_name ("rec-2025.01_ab");
+  g_autofree char *null_name = kc_sanitize_file_name (NULL);
+  g_autofree char *slash = kc_sanitize_file_name ("a/b");
+  g_autofree char *underscore = kc_sanitize_file_name ("a_b");
+  g_autofree char *long_id = g_strnfill (500, 'x');
+  g_autofree char *long_name = kc_sanitize_file_name (long_id);
+  g_autofree char *unicode = kc_sanitize_file_name ("ўзбек");
+
+  /* Ids the PBX actually uses pass unchanged */
+  g_assert_cmpstr (plain, ==, "rec-2025.01_ab");
+
+  for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
+    {
+      g_autofree char *name = kc_sanitize_file_name (hostile[i]);
+
+      assert_safe_name (name);
+      g_assert_null (strstr (name, "/"));
+      g_assert_cmpstr (name, !=, "..");
+    }
+  assert_safe_name (null_name);
+  assert_safe_name (long_name);
+  assert_safe_name (unicode);
+  /* one stand-in per character, not per byte */
+  g_assert_true (g_str_has_prefix (unicode, "_____-"));
+
+  /* Two ids must not end up in the same file */
+  g_assert_cmpstr (slash, !=, underscore);
+  g_assert_cmpstr (underscore, ==, "a_b");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/kerio-parse/response/result", test_response_result);
+  g_test_add_func ("/kerio-parse/response/null-error", test_response_null_error_is_no_error);
+  g_test_add_func ("/kerio-parse/response/html", test_response_html);
+  g_test_add_func ("/kerio-parse/response/html-message", test_response_html_message);
+  g_test_add_func ("/kerio-parse/response/html-inside-string",
+                   test_response_html_inside_string_is_fine);
+  g_test_add_func ("/kerio-parse/response/not-json-rpc", test_response_not_json_rpc);
+  g_test_add_func ("/kerio-parse/response/truncated", test_response_truncated);
+  g_test_add_func ("/kerio-parse/response/malformed", test_response_malformed);
+  g_test_add_func ("/kerio-parse/response/empty", test_response_empty);
+  g_test_add_func ("/kerio-parse/response/embedded-nul", test_response_embedded_nul);
+  g_test_add_func ("/kerio-parse/response/huge", test_response_huge);
+  g_test_add_func ("/kerio-parse/response/deep-nesting", test_response_deep_nesting);
+  g_test_add_func ("/kerio-parse/response/session-expired", test_response_session_expired);
+  g_test_add_func ("/kerio-parse/response/session-expired-string-code",
+                   test_response_session_expired_code_as_string);
+  g_test_add_func ("/kerio-parse/response/rpc-error", test_response_rpc_error);
+  g_test_add_func ("/kerio-parse/response/rpc-error-parameters",
+                   test_response_rpc_error_parameters);
+  g_test_add_func ("/kerio-parse/response/rpc-error-odd-shapes",
+                   test_response_rpc_error_odd_shapes);
+  g_test_add_func ("/kerio-parse/response/rpc-error-long-message",
+                   test_response_rpc_error_long_message);
+  g_test_add_func ("/kerio-parse/response/result-errors", test_response_result_errors);
+  g_test_add_func ("/kerio-parse/response/empty-result-errors", test_response_empty_result_errors);
+  g_test_add_func ("/kerio-parse/response/mangled", test_mangled_answers);
+  g_test_add_func ("/kerio-parse/calls/full", test_calls_full);
+  g_test_add_func ("/kerio-parse/calls/numbers-as-strings", test_calls_numbers_as_strings);
+  g_test_add_func ("/kerio-parse/calls/missing-fields", test_calls_missing_fields);
+  g_test_add_func ("/kerio-parse/calls/flat-party", test_calls_flat_party);
+  g_test_add_func ("/kerio-parse/calls/rows-not-objects", test_calls_rows_not_objects);
+  g_test_add_func ("/kerio-parse/calls/wrong-shape", test_calls_wrong_shape);
+  g_test_add_func ("/kerio-parse/calls/wrong-field-types", test_calls_wrong_field_types);
+  g_test_add_func ("/kerio-parse/calls/lone-surrogate", test_calls_lone_surrogate);
+  g_test_add_func ("/kerio-parse/calls/connected-rules", test_connected_rules);
+  g_test_add_func ("/kerio-parse/calls/connected-numeric-status", test_connected_numeric_status);
+  g_test_add_func ("/kerio-parse/cdrs/full", test_cdrs_full);
+  g_test_add_func ("/kerio-parse/cdrs/numbers-as-strings", test_cdrs_numbers_as_strings);
+  g_test_add_func ("/kerio-parse/cdrs/missing-fields", test_cdrs_missing_fields);
+  g_test_add_func ("/kerio-parse/cdrs/absurd-numbers", test_cdrs_absurd_numbers);
+  g_test_add_func ("/kerio-parse/cdrs/wrong-shape", test_cdrs_wrong_shape);
+  g_test_add_func ("/kerio-parse/recordings/full", test_recordings);
+  g_test_add_func ("/kerio-parse/recordings/wrong-shape", test_recordings_wrong_shape);
+  g_test_add_func ("/kerio-parse/file-download/full", test_file_download);
+  g_test_add_func ("/kerio-parse/file-download/missing", test_file_download_missing);
+  g_test_add_func ("/kerio-parse/json/readers", test_json_readers);
+  g_test_add_func ("/kerio-parse/tls/pin-good", test_pin_normalize_good);
+  g_test_add_func ("/kerio-parse/tls/pin-bad", test_pin_normalize_bad);
+  g_test_add_func ("/kerio-parse/tls/fingerprint-format", test_fingerprint_format);
+  g_test_add_func ("/kerio-parse/files/sanitize", test_sanitize_file_name);
+
+  return g_test_run ();
+}
