@@ -1,0 +1,1300 @@
+/* test-sim.c: the Kerio Operator simulator, driven over HTTP with a bare
+ * SoupSession so that its wire behaviour is checked independently of the
+ * project's client.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <signal.h>
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "kc-test-util.h"
+#include "sim/kc-sim-server.h"
+
+#define T0 G_GINT64_CONSTANT (1735689600) /* 2025-01-01 00:00:00 UTC */
+#define MOBILE "+998901234567"
+
+typedef struct
+{
+  KcSimServer *sim;
+  SoupSession *session;
+  char        *url;
+  char        *token;
+  char        *cookie; /* "SESSION_OPERATOR_WEBADMIN=..." as the client sends it back */
+  int          next_id;
+} Fixture;
+
+typedef struct
+{
+  gboolean  done;
+  GBytes   *body;
+  GError   *error;
+} Exchange;
+
+/* --- HTTP */
+
+static void
+exchange_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Exchange *ex = user_data;
+
+  ex->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &ex->error);
+  ex->done = TRUE;
+}
+
+static void
+exchange_start (SoupSession *session,
+                SoupMessage *msg,
+                Exchange    *ex)
+{
+  memset (ex, 0, sizeof *ex);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, exchange_done, ex);
+}
+
+/* The server runs on this thread's main context, so requests are async */
+static GBytes *
+exchange (SoupSession  *session,
+          SoupMessage  *msg,
+          GError      **error)
+{
+  Exchange ex;
+
+  exchange_start (session, msg, &ex);
+  KC_TEST_WAIT_UNTIL (ex.done, 30);
+  /* Let the session put the connection back in its pool, as an application
+   * returning to its main loop between polls would */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  if (ex.error)
+    g_propagate_error (error, ex.error);
+  return ex.body;
+}
+
+static gboolean
+accept_certificate (SoupMessage          *msg,
+                    GTlsCertificate      *certificate,
+                    GTlsCertificateFlags  errors,
+                    gpointer              user_data)
+{
+  /* the appliance's certificate is self-signed, and so is the test's */
+  return TRUE;
+}
+
+static SoupMessage *
+post_message (Fixture    *fx,
+              const char *url,
+              const char *body)
+{
+  SoupMessage *msg = soup_message_new (SOUP_METHOD_POST, url);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+
+  /* Without this libsoup opens a fresh connection for every POST */
+  soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate), NULL);
+  soup_message_set_request_body_from_bytes (msg, "application/json-rpc; charset=UTF-8", bytes);
+  soup_message_headers_append (headers, "Accept", "application/json-rpc");
+  if (fx->token)
+    soup_message_headers_append (headers, "X-Token", fx->token);
+  if (fx->cookie)
+    soup_message_headers_append (headers, "Cookie", fx->cookie);
+  return msg;
+}
+
+static char *
+rpc_body (Fixture    *fx,
+          const char *method,
+          const char *params)
+{
+  return g_strdup_printf ("{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"%s\",\"params\":%s}",
+                          ++fx->next_id, method, params ? params : "{}");
+}
+
+static JsonNode *
+parse_json (GBytes *body)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize size;
+  const char *data = g_bytes_get_data (body, &size);
+
+  if (size == 0 || !json_parser_load_from_data (parser, data, size, NULL))
+    return NULL;
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+/* The whole JSON-RPC answer; any HTTP status but 200 fails the test */
+static JsonNode *
+rpc_full (Fixture     *fx,
+          const char  *method,
+          const char  *params,
+          SoupMessage **out_msg)
+{
+  g_autofree char *body = rpc_body (fx, method, params);
+  g_autoptr (SoupMessage) msg = post_message (fx, fx->url, body);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = exchange (fx->session, msg, &error);
+  JsonNode *root;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_OK);
+  root = parse_json (reply);
+  g_assert_nonnull (root);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  if (out_msg)
+    *out_msg = g_steal_pointer (&msg);
+  return root;
+}
+
+static JsonNode *
+rpc (Fixture    *fx,
+     const char *method,
+     const char *params)
+{
+  return rpc_full (fx, method, params, NULL);
+}
+
+static JsonObject *
+result_of (JsonNode *root)
+{
+  JsonObject *object = json_node_get_object (root);
+
+  if (json_object_has_member (object, "error"))
+    g_error ("Unexpected JSON-RPC error: %s", json_to_string (root, FALSE));
+  return json_object_get_object_member (object, "result");
+}
+
+static gint64
+error_code_of (JsonNode *root)
+{
+  JsonObject *object = json_node_get_object (root);
+
+  g_assert_false (json_object_has_member (object, "result"));
+  return json_object_get_int_member (json_object_get_object_member (object, "error"), "code");
+}
+
+static void
+login (Fixture *fx)
+{
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  const char *set_cookie;
+
+  g_clear_pointer (&fx->token, g_free);
+  g_clear_pointer (&fx->cookie, g_free);
+  root = rpc_full (fx, "Session.login",
+                   "{\"userName\":\"admin\",\"password\":\"demo\",\"application\":"
+                   "{\"name\":\"test-sim\",\"vendor\":\"Kerio CTI\",\"version\":\"1\"}}",
+                   &msg);
+  fx->token = g_strdup (json_object_get_string_member (result_of (root), "token"));
+  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
+  g_assert_nonnull (set_cookie);
+  fx->cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
+}
+
+static char *
+server_url (Fixture    *fx,
+            const char *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u%s", kc_sim_server_get_port (fx->sim), path);
+}
+
+static void
+fixture_set_up (Fixture       *fx,
+                gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (GTlsCertificate) certificate = data ? kc_test_load_certificate () : NULL;
+
+  fx->sim = kc_sim_server_new ();
+  kc_sim_server_listen (fx->sim, 0, certificate, &error);
+  g_assert_no_error (error);
+  fx->url = kc_sim_server_get_endpoint_url (fx->sim);
+  fx->session = soup_session_new ();
+}
+
+static void
+fixture_tear_down (Fixture       *fx,
+                   gconstpointer  data)
+{
+  g_clear_object (&fx->session);
+  g_clear_object (&fx->sim);
+  g_clear_pointer (&fx->url, g_free);
+  g_clear_pointer (&fx->token, g_free);
+  g_clear_pointer (&fx->cookie, g_free);
+}
+
+/* --- Helpers on results */
+
+static JsonArray *
+calls_of (JsonNode *root)
+{
+  return json_object_get_array_member (result_of (root), "calls");
+}
+
+static JsonObject *
+find_by_id (JsonArray  *rows,
+            const char *id)
+{
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (row, "ID", NULL), id) == 0)
+        return row;
+    }
+  return NULL;
+}
+
+static gint64
+answered_duration (Fixture    *fx,
+                   const char *id)
+{
+  g_autoptr (JsonNode) root = rpc (fx, "Status.getCalls", NULL);
+  JsonObject *call = find_by_id (calls_of (root), id);
+
+  g_assert_nonnull (call);
+  return json_object_get_int_member (call, "ANSWERED_DURATION");
+}
+
+static gint64
+row_int (JsonArray  *rows,
+         guint       i,
+         const char *member)
+{
+  return json_object_get_int_member (json_array_get_object_element (rows, i), member);
+}
+
+static JsonNode *
+history (Fixture    *fx,
+         const char *method,
+         const char *query)
+{
+  g_autofree char *params = g_strdup_printf ("{\"query\":%s}", query);
+
+  return rpc (fx, method, params);
+}
+
+/* --- Tests */
+
+static void
+test_login (Fixture       *fx,
+            gconstpointer  data)
+{
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (JsonNode) wrong = NULL;
+  g_autoptr (JsonNode) right = NULL;
+  g_autoptr (JsonNode) calls = NULL;
+  g_autoptr (SoupSession) second = soup_session_new ();
+  g_autoptr (GBytes) reply = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr (SoupMessage) other = NULL;
+  const char *set_cookie;
+
+  wrong = rpc_full (fx, "Session.login", "{\"userName\":\"admin\",\"password\":\"guess\"}", &msg);
+  g_assert_cmpint (error_code_of (wrong), ==, 1000);
+  g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                               "Set-Cookie"));
+  g_clear_object (&msg);
+
+  right = rpc_full (fx, "Session.login", "{\"userName\":\"admin\",\"password\":\"demo\"}", &msg);
+  g_assert_cmpstr (json_object_get_string_member (result_of (right), "token"), !=, "");
+  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
+  g_assert_true (g_str_has_prefix (set_cookie, "SESSION_OPERATOR_WEBADMIN="));
+  g_assert_nonnull (strstr (set_cookie, "; path=/admin/"));
+  g_assert_nonnull (strstr (set_cookie, "HttpOnly"));
+  /* a secure cookie would never come back over plain HTTP */
+  g_assert_null (strstr (set_cookie, "secure"));
+
+  fx->token = g_strdup (json_object_get_string_member (result_of (right), "token"));
+  fx->cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
+  calls = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpuint (json_array_get_length (calls_of (calls)), ==, 0);
+
+  g_assert_cmpuint (kc_sim_server_get_request_count (fx->sim, "Session.login"), ==, 2);
+  g_assert_cmpuint (kc_sim_server_get_request_count (fx->sim, "Status.getCalls"), ==, 1);
+  /* three requests, one kept-alive connection */
+  g_assert_cmpuint (kc_sim_server_get_connection_count (fx->sim), ==, 1);
+
+  body = rpc_body (fx, "Status.getCalls", NULL);
+  other = post_message (fx, fx->url, body);
+  reply = exchange (second, other, NULL);
+  g_assert_cmpuint (soup_message_get_status (other), ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (kc_sim_server_get_connection_count (fx->sim), ==, 2);
+}
+
+static void
+test_unauthenticated (Fixture       *fx,
+                      gconstpointer  data)
+{
+  g_autoptr (JsonNode) before = NULL;
+  g_autoptr (JsonNode) no_token = NULL;
+  g_autoptr (JsonNode) no_cookie = NULL;
+  g_autoptr (JsonNode) bad_token = NULL;
+  g_autoptr (JsonNode) forged = NULL;
+  g_autoptr (JsonNode) good = NULL;
+  g_autoptr (JsonNode) unknown = NULL;
+  g_autoptr (JsonNode) logout = NULL;
+  g_autoptr (JsonNode) after_logout = NULL;
+  g_autoptr (JsonNode) expired = NULL;
+  char *token, *cookie;
+
+  before = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (before), ==, -32001);
+  g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 0);
+
+  login (fx);
+  token = g_steal_pointer (&fx->token);
+  no_token = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (no_token), ==, -32001);
+  g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 1);
+
+  fx->token = token;
+  cookie = g_steal_pointer (&fx->cookie);
+  no_cookie = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (no_cookie), ==, -32001);
+  g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 2);
+
+  fx->cookie = cookie;
+  fx->token = g_strdup ("not-a-token");
+  bad_token = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (bad_token), ==, -32001);
+  g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 3);
+
+  g_free (fx->token);
+  fx->token = token;
+  fx->cookie = g_strdup ("SESSION_OPERATOR_WEBADMIN=forged");
+  forged = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (forged), ==, -32001);
+  g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 4);
+
+  g_free (fx->cookie);
+  fx->cookie = cookie;
+  good = rpc (fx, "Status.getCalls", NULL);
+  result_of (good);
+  unknown = rpc (fx, "Status.getEverything", NULL);
+  g_assert_cmpint (error_code_of (unknown), ==, -32601);
+  g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 4);
+
+  logout = rpc (fx, "Session.logout", NULL);
+  result_of (logout);
+  after_logout = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (after_logout), ==, -32001);
+  g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 5);
+
+  login (fx);
+  kc_sim_server_expire_sessions (fx->sim);
+  expired = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (expired), ==, -32001);
+  g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 6);
+}
+
+static void
+test_live_calls (Fixture       *fx,
+                 gconstpointer  data)
+{
+  g_autoptr (JsonNode) ringing = NULL;
+  g_autoptr (JsonNode) answered = NULL;
+  g_autoptr (JsonNode) ended = NULL;
+  g_autoptr (JsonNode) numeric = NULL;
+  g_autoptr (JsonNode) strings = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *old_id = NULL;
+  JsonObject *call;
+
+  login (fx);
+  id = g_strdup (kc_sim_server_add_call (fx->sim, MOBILE, "Aziz Karimov", "1001", "Nodira"));
+  old_id = g_strdup (kc_sim_server_add_call_started (fx->sim, "1002", NULL, "+998971112233", NULL,
+                                                     30));
+  g_assert_cmpstr (id, !=, old_id);
+  g_assert_cmpuint (kc_sim_server_get_n_active_calls (fx->sim), ==, 2);
+
+  ringing = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (json_object_get_int_member (result_of (ringing), "totalItems"), ==, 2);
+  call = find_by_id (calls_of (ringing), id);
+  g_assert_nonnull (call);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (call, "FROM"),
+                                                  "NUMBER"), ==, MOBILE);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (call, "FROM"),
+                                                  "NAME"), ==, "Aziz Karimov");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (call, "TO"),
+                                                  "NUMBER"), ==, "1001");
+  g_assert_cmpstr (json_object_get_string_member (call, "STATUS"), ==, "Ringing");
+  g_assert_cmpint (json_object_get_int_member (call, "ANSWERED_DURATION"), ==, 0);
+  call = find_by_id (calls_of (ringing), old_id);
+  g_assert_cmpint (json_object_get_int_member (call, "CALL_DURATION"), >=, 30);
+
+  g_assert_true (kc_sim_server_answer_call (fx->sim, id));
+  answered = rpc (fx, "Status.getCalls", NULL);
+  call = find_by_id (calls_of (answered), id);
+  g_assert_cmpstr (json_object_get_string_member (call, "STATUS"), ==, "Answered");
+  KC_TEST_WAIT_UNTIL (answered_duration (fx, id) > 0, 5);
+
+  g_assert_true (kc_sim_server_end_call (fx->sim, id, KC_SIM_CDR_NO_ANSWER));
+  g_assert_false (kc_sim_server_end_call (fx->sim, id, KC_SIM_CDR_NO_ANSWER));
+  g_assert_false (kc_sim_server_answer_call (fx->sim, id));
+  ended = rpc (fx, "Status.getCalls", NULL);
+  g_assert_null (find_by_id (calls_of (ended), id));
+  g_assert_cmpuint (json_array_get_length (calls_of (ended)), ==, 1);
+
+  kc_sim_server_set_numeric_status (fx->sim, TRUE);
+  kc_sim_server_set_omit_call_ids (fx->sim, TRUE);
+  numeric = rpc (fx, "Status.getCalls", NULL);
+  call = json_array_get_object_element (calls_of (numeric), 0);
+  g_assert_false (json_object_has_member (call, "ID"));
+  g_assert_cmpint (json_object_get_int_member (call, "STATUS"), ==, 1);
+
+  kc_sim_server_answer_call (fx->sim, old_id);
+  kc_sim_server_set_numbers_as_strings (fx->sim, TRUE);
+  strings = rpc (fx, "Status.getCalls", NULL);
+  call = json_array_get_object_element (calls_of (strings), 0);
+  g_assert_cmpstr (json_object_get_string_member (call, "STATUS"), ==, "4");
+  g_assert_cmpstr (json_object_get_string_member (result_of (strings), "totalItems"), ==, "1");
+  g_assert_cmpint (
+    g_ascii_strtoll (json_object_get_string_member (call, "CALL_DURATION"), NULL, 10), >=, 30);
+}
+
+static void
+test_end_call_cdr (Fixture       *fx,
+                   gconstpointer  data)
+{
+  g_autoptr (JsonNode) cdrs = NULL;
+  g_autoptr (JsonNode) recordings = NULL;
+  g_autoptr (JsonNode) after = NULL;
+  g_autofree char *incoming = NULL;
+  g_autofree char *outgoing = NULL;
+  g_autofree char *missed = NULL;
+  g_autofree char *unrecorded = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  JsonArray *rows;
+  JsonObject *row;
+
+  login (fx);
+  incoming = g_strdup (kc_sim_server_add_call_started (fx->sim, MOBILE, NULL, "1001", NULL, 60));
+  outgoing = g_strdup (kc_sim_server_add_call (fx->sim, "1002", NULL, "+998935556677", NULL));
+  missed = g_strdup (kc_sim_server_add_call (fx->sim, "+998945556677", NULL, "1003", NULL));
+  kc_sim_server_answer_call (fx->sim, incoming);
+
+  /* The long incoming call ends last: its record is written after the others
+   * but belongs before them in time. */
+  g_assert_true (kc_sim_server_end_call (fx->sim, outgoing, KC_SIM_CDR_BUSY));
+  g_assert_true (kc_sim_server_end_call (fx->sim, missed, KC_SIM_CDR_NO_ANSWER));
+  g_assert_true (kc_sim_server_end_call (fx->sim, incoming, KC_SIM_CDR_NO_ANSWER));
+  g_assert_cmpuint (kc_sim_server_get_n_cdrs (fx->sim), ==, 3);
+
+  cdrs = history (fx, "CallHistory.get",
+                  "{\"orderBy\":[{\"columnName\":\"TIMESTAMP\",\"direction\":\"Desc\"}],"
+                  "\"start\":0,\"limit\":50}");
+  rows = json_object_get_array_member (result_of (cdrs), "callHistory");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 3);
+
+  row = json_array_get_object_element (rows, 2);
+  g_assert_cmpstr (json_object_get_string_member (row, "ID"), ==, incoming);
+  g_assert_cmpint (json_object_get_int_member (row, "STATUS"), ==, KC_SIM_CDR_ANSWERED);
+  g_assert_cmpstr (json_object_get_string_member (row, "FROM_NUM"), ==, MOBILE);
+  g_assert_cmpstr (json_object_get_string_member (row, "TO_NUM"), ==, "1001");
+  g_assert_cmpint (json_object_get_int_member (row, "CALL_DURATION"), >=, 60);
+  g_assert_cmpint (json_object_get_int_member (row, "TIMESTAMP"), >=, now - 61);
+  g_assert_cmpint (json_object_get_int_member (row, "TIMESTAMP"), <=, now - 59);
+
+  row = find_by_id (rows, outgoing);
+  g_assert_cmpint (json_object_get_int_member (row, "STATUS"), ==, KC_SIM_CDR_BUSY);
+  g_assert_cmpint (json_object_get_int_member (row, "ANSWERED_DURATION"), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (row, "FROM_NUM"), ==, "1002");
+  row = find_by_id (rows, missed);
+  g_assert_cmpint (json_object_get_int_member (row, "STATUS"), ==, KC_SIM_CDR_NO_ANSWER);
+
+  /* Only the answered call was recorded, under the operator's extension */
+  recordings = history (fx, "Recordings.get", "{\"start\":0,\"limit\":50}");
+  rows = json_object_get_array_member (result_of (recordings), "recordingList");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  row = json_array_get_object_element (rows, 0);
+  g_assert_cmpstr (json_object_get_string_member (row, "EXTENSION"), ==, "1001");
+  g_assert_cmpstr (json_object_get_string_member (row, "CALLER_ID"), ==, MOBILE);
+  g_assert_cmpint (json_object_get_int_member (row, "STARTED"), >=, now);
+  g_assert_cmpint (json_object_get_int_member (row, "DURATION"), >=, 1);
+
+  kc_sim_server_set_record_calls (fx->sim, FALSE);
+  unrecorded = g_strdup (kc_sim_server_add_call (fx->sim, "1004", NULL, MOBILE, NULL));
+  kc_sim_server_answer_call (fx->sim, unrecorded);
+  kc_sim_server_end_call (fx->sim, unrecorded, KC_SIM_CDR_NO_ANSWER);
+  after = history (fx, "Recordings.get", "{}");
+  g_assert_cmpint (json_object_get_int_member (result_of (after), "totalItems"), ==, 1);
+  g_assert_cmpuint (kc_sim_server_get_n_cdrs (fx->sim), ==, 4);
+}
+
+/* Reads every page of a CallHistory query, checking the order, and returns
+ * the ids in the order served */
+static GPtrArray *
+read_all_pages (Fixture    *fx,
+                const char *direction,
+                const char *conditions,
+                guint       expected_total)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  gint64 last = 0;
+
+  for (;;)
+    {
+      g_autofree char *query = g_strdup_printf (
+        "{\"orderBy\":[{\"columnName\":\"TIMESTAMP\",\"direction\":\"%s\"}],"
+        "\"start\":%u,\"limit\":500,\"conditions\":%s}",
+        direction, ids->len, conditions);
+      g_autoptr (JsonNode) page = history (fx, "CallHistory.get", query);
+      JsonArray *rows = json_object_get_array_member (result_of (page), "callHistory");
+
+      g_assert_cmpint (json_object_get_int_member (result_of (page), "totalItems"), ==,
+                       expected_total);
+      if (json_array_get_length (rows) == 0)
+        break;
+      for (guint i = 0; i < json_array_get_length (rows); i++)
+        {
+          JsonObject *row = json_array_get_object_element (rows, i);
+          gint64 ts = json_object_get_int_member (row, "TIMESTAMP");
+
+          if (ids->len > 0 && strcmp (direction, "Desc") == 0)
+            g_assert_cmpint (ts, <=, last);
+          else if (ids->len > 0)
+            g_assert_cmpint (ts, >=, last);
+          last = ts;
+          g_ptr_array_add (ids, g_strdup (json_object_get_string_member (row, "ID")));
+        }
+    }
+  g_assert_cmpuint (ids->len, ==, expected_total);
+  return ids;
+}
+
+static void
+assert_distinct (GPtrArray *ids)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < ids->len; i++)
+    g_assert_true (g_hash_table_add (seen, g_ptr_array_index (ids, i)));
+}
+
+static void
+test_history_paging (Fixture       *fx,
+                     gconstpointer  data)
+{
+  g_autoptr (GPtrArray) all = NULL;
+  g_autoptr (GPtrArray) ties_asc = NULL;
+  g_autoptr (GPtrArray) ties_desc = NULL;
+  g_autoptr (JsonNode) first = NULL;
+  g_autoptr (JsonNode) oldest = NULL;
+  g_autoptr (JsonNode) recent = NULL;
+  g_autoptr (JsonNode) range = NULL;
+  g_autoptr (JsonNode) either = NULL;
+  g_autoptr (JsonNode) not_eq = NULL;
+  g_autoptr (JsonNode) everything = NULL;
+  g_autoptr (JsonNode) unsupported = NULL;
+  g_autoptr (JsonNode) imported = NULL;
+  g_autofree char *query = NULL;
+  JsonArray *rows;
+
+  login (fx);
+  kc_sim_server_set_page_cap (fx->sim, 100);
+  kc_sim_server_add_generated_cdrs (fx->sim, "h", 1000, T0, 60);
+  g_assert_cmpuint (kc_sim_server_get_n_cdrs (fx->sim), ==, 1000);
+
+  first = history (fx, "CallHistory.get",
+                   "{\"orderBy\":[{\"columnName\":\"TIMESTAMP\",\"direction\":\"Desc\"}],"
+                   "\"start\":0,\"limit\":500}");
+  rows = json_object_get_array_member (result_of (first), "callHistory");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 100);
+  g_assert_cmpint (json_object_get_int_member (result_of (first), "totalItems"), ==, 1000);
+  g_assert_cmpint (row_int (rows, 0, "TIMESTAMP"), ==, T0 + 999 * 60);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "ID"),
+                   ==, "h-999");
+
+  all = read_all_pages (fx, "Desc", "[]", 1000);
+  assert_distinct (all);
+
+  oldest = history (fx, "CallHistory.get",
+                    "{\"orderBy\":[{\"columnName\":\"TIMESTAMP\",\"direction\":\"Asc\"}],"
+                    "\"start\":0,\"limit\":10}");
+  rows = json_object_get_array_member (result_of (oldest), "callHistory");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 10);
+  g_assert_cmpint (row_int (rows, 0, "TIMESTAMP"), ==, T0);
+
+  /* the sync's "what is new since" query, with the value as a string */
+  query = g_strdup_printf ("{\"start\":0,\"limit\":50,\"conditions\":[{\"fieldName\":\"TIMESTAMP\","
+                           "\"comparator\":\"GreaterEq\",\"value\":\"%" G_GINT64_FORMAT "\"}]}",
+                           T0 + 900 * 60);
+  recent = history (fx, "CallHistory.get", query);
+  g_assert_cmpint (json_object_get_int_member (result_of (recent), "totalItems"), ==, 100);
+  rows = json_object_get_array_member (result_of (recent), "callHistory");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 50);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    g_assert_cmpint (row_int (rows, i, "TIMESTAMP"), >=, T0 + 900 * 60);
+  g_clear_pointer (&query, g_free);
+
+  query = g_strdup_printf ("{\"conditions\":["
+                           "{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"GreaterEq\",\"value\":%"
+                           G_GINT64_FORMAT "},"
+                           "{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"Less\",\"value\":%"
+                           G_GINT64_FORMAT "}],\"combining\":\"And\"}",
+                           T0 + 10 * 60, T0 + 20 * 60);
+  range = history (fx, "CallHistory.get", query);
+  g_assert_cmpint (json_object_get_int_member (result_of (range), "totalItems"), ==, 10);
+  g_clear_pointer (&query, g_free);
+
+  query = g_strdup_printf ("{\"conditions\":["
+                           "{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"LessEq\",\"value\":%"
+                           G_GINT64_FORMAT "},"
+                           "{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"Greater\",\"value\":%"
+                           G_GINT64_FORMAT "}],\"combining\":\"Or\"}",
+                           T0 + 60, T0 + 997 * 60);
+  either = history (fx, "CallHistory.get", query);
+  g_assert_cmpint (json_object_get_int_member (result_of (either), "totalItems"), ==, 4);
+  g_clear_pointer (&query, g_free);
+
+  query = g_strdup_printf ("{\"conditions\":[{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"NotEq\","
+                           "\"value\":%" G_GINT64_FORMAT "}]}", T0);
+  not_eq = history (fx, "CallHistory.get", query);
+  g_assert_cmpint (json_object_get_int_member (result_of (not_eq), "totalItems"), ==, 999);
+
+  kc_sim_server_set_page_cap (fx->sim, 0);
+  everything = history (fx, "CallHistory.get", "{\"start\":0,\"limit\":-1}");
+  rows = json_object_get_array_member (result_of (everything), "callHistory");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1000);
+
+  unsupported = history (fx, "CallHistory.get",
+                         "{\"conditions\":[{\"fieldName\":\"COLOUR\",\"comparator\":\"Eq\","
+                         "\"value\":\"red\"}]}");
+  g_assert_cmpint (error_code_of (unsupported), ==, -32602);
+
+  /* Records sharing a second, written late: pages must neither repeat nor
+   * skip one of them, in either direction */
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("tie-%u", i);
+
+      kc_sim_server_add_cdr (fx->sim, id, T0 - 600, MOBILE, "1001", KC_SIM_CDR_ANSWERED, 30, 20);
+    }
+  kc_sim_server_set_page_cap (fx->sim, 2);
+  g_clear_pointer (&query, g_free);
+  query = g_strdup_printf ("[{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"Eq\",\"value\":%"
+                           G_GINT64_FORMAT "}]", T0 - 600);
+  ties_asc = read_all_pages (fx, "Asc", query, 5);
+  ties_desc = read_all_pages (fx, "Desc", query, 5);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("tie-%u", i);
+
+      g_assert_cmpstr (g_ptr_array_index (ties_asc, i), ==, id);
+      g_assert_cmpstr (g_ptr_array_index (ties_desc, 4 - i), ==, id);
+    }
+
+  /* an imported batch of older history lands before everything else */
+  kc_sim_server_add_generated_cdrs (fx->sim, "old", 100, T0 - 100000, 60);
+  imported = history (fx, "CallHistory.get",
+                      "{\"orderBy\":[{\"columnName\":\"TIMESTAMP\",\"direction\":\"Asc\"}],"
+                      "\"start\":0,\"limit\":1}");
+  rows = json_object_get_array_member (result_of (imported), "callHistory");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "ID"),
+                   ==, "old-0");
+  g_assert_cmpint (json_object_get_int_member (result_of (imported), "totalItems"), ==, 1105);
+}
+
+static void
+test_big_history (Fixture       *fx,
+                  gconstpointer  data)
+{
+  g_autoptr (JsonNode) latest = NULL;
+  g_autoptr (JsonNode) middle = NULL;
+  g_autofree char *query = NULL;
+  JsonArray *rows;
+
+  login (fx);
+  kc_sim_server_set_page_cap (fx->sim, 500);
+  kc_sim_server_add_generated_cdrs (fx->sim, "big", 1000000, T0, 1);
+  g_assert_cmpuint (kc_sim_server_get_n_cdrs (fx->sim), ==, 1000000);
+
+  query = g_strdup_printf ("{\"orderBy\":[{\"columnName\":\"TIMESTAMP\",\"direction\":\"Desc\"}],"
+                           "\"start\":0,\"limit\":50,\"conditions\":[{\"fieldName\":\"TIMESTAMP\","
+                           "\"comparator\":\"Greater\",\"value\":%" G_GINT64_FORMAT "}]}",
+                           T0 + 999989);
+  latest = history (fx, "CallHistory.get", query);
+  g_assert_cmpint (json_object_get_int_member (result_of (latest), "totalItems"), ==, 10);
+  rows = json_object_get_array_member (result_of (latest), "callHistory");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "ID"),
+                   ==, "big-999999");
+
+  middle = history (fx, "CallHistory.get",
+                    "{\"orderBy\":[{\"columnName\":\"TIMESTAMP\",\"direction\":\"Asc\"}],"
+                    "\"start\":500000,\"limit\":1}");
+  rows = json_object_get_array_member (result_of (middle), "callHistory");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "ID"),
+                   ==, "big-500000");
+}
+
+static guint32
+read_u32 (const guint8 *p)
+{
+  guint32 value;
+
+  memcpy (&value, p, 4);
+  return GUINT32_FROM_LE (value);
+}
+
+static guint16
+read_u16 (const guint8 *p)
+{
+  guint16 value;
+
+  memcpy (&value, p, 2);
+  return GUINT16_FROM_LE (value);
+}
+
+static void
+assert_voice_like_wav (GBytes *wav,
+                       guint   seconds)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (wav, &size);
+  guint loud = 0, n_samples;
+
+  g_assert_cmpuint (size, ==, 44 + seconds * 8000 * 2);
+  g_assert_cmpmem (data, 4, "RIFF", 4);
+  g_assert_cmpuint (read_u32 (data + 4), ==, size - 8);
+  g_assert_cmpmem (data + 8, 8, "WAVEfmt ", 8);
+  g_assert_cmpuint (read_u16 (data + 20), ==, 1);    /* PCM */
+  g_assert_cmpuint (read_u16 (data + 22), ==, 1);    /* mono */
+  g_assert_cmpuint (read_u32 (data + 24), ==, 8000); /* Hz */
+  g_assert_cmpuint (read_u16 (data + 34), ==, 16);   /* bits */
+  g_assert_cmpmem (data + 36, 4, "data", 4);
+  g_assert_cmpuint (read_u32 (data + 40), ==, size - 44);
+
+  /* Someone is talking: a good share of the samples is well above silence */
+  n_samples = (size - 44) / 2;
+  for (guint i = 0; i < n_samples; i++)
+    if (ABS ((gint16) read_u16 (data + 44 + 2 * i)) > 1000)
+      loud++;
+  g_assert_cmpuint (loud, >, n_samples / 10);
+}
+
+static void
+test_recordings (Fixture       *fx,
+                 gconstpointer  data)
+{
+  g_autoptr (JsonNode) list = NULL;
+  g_autoptr (JsonNode) filtered = NULL;
+  g_autoptr (JsonNode) download = NULL;
+  g_autoptr (JsonNode) long_download = NULL;
+  g_autoptr (JsonNode) unknown = NULL;
+  g_autoptr (JsonNode) foreign = NULL;
+  g_autoptr (SoupMessage) get = NULL;
+  g_autoptr (SoupMessage) anonymous = NULL;
+  g_autoptr (GBytes) wav = NULL;
+  g_autoptr (GBytes) refused = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *query = NULL;
+  g_autofree char *url = NULL;
+  JsonObject *file;
+  JsonArray *rows;
+
+  login (fx);
+  kc_sim_server_add_recording (fx->sim, "r-1", "1001", MOBILE, T0, 3);
+  kc_sim_server_add_recording (fx->sim, "r-2", "1002", "+998997654321", T0 + 100, 3600);
+
+  list = history (fx, "Recordings.get",
+                  "{\"orderBy\":[{\"columnName\":\"STARTED\",\"direction\":\"Desc\"}],"
+                  "\"start\":0,\"limit\":50}");
+  g_assert_cmpint (json_object_get_int_member (result_of (list), "totalItems"), ==, 2);
+  rows = json_object_get_array_member (result_of (list), "recordingList");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "ID"),
+                   ==, "r-2");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 1),
+                                                  "EXTENSION"), ==, "1001");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 1),
+                                                  "CALLER_ID"), ==, MOBILE);
+  g_assert_cmpint (row_int (rows, 1, "STARTED"), ==, T0);
+  g_assert_cmpint (row_int (rows, 1, "DURATION"), ==, 3);
+
+  query = g_strdup_printf ("{\"conditions\":[{\"fieldName\":\"STARTED\","
+                           "\"comparator\":\"GreaterEq\",\"value\":%" G_GINT64_FORMAT "}]}",
+                           T0 + 50);
+  filtered = history (fx, "Recordings.get", query);
+  g_assert_cmpint (json_object_get_int_member (result_of (filtered), "totalItems"), ==, 1);
+
+  download = rpc (fx, "Recordings.downloadAudioContent", "{\"id\":\"r-1\",\"transcode\":false}");
+  file = json_object_get_object_member (result_of (download), "fileDownload");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (file, "url"),
+                                   "/admin/api/download/"));
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (file, "name"), ".wav"));
+  g_assert_cmpint (json_object_get_int_member (file, "length"), ==, 44 + 3 * 8000 * 2);
+
+  url = server_url (fx, json_object_get_string_member (file, "url"));
+  get = soup_message_new (SOUP_METHOD_GET, url);
+  soup_message_headers_append (soup_message_get_request_headers (get), "X-Token", fx->token);
+  soup_message_headers_append (soup_message_get_request_headers (get), "Cookie", fx->cookie);
+  wav = exchange (fx->session, get, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (get), ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (get),
+                                                          NULL), ==, "audio/wav");
+  assert_voice_like_wav (wav, 3);
+  g_assert_cmpuint (kc_sim_server_get_download_count (fx->sim), ==, 1);
+
+  anonymous = soup_message_new (SOUP_METHOD_GET, url);
+  refused = exchange (fx->session, anonymous, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (anonymous), ==, SOUP_STATUS_UNAUTHORIZED);
+  g_assert_cmpuint (kc_sim_server_get_download_count (fx->sim), ==, 1);
+  g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 1);
+
+  /* An hour-long recording is served capped, and says so in its length */
+  long_download = rpc (fx, "Recordings.downloadAudioContent", "{\"id\":\"r-2\"}");
+  file = json_object_get_object_member (result_of (long_download), "fileDownload");
+  g_assert_cmpint (json_object_get_int_member (file, "length"), ==, 44 + 600 * 8000 * 2);
+
+  unknown = rpc (fx, "Recordings.downloadAudioContent", "{\"id\":\"r-404\"}");
+  g_assert_cmpint (error_code_of (unknown), !=, 0);
+
+  kc_sim_server_set_download_url_override (fx->sim, "https://files.example.com/r-1.wav");
+  foreign = rpc (fx, "Recordings.downloadAudioContent", "{\"id\":\"r-1\"}");
+  file = json_object_get_object_member (result_of (foreign), "fileDownload");
+  g_assert_cmpstr (json_object_get_string_member (file, "url"), ==,
+                   "https://files.example.com/r-1.wav");
+}
+
+/* Sends `body` and returns what came back, whatever it is */
+static GBytes *
+send_raw (Fixture      *fx,
+          const char   *body,
+          guint        *status,
+          char        **content_type,
+          GError      **error)
+{
+  g_autoptr (SoupMessage) msg = post_message (fx, fx->url, body);
+  GBytes *reply = exchange (fx->session, msg, error);
+
+  *status = soup_message_get_status (msg);
+  if (content_type)
+    *content_type = g_strdup (
+      soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL));
+  return reply;
+}
+
+static void
+test_faults (Fixture       *fx,
+             gconstpointer  data)
+{
+  g_autofree char *body = NULL;
+  g_autoptr (GBytes) normal = NULL;
+  g_autoptr (JsonNode) parsed = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize normal_size;
+  guint status;
+
+  login (fx);
+  body = rpc_body (fx, "Status.getCalls", NULL);
+  normal = send_raw (fx, body, &status, NULL, NULL);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+  g_bytes_get_data (normal, &normal_size);
+
+  {
+    g_autoptr (GBytes) reply = NULL;
+    g_autofree char *type = NULL;
+
+    kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_HTML, 1);
+    reply = send_raw (fx, body, &status, &type, NULL);
+    g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+    g_assert_cmpstr (type, ==, "text/html");
+    g_assert_null (parse_json (reply));
+  }
+  {
+    g_autoptr (GBytes) reply = NULL;
+
+    kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_NOT_FOUND, 1);
+    reply = send_raw (fx, body, &status, NULL, NULL);
+    g_assert_cmpuint (status, ==, SOUP_STATUS_NOT_FOUND);
+  }
+  {
+    g_autoptr (GBytes) reply = NULL;
+
+    kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_HTTP_500, 1);
+    reply = send_raw (fx, body, &status, NULL, NULL);
+    g_assert_cmpuint (status, ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+  }
+  {
+    g_autoptr (GBytes) reply = NULL;
+    gsize size;
+    const char *cut;
+
+    kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_TRUNCATED, 1);
+    reply = send_raw (fx, body, &status, NULL, NULL);
+    g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+    cut = g_bytes_get_data (reply, &size);
+    g_assert_cmpuint (size, ==, normal_size / 2);
+    g_assert_cmpmem (cut, size, g_bytes_get_data (normal, NULL), normal_size / 2);
+    g_assert_null (parse_json (reply));
+  }
+  {
+    g_autoptr (GBytes) reply = NULL;
+
+    kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_MALFORMED, 1);
+    reply = send_raw (fx, body, &status, NULL, NULL);
+    g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+    g_assert_null (parse_json (reply));
+  }
+  {
+    g_autoptr (GBytes) reply = NULL;
+    g_autoptr (JsonNode) root = NULL;
+    JsonObject *result;
+
+    kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_WRONG_SHAPE, 1);
+    reply = send_raw (fx, body, &status, NULL, NULL);
+    root = parse_json (reply);
+    g_assert_nonnull (root);
+    result = json_object_get_object_member (json_node_get_object (root), "result");
+    g_assert_nonnull (result);
+    g_assert_false (JSON_NODE_HOLDS_ARRAY (json_object_get_member (result, "calls")));
+  }
+  {
+    g_autoptr (GBytes) reply = NULL;
+
+    kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_HUGE, 1);
+    reply = send_raw (fx, body, &status, NULL, NULL);
+    g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+    g_assert_cmpuint (g_bytes_get_size (reply), >, 16 * 1024 * 1024);
+  }
+  {
+    g_autoptr (GBytes) reply = NULL;
+
+    kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_DROP, 1);
+    reply = send_raw (fx, body, &status, NULL, &error);
+    g_assert_nonnull (error);
+    g_assert_null (reply);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr (SoupMessage) msg = post_message (fx, fx->url, body);
+    g_autoptr (JsonNode) root = NULL;
+    Exchange ex;
+
+    kc_sim_server_set_slow_delay (fx->sim, 1.5);
+    kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_SLOW, 1);
+    exchange_start (fx->session, msg, &ex);
+    kc_test_run_for (0.2);
+    g_assert_false (ex.done);
+    KC_TEST_WAIT_UNTIL (ex.done, 10);
+    g_assert_no_error (ex.error);
+    root = parse_json (ex.body);
+    g_assert_nonnull (root);
+    result_of (root);
+    g_bytes_unref (ex.body);
+  }
+
+  /* Logins go through untouched and do not use up the fault */
+  kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_HTTP_500, 2);
+  login (fx);
+  g_free (body);
+  body = rpc_body (fx, "Status.getCalls", NULL);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_bytes_unref (send_raw (fx, body, &status, NULL, NULL));
+      g_assert_cmpuint (status, ==, i < 2 ? SOUP_STATUS_INTERNAL_SERVER_ERROR : SOUP_STATUS_OK);
+    }
+  parsed = rpc (fx, "Status.getCalls", NULL);
+  result_of (parsed);
+}
+
+static JsonNode *
+control (Fixture    *fx,
+         const char *request,
+         guint       expected_status)
+{
+  g_autofree char *url = server_url (fx, "/sim/control");
+  g_autoptr (SoupMessage) msg = post_message (fx, url, request);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = exchange (fx->session, msg, &error);
+  JsonNode *root;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, expected_status);
+  root = parse_json (reply);
+  g_assert_nonnull (root);
+  return root;
+}
+
+static void
+test_control (Fixture       *fx,
+              gconstpointer  data)
+{
+  g_autoptr (JsonNode) added = NULL;
+  g_autoptr (JsonNode) busy = NULL;
+  g_autoptr (JsonNode) ringing = NULL;
+  g_autoptr (JsonNode) answered = NULL;
+  g_autoptr (JsonNode) cdrs = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  g_autoptr (JsonNode) bad = NULL;
+  g_autoptr (JsonNode) gone = NULL;
+  g_autoptr (JsonNode) broken = NULL;
+  g_autofree char *request = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *busy_id = NULL;
+  JsonObject *call, *requests;
+  guint status;
+
+  login (fx);
+  added = control (fx, "{\"action\":\"addCall\",\"from\":\"" MOBILE "\",\"to\":\"1003\","
+                       "\"fromName\":\"Aziz Karimov\"}", SOUP_STATUS_OK);
+  id = g_strdup (json_object_get_string_member (json_node_get_object (added), "id"));
+  ringing = rpc (fx, "Status.getCalls", NULL);
+  call = find_by_id (calls_of (ringing), id);
+  g_assert_nonnull (call);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (call, "FROM"),
+                                                  "NAME"), ==, "Aziz Karimov");
+
+  request = g_strdup_printf ("{\"action\":\"answerCall\",\"id\":\"%s\"}", id);
+  json_node_unref (control (fx, request, SOUP_STATUS_OK));
+  answered = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpstr (json_object_get_string_member (find_by_id (calls_of (answered), id), "STATUS"),
+                   ==, "Answered");
+
+  busy = control (fx, "{\"action\":\"addCall\",\"from\":\"1004\",\"to\":\"" MOBILE "\"}",
+                  SOUP_STATUS_OK);
+  busy_id = g_strdup (json_object_get_string_member (json_node_get_object (busy), "id"));
+  g_free (request);
+  request = g_strdup_printf ("{\"action\":\"endCall\",\"id\":\"%s\",\"status\":2}", busy_id);
+  json_node_unref (control (fx, request, SOUP_STATUS_OK));
+  json_node_unref (control (fx, "{\"action\":\"addCdr\",\"id\":\"x-1\",\"timestamp\":1735689600,"
+                                "\"from\":\"" MOBILE "\",\"to\":\"1001\",\"status\":3,"
+                                "\"duration\":12,\"answered\":0}", SOUP_STATUS_OK));
+  cdrs = history (fx, "CallHistory.get", "{}");
+  g_assert_cmpint (json_object_get_int_member (
+                     find_by_id (json_object_get_array_member (result_of (cdrs), "callHistory"),
+                                 busy_id), "STATUS"), ==, KC_SIM_CDR_BUSY);
+  g_assert_cmpint (json_object_get_int_member (
+                     find_by_id (json_object_get_array_member (result_of (cdrs), "callHistory"),
+                                 "x-1"), "CALL_DURATION"), ==, 12);
+
+  json_node_unref (control (fx, "{\"action\":\"fault\",\"fault\":\"http500\",\"count\":1}",
+                            SOUP_STATUS_OK));
+  g_clear_pointer (&request, g_free);
+  request = rpc_body (fx, "Status.getCalls", NULL);
+  g_bytes_unref (send_raw (fx, request, &status, NULL, NULL));
+  g_assert_cmpuint (status, ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+
+  stats = control (fx, "{\"action\":\"stats\"}", SOUP_STATUS_OK);
+  requests = json_object_get_object_member (json_node_get_object (stats), "requests");
+  g_assert_cmpint (json_object_get_int_member (requests, "Status.getCalls"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (requests, "Session.login"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (stats), "activeCalls"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (stats), "cdrs"), ==, 2);
+
+  json_node_unref (control (fx, "{\"action\":\"expireSessions\"}", SOUP_STATUS_OK));
+  gone = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (gone), ==, -32001);
+
+  bad = control (fx, "{\"action\":\"explode\"}", SOUP_STATUS_BAD_REQUEST);
+  g_assert_nonnull (json_object_get_string_member (json_node_get_object (bad), "error"));
+  json_node_unref (control (fx, "{\"action\":\"answerCall\",\"id\":\"no-such-call\"}",
+                            SOUP_STATUS_BAD_REQUEST));
+  broken = control (fx, "{\"action\":", SOUP_STATUS_BAD_REQUEST);
+  g_assert_nonnull (json_object_get_string_member (json_node_get_object (broken), "error"));
+}
+
+static gboolean
+is_extension (const char *number)
+{
+  gint64 value;
+
+  return g_ascii_string_to_signed (number, 10, 1001, 1010, &value, NULL);
+}
+
+static gboolean
+is_uzbek_mobile (const char *number)
+{
+  return g_regex_match_simple ("^\\+998(90|91|93|94|95|97|98|99)[0-9]{7}$", number, 0, 0);
+}
+
+static const char *
+party_number (JsonObject *call,
+              const char *member)
+{
+  return json_object_get_string_member (json_object_get_object_member (call, member), "NUMBER");
+}
+
+static char *
+first_call_numbers (Fixture *fx)
+{
+  g_autoptr (JsonNode) calls = rpc (fx, "Status.getCalls", NULL);
+  JsonObject *call = json_array_get_object_element (calls_of (calls), 0);
+
+  return g_strdup_printf ("%s -> %s", party_number (call, "FROM"), party_number (call, "TO"));
+}
+
+static void
+test_traffic (Fixture       *fx,
+              gconstpointer  data)
+{
+  Fixture twin = { 0 };
+  g_autoptr (JsonNode) calls = NULL;
+  g_autoptr (JsonNode) later = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *first = NULL;
+  g_autofree char *twin_first = NULL;
+  JsonArray *rows;
+
+  login (fx);
+  kc_sim_server_start_traffic (fx->sim, 1200, 42);
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_n_active_calls (fx->sim) >= 3, 10);
+
+  /* no ring is shorter than 2 s, so the first call is still there */
+  first = first_call_numbers (fx);
+  calls = rpc (fx, "Status.getCalls", NULL);
+  rows = calls_of (calls);
+  g_assert_cmpuint (json_array_get_length (rows), >=, 3);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *call = json_array_get_object_element (rows, i);
+      const char *from = party_number (call, "FROM");
+      const char *to = party_number (call, "TO");
+
+      g_assert_true ((is_extension (from) && is_uzbek_mobile (to))
+                     || (is_uzbek_mobile (from) && is_extension (to)));
+    }
+
+  /* busy and failed calls end after a short ring and leave a record */
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_n_cdrs (fx->sim) >= 1, 15);
+
+  kc_sim_server_stop_traffic (fx->sim);
+  g_clear_pointer (&calls, json_node_unref);
+  calls = rpc (fx, "Status.getCalls", NULL);
+  rows = calls_of (calls);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    g_hash_table_add (seen, g_strdup (json_object_get_string_member (
+                              json_array_get_object_element (rows, i), "ID")));
+  kc_test_run_for (1.0);
+  later = rpc (fx, "Status.getCalls", NULL);
+  rows = calls_of (later);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    g_assert_true (g_hash_table_contains (seen, json_object_get_string_member (
+                                                  json_array_get_object_element (rows, i), "ID")));
+
+  /* the same seed plays the same calls */
+  fixture_set_up (&twin, NULL);
+  login (&twin);
+  kc_sim_server_start_traffic (twin.sim, 1200, 42);
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_n_active_calls (twin.sim) >= 1, 10);
+  twin_first = first_call_numbers (&twin);
+  g_assert_cmpstr (twin_first, ==, first);
+  fixture_tear_down (&twin, NULL);
+}
+
+static void
+test_https (Fixture       *fx,
+            gconstpointer  data)
+{
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (JsonNode) calls = NULL;
+  const char *set_cookie;
+
+  g_assert_true (g_str_has_prefix (fx->url, "https://127.0.0.1:"));
+  root = rpc_full (fx, "Session.login", "{\"userName\":\"admin\",\"password\":\"demo\"}", &msg);
+  fx->token = g_strdup (json_object_get_string_member (result_of (root), "token"));
+  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
+  g_assert_nonnull (strstr (set_cookie, "; secure"));
+  fx->cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
+
+  kc_sim_server_add_call (fx->sim, MOBILE, NULL, "1001", NULL);
+  calls = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpuint (json_array_get_length (calls_of (calls)), ==, 1);
+}
+
+static void
+line_read (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  char **line = user_data;
+  g_autoptr (GError) error = NULL;
+
+  *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
+                                                     &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (*line);
+}
+
+/* kerio-sim as a user starts it: it says where it listens, serves, and
+ * leaves cleanly on SIGTERM */
+static void
+test_executable (void)
+{
+  const char *binary = g_getenv ("KERIO_SIM");
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GDataInputStream) output = NULL;
+  g_autoptr (GAsyncResult) waited = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) page = NULL;
+  g_autofree char *line = NULL;
+  Fixture fx = { 0 };
+  const char *url;
+
+  if (binary == NULL)
+    {
+      g_test_skip ("KERIO_SIM is not set");
+      return;
+    }
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary, "--port", "0",
+                              "--traffic", "0", "--history", "30", "--page-cap", "7", NULL);
+  g_assert_no_error (error);
+  output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  g_data_input_stream_read_line_async (output, G_PRIORITY_DEFAULT, NULL, line_read, &line);
+  KC_TEST_WAIT_UNTIL (line != NULL, 20);
+
+  g_assert_true (
+    g_str_has_prefix (line, "Kerio Operator simulator listening on http://127.0.0.1:"));
+  g_assert_true (g_str_has_suffix (line, "/admin/api/jsonrpc/ (user admin)"));
+  url = strstr (line, "http://");
+  fx.url = g_strndup (url, strchr (url, ' ') - url);
+  fx.session = soup_session_new ();
+  login (&fx);
+  page = history (&fx, "CallHistory.get", "{\"start\":0,\"limit\":50}");
+  g_assert_cmpint (json_object_get_int_member (result_of (page), "totalItems"), ==, 30);
+  g_assert_cmpuint (json_array_get_length (
+                      json_object_get_array_member (result_of (page), "callHistory")), ==, 7);
+  fixture_tear_down (&fx, NULL);
+
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait_async (process, NULL, kc_test_store_result, &waited);
+  KC_TEST_AWAIT (waited);
+  g_subprocess_wait_finish (process, waited, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/sim/login", test_login);
+  ADD ("/sim/unauthenticated", test_unauthenticated);
+  ADD ("/sim/live-calls", test_live_calls);
+  ADD ("/sim/end-call-cdr", test_end_call_cdr);
+  ADD ("/sim/history-paging", test_history_paging);
+  ADD ("/sim/big-history", test_big_history);
+  ADD ("/sim/recordings", test_recordings);
+  ADD ("/sim/faults", test_faults);
+  ADD ("/sim/control", test_control);
+  ADD ("/sim/traffic", test_traffic);
+#undef ADD
+  g_test_add ("/sim/https", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_https,
+              fixture_tear_down);
+  g_test_add_func ("/sim/executable", test_executable);
+
+  return g_test_run ();
+}
