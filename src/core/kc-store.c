@@ -1,0 +1,1099 @@
+/* kc-store.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kc-store"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "kerio/kc-kerio-types.h"
+#include "kc-store.h"
+
+/* "KCTI": marks the file as ours, so a foreign database is never migrated */
+#define KC_STORE_APPLICATION_ID 0x4B435449
+
+/* A recording belongs to a call whose span contains its start, give or take
+ * the PBX's clock granularity. */
+#define RECORDING_SLACK 3
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* Each entry upgrades the schema by one version (user_version = index + 1);
+ * later versions append, never edit. */
+static const char *const migrations[] = {
+  "CREATE TABLE calls ("
+  "  id TEXT PRIMARY KEY,"
+  "  call_id TEXT NOT NULL UNIQUE,"
+  "  direction TEXT NOT NULL CHECK (direction IN ('kiruvchi', 'chiquvchi')),"
+  "  from_number TEXT NOT NULL,"
+  "  to_number TEXT NOT NULL,"
+  "  extension TEXT,"
+  "  start_time TEXT NOT NULL,"
+  "  end_time TEXT,"
+  "  duration INTEGER NOT NULL DEFAULT 0,"
+  "  answered_duration INTEGER NOT NULL DEFAULT 0,"
+  "  status TEXT NOT NULL"
+  "    CHECK (status IN ('javob berildi', 'javobsiz', 'band', 'xatolik')),"
+  "  kerio_status INTEGER,"
+  "  voicemail INTEGER NOT NULL DEFAULT 0,"
+  "  recording_id TEXT,"
+  "  recording_path TEXT,"
+  "  source TEXT NOT NULL CHECK (source IN ('cdr', 'live')),"
+  "  created_at TEXT NOT NULL,"
+  "  updated_at TEXT NOT NULL"
+  ");"
+  /* newest-first keyset paging of the history view */
+  "CREATE INDEX calls_start ON calls (start_time DESC, id DESC);"
+  /* a number's calls, and matching live rows and recordings to calls */
+  "CREATE INDEX calls_from_to_start ON calls (from_number, to_number, start_time);"
+  "CREATE INDEX calls_to ON calls (to_number);"
+  "CREATE INDEX calls_status_start ON calls (status, start_time);"
+  /* the sync's starting point: newest CDR */
+  "CREATE INDEX calls_source_start ON calls (source, start_time);",
+};
+
+#define CALL_COLUMNS                                                                   \
+  "id, call_id, direction, from_number, to_number, extension, start_time, end_time, " \
+  "duration, answered_duration, status, kerio_status, voicemail, recording_id, "      \
+  "recording_path, source, created_at, updated_at"
+
+/* The record fields a CDR carries, bound as ?1..?12 by bind_record_fields() */
+#define RECORD_CHANGED                                                                    \
+  "(call_id IS NOT ?1 OR direction IS NOT ?2 OR from_number IS NOT ?3 "                  \
+  "OR to_number IS NOT ?4 OR extension IS NOT ?5 OR start_time IS NOT ?6 "                \
+  "OR end_time IS NOT ?7 OR duration IS NOT ?8 OR answered_duration IS NOT ?9 "           \
+  "OR status IS NOT ?10 OR kerio_status IS NOT ?11 OR voicemail IS NOT ?12 "              \
+  "OR source IS NOT 'cdr')"
+
+#define SECONDS_OF(column) "CAST(strftime('%s', " column ") AS INTEGER)"
+
+typedef enum
+{
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_ROLLBACK,
+  STMT_FIND_BY_CALL_ID,
+  STMT_FIND_MATCH,
+  STMT_UPDATE_FROM_CDR,
+  STMT_INSERT,
+  STMT_LOOKUP,
+  STMT_LATEST_CDR,
+  STMT_COUNT,
+  STMT_QUERY_FIRST,
+  STMT_QUERY_AFTER,
+  STMT_QUERY_NUMBER_FIRST,
+  STMT_QUERY_NUMBER_AFTER,
+  STMT_RECORDING_MATCH,
+  STMT_SET_RECORDING,
+  STMT_SET_RECORDING_PATH,
+  N_STMTS
+} StmtId;
+
+/* Query parameters: ?1 limit, ?2/?3 the last row seen (start_time, id), ?4 number */
+#define QUERY_SELECT "SELECT " CALL_COLUMNS " FROM calls "
+#define QUERY_AFTER "(start_time, id) < (?2, ?3)"
+#define QUERY_NUMBER "(instr(from_number, ?4) > 0 OR instr(to_number, ?4) > 0)"
+#define QUERY_ORDER " ORDER BY start_time DESC, id DESC LIMIT ?1"
+
+static const char *const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
+  [STMT_FIND_BY_CALL_ID] = "SELECT id FROM calls WHERE call_id = ?1",
+  [STMT_FIND_MATCH] = "SELECT id FROM calls"
+                      " WHERE from_number = ?1 AND to_number = ?2"
+                      " AND start_time BETWEEN ?3 AND ?4 AND source = ?6"
+                      " ORDER BY abs(" SECONDS_OF ("start_time") " - ?5), id LIMIT 1",
+  [STMT_UPDATE_FROM_CDR] = "UPDATE calls SET call_id = ?1, direction = ?2, from_number = ?3,"
+                           " to_number = ?4, extension = ?5, start_time = ?6, end_time = ?7,"
+                           " duration = ?8, answered_duration = ?9, status = ?10,"
+                           " kerio_status = ?11, voicemail = ?12, source = 'cdr',"
+                           " updated_at = ?13"
+                           " WHERE id = ?14 AND " RECORD_CHANGED,
+  [STMT_INSERT] = "INSERT INTO calls (" CALL_COLUMNS ")"
+                  " VALUES (?14, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                  " ?16, ?17, ?15, ?13, ?13)",
+  [STMT_LOOKUP] = "SELECT " CALL_COLUMNS " FROM calls WHERE call_id = ?1",
+  [STMT_LATEST_CDR] = "SELECT max(start_time) FROM calls WHERE source = 'cdr'",
+  [STMT_COUNT] = "SELECT count(*) FROM calls",
+  [STMT_QUERY_FIRST] = QUERY_SELECT QUERY_ORDER,
+  [STMT_QUERY_AFTER] = QUERY_SELECT "WHERE " QUERY_AFTER QUERY_ORDER,
+  [STMT_QUERY_NUMBER_FIRST] = QUERY_SELECT "WHERE " QUERY_NUMBER QUERY_ORDER,
+  [STMT_QUERY_NUMBER_AFTER] = QUERY_SELECT "WHERE " QUERY_AFTER " AND " QUERY_NUMBER QUERY_ORDER,
+  /* ?1 extension, ?2 caller id, ?3 ISO of STARTED + slack, ?4 STARTED - slack,
+   * ?5 STARTED */
+  [STMT_RECORDING_MATCH] = "SELECT id, " SECONDS_OF ("start_time") " FROM calls"
+                           " WHERE ((from_number = ?1 AND to_number = ?2)"
+                           " OR (from_number = ?2 AND to_number = ?1))"
+                           " AND start_time <= ?3"
+                           " AND coalesce(" SECONDS_OF ("end_time") ","
+                           " " SECONDS_OF ("start_time") " + duration) >= ?4"
+                           " ORDER BY abs(" SECONDS_OF ("start_time") " - ?5), id LIMIT 1",
+  [STMT_SET_RECORDING] = "UPDATE calls SET recording_id = ?1, updated_at = ?2"
+                         " WHERE id = ?3 AND recording_id IS NOT ?1",
+  [STMT_SET_RECORDING_PATH] = "UPDATE calls SET recording_path = ?1, updated_at = ?2"
+                              " WHERE call_id = ?3 AND recording_path IS NOT ?1",
+};
+
+/* Column order of CALL_COLUMNS */
+enum
+{
+  COL_ID,
+  COL_CALL_ID,
+  COL_DIRECTION,
+  COL_FROM,
+  COL_TO,
+  COL_EXTENSION,
+  COL_START,
+  COL_END,
+  COL_DURATION,
+  COL_ANSWERED,
+  COL_STATUS,
+  COL_KERIO_STATUS,
+  COL_VOICEMAIL,
+  COL_RECORDING_ID,
+  COL_RECORDING_PATH,
+  COL_SOURCE,
+  COL_CREATED,
+  COL_UPDATED,
+};
+
+struct _KcStore
+{
+  GObject       parent_instance;
+
+  char         *path;
+  sqlite3      *db;
+  sqlite3_stmt *stmts[N_STMTS];
+};
+
+G_DEFINE_FINAL_TYPE (KcStore, kc_store, G_TYPE_OBJECT)
+
+enum
+{
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_QUARK (kc-store-error-quark, kc_store_error)
+
+/* A cached statement: leaving scope resets it, which ends its read of the
+ * database, instead of finalizing it. */
+typedef sqlite3_stmt KcCachedStmt;
+
+static void
+cached_stmt_release (KcCachedStmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcCachedStmt, cached_stmt_release)
+
+static KcStoreError
+error_code_from_sqlite (int rc)
+{
+  switch (rc & 0xff)
+    {
+    case SQLITE_FULL:
+      return KC_STORE_ERROR_FULL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return KC_STORE_ERROR_BUSY;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return KC_STORE_ERROR_CORRUPT;
+    default:
+      return KC_STORE_ERROR_FAILED;
+    }
+}
+
+static void
+set_sqlite_error (KcStore    *self,
+                  int         rc,
+                  GError    **error,
+                  const char *what)
+{
+  const char *message = self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
+
+  g_set_error (error, KC_STORE_ERROR, error_code_from_sqlite (rc),
+               "Call history %s (%s): %s", what, self->path, message);
+}
+
+static char *
+now_iso8601 (void)
+{
+  return kc_iso8601_from_unix (g_get_real_time () / G_USEC_PER_SEC);
+}
+
+static KcCachedStmt *
+get_stmt (KcStore  *self,
+          StmtId    id,
+          GError  **error)
+{
+  if (self->stmts[id] == NULL)
+    {
+      int rc = sqlite3_prepare_v3 (self->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                   &self->stmts[id], NULL);
+
+      if (rc != SQLITE_OK)
+        {
+          set_sqlite_error (self, rc, error, "query failed");
+          return NULL;
+        }
+    }
+  return self->stmts[id];
+}
+
+/* *row: whether a row came back (FALSE when the statement is done) */
+static gboolean
+step (KcStore       *self,
+      sqlite3_stmt  *stmt,
+      gboolean      *row,
+      GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    {
+      if (row)
+        *row = rc == SQLITE_ROW;
+      return TRUE;
+    }
+  set_sqlite_error (self, rc, error, "query failed");
+  return FALSE;
+}
+
+static gboolean
+run_stmt (KcStore  *self,
+          StmtId    id,
+          GError  **error)
+{
+  g_autoptr (KcCachedStmt) stmt = get_stmt (self, id, error);
+
+  return stmt != NULL && step (self, stmt, NULL, error);
+}
+
+static void
+rollback (KcStore *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (sqlite3_get_autocommit (self->db))
+    return;
+  if (!run_stmt (self, STMT_ROLLBACK, &error))
+    g_warning ("%s", error->message);
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+static void
+bind_time (sqlite3_stmt *stmt,
+           int           index,
+           gint64        unix_seconds)
+{
+  g_autofree char *iso = kc_iso8601_from_unix (unix_seconds);
+
+  bind_text (stmt, index, iso);
+}
+
+static char *
+column_strdup (sqlite3_stmt *stmt,
+               int           column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+static gint64
+column_time (sqlite3_stmt *stmt,
+             int           column,
+             gint64        fallback)
+{
+  gint64 value;
+
+  if (!kc_iso8601_to_unix ((const char *) sqlite3_column_text (stmt, column), &value))
+    return fallback;
+  return value;
+}
+
+/* ?1..?12 as RECORD_CHANGED names them */
+static void
+bind_record_fields (sqlite3_stmt   *stmt,
+                    const KcRecord *record)
+{
+  bind_text (stmt, 1, record->call_id);
+  bind_text (stmt, 2, kc_direction_to_string (record->direction));
+  bind_text (stmt, 3, record->from_number);
+  bind_text (stmt, 4, record->to_number);
+  bind_text (stmt, 5, record->extension);
+  bind_time (stmt, 6, record->start_time);
+  if (record->end_time >= record->start_time)
+    bind_time (stmt, 7, record->end_time);
+  sqlite3_bind_int64 (stmt, 8, MAX (record->duration, 0));
+  sqlite3_bind_int64 (stmt, 9, MAX (record->answered, 0));
+  bind_text (stmt, 10, kc_call_status_to_string (record->status));
+  if (record->kerio_status != 0)
+    sqlite3_bind_int (stmt, 11, record->kerio_status);
+  sqlite3_bind_int (stmt, 12, record->voicemail ? 1 : 0);
+}
+
+static KcRecord *
+record_from_row (sqlite3_stmt *stmt)
+{
+  KcRecord *record = kc_record_new ();
+  const char *direction = (const char *) sqlite3_column_text (stmt, COL_DIRECTION);
+  const char *status = (const char *) sqlite3_column_text (stmt, COL_STATUS);
+
+  record->id = column_strdup (stmt, COL_ID);
+  record->call_id = column_strdup (stmt, COL_CALL_ID);
+  kc_direction_from_string (direction, &record->direction);
+  record->from_number = column_strdup (stmt, COL_FROM);
+  record->to_number = column_strdup (stmt, COL_TO);
+  record->extension = column_strdup (stmt, COL_EXTENSION);
+  record->start_time = column_time (stmt, COL_START, 0);
+  record->duration = sqlite3_column_int64 (stmt, COL_DURATION);
+  record->end_time = column_time (stmt, COL_END, record->start_time + record->duration);
+  record->answered = sqlite3_column_int64 (stmt, COL_ANSWERED);
+  kc_call_status_from_string (status, &record->status);
+  record->kerio_status = sqlite3_column_int (stmt, COL_KERIO_STATUS);
+  record->voicemail = sqlite3_column_int (stmt, COL_VOICEMAIL) != 0;
+  record->recording_id = column_strdup (stmt, COL_RECORDING_ID);
+  record->recording_path = column_strdup (stmt, COL_RECORDING_PATH);
+  record->from_cdr = g_strcmp0 ((const char *) sqlite3_column_text (stmt, COL_SOURCE), "cdr") == 0;
+  record->created_at = column_time (stmt, COL_CREATED, 0);
+  record->updated_at = column_time (stmt, COL_UPDATED, 0);
+  return record;
+}
+
+/* *row_id: the row with that call_id, or NULL */
+static gboolean
+find_by_call_id (KcStore     *self,
+                 const char  *call_id,
+                 char       **row_id,
+                 GError     **error)
+{
+  g_autoptr (KcCachedStmt) stmt = get_stmt (self, STMT_FIND_BY_CALL_ID, error);
+  gboolean row;
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, call_id);
+  if (!step (self, stmt, &row, error))
+    return FALSE;
+  *row_id = row ? column_strdup (stmt, 0) : NULL;
+  return TRUE;
+}
+
+/* *row_id: the `source` row of the same call seen the other way (live vs CDR):
+ * same numbers, start within the slack, the closest start first */
+static gboolean
+find_match (KcStore         *self,
+            const KcRecord  *record,
+            const char      *source,
+            char           **row_id,
+            GError         **error)
+{
+  g_autoptr (KcCachedStmt) stmt = get_stmt (self, STMT_FIND_MATCH, error);
+  gboolean row;
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, record->from_number);
+  bind_text (stmt, 2, record->to_number);
+  bind_time (stmt, 3, record->start_time - KC_STORE_LIVE_MATCH_SLACK);
+  bind_time (stmt, 4, record->start_time + KC_STORE_LIVE_MATCH_SLACK);
+  sqlite3_bind_int64 (stmt, 5, record->start_time);
+  bind_text (stmt, 6, source);
+  if (!step (self, stmt, &row, error))
+    return FALSE;
+  *row_id = row ? column_strdup (stmt, 0) : NULL;
+  return TRUE;
+}
+
+static gboolean
+insert_record (KcStore         *self,
+               const KcRecord  *record,
+               const char      *source,
+               const char      *now,
+               GError         **error)
+{
+  g_autoptr (KcCachedStmt) stmt = get_stmt (self, STMT_INSERT, error);
+  g_autofree char *id = g_uuid_string_random ();
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_record_fields (stmt, record);
+  bind_text (stmt, 13, now);
+  bind_text (stmt, 14, id);
+  bind_text (stmt, 15, source);
+  bind_text (stmt, 16, record->recording_id);
+  bind_text (stmt, 17, record->recording_path);
+  return step (self, stmt, NULL, error);
+}
+
+static gboolean
+upsert_one (KcStore         *self,
+            const KcRecord  *record,
+            const char      *now,
+            gboolean        *changed,
+            gboolean        *added,
+            GError         **error)
+{
+  g_autofree char *row_id = NULL;
+  g_autoptr (KcCachedStmt) update = NULL;
+
+  *changed = *added = FALSE;
+  if (!find_by_call_id (self, record->call_id, &row_id, error))
+    return FALSE;
+  /* A live row of this call was already on screen; it becomes the CDR row. */
+  if (row_id == NULL && !find_match (self, record, "live", &row_id, error))
+    return FALSE;
+
+  if (row_id == NULL)
+    {
+      if (!insert_record (self, record, "cdr", now, error))
+        return FALSE;
+      *changed = *added = TRUE;
+      return TRUE;
+    }
+
+  update = get_stmt (self, STMT_UPDATE_FROM_CDR, error);
+  if (update == NULL)
+    return FALSE;
+  bind_record_fields (update, record);
+  bind_text (update, 13, now);
+  bind_text (update, 14, row_id);
+  if (!step (self, update, NULL, error))
+    return FALSE;
+  *changed = sqlite3_changes (self->db) > 0;
+  return TRUE;
+}
+
+gboolean
+kc_store_upsert_records (KcStore    *self,
+                         GPtrArray  *records,
+                         guint      *n_new,
+                         GError    **error)
+{
+  g_autofree char *now = now_iso8601 ();
+  gboolean any_changed = FALSE;
+  guint added_count = 0;
+
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (records != NULL, FALSE);
+
+  if (!run_stmt (self, STMT_BEGIN, error))
+    return FALSE;
+
+  for (guint i = 0; i < records->len; i++)
+    {
+      gboolean changed, added;
+
+      if (!upsert_one (self, g_ptr_array_index (records, i), now, &changed, &added, error))
+        goto fail;
+      any_changed |= changed;
+      added_count += added ? 1 : 0;
+    }
+
+  if (!run_stmt (self, STMT_COMMIT, error))
+    goto fail;
+
+  if (n_new)
+    *n_new = added_count;
+  if (any_changed)
+    g_signal_emit (self, signals[CHANGED], 0);
+  return TRUE;
+
+fail:
+  rollback (self);
+  return FALSE;
+}
+
+gboolean
+kc_store_add_live_record (KcStore   *self,
+                          KcRecord  *record,
+                          GError   **error)
+{
+  g_autofree char *now = now_iso8601 ();
+  g_autofree char *row_id = NULL;
+  gboolean inserted = FALSE;
+
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (record != NULL, FALSE);
+
+  if (!run_stmt (self, STMT_BEGIN, error))
+    return FALSE;
+
+  if (!find_by_call_id (self, record->call_id, &row_id, error))
+    goto fail;
+  /* Its CDR got here first: that row already tells the whole story. */
+  if (row_id == NULL && !find_match (self, record, "cdr", &row_id, error))
+    goto fail;
+  if (row_id == NULL)
+    {
+      if (!insert_record (self, record, "live", now, error))
+        goto fail;
+      inserted = TRUE;
+    }
+
+  if (!run_stmt (self, STMT_COMMIT, error))
+    goto fail;
+
+  if (inserted)
+    g_signal_emit (self, signals[CHANGED], 0);
+  return TRUE;
+
+fail:
+  rollback (self);
+  return FALSE;
+}
+
+typedef struct
+{
+  const KcRecording *recording;
+  gint64             distance;
+} LinkCandidate;
+
+/* Finds the call `recording` belongs to and keeps it in `best` (row id ->
+ * LinkCandidate) unless another recording started closer to that call's
+ * start: several recordings matching one call then settle on the same one at
+ * every sync instead of taking turns. */
+static gboolean
+collect_link (KcStore            *self,
+              const KcRecording  *recording,
+              GHashTable         *best,
+              GError            **error)
+{
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  g_autofree char *row_id = NULL;
+  LinkCandidate *candidate;
+  gint64 distance;
+  gboolean row;
+
+  if (recording->id == NULL || recording->extension == NULL || recording->caller_id == NULL ||
+      recording->started < 0)
+    return TRUE;
+
+  stmt = get_stmt (self, STMT_RECORDING_MATCH, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, recording->extension);
+  bind_text (stmt, 2, recording->caller_id);
+  bind_time (stmt, 3, recording->started + RECORDING_SLACK);
+  sqlite3_bind_int64 (stmt, 4, recording->started - RECORDING_SLACK);
+  sqlite3_bind_int64 (stmt, 5, recording->started);
+  if (!step (self, stmt, &row, error))
+    return FALSE;
+  if (!row)
+    return TRUE;
+
+  row_id = column_strdup (stmt, 0);
+  distance = ABS (sqlite3_column_int64 (stmt, 1) - recording->started);
+  candidate = g_hash_table_lookup (best, row_id);
+  if (candidate == NULL)
+    {
+      candidate = g_new0 (LinkCandidate, 1);
+      g_hash_table_insert (best, g_steal_pointer (&row_id), candidate);
+    }
+  else if (distance > candidate->distance ||
+           (distance == candidate->distance &&
+            strcmp (recording->id, candidate->recording->id) >= 0))
+    {
+      return TRUE;
+    }
+  candidate->recording = recording;
+  candidate->distance = distance;
+  return TRUE;
+}
+
+static gboolean
+set_recording (KcStore     *self,
+               const char  *row_id,
+               const char  *recording_id,
+               const char  *now,
+               gboolean    *changed,
+               GError     **error)
+{
+  g_autoptr (KcCachedStmt) stmt = get_stmt (self, STMT_SET_RECORDING, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, recording_id);
+  bind_text (stmt, 2, now);
+  bind_text (stmt, 3, row_id);
+  if (!step (self, stmt, NULL, error))
+    return FALSE;
+  *changed = sqlite3_changes (self->db) > 0;
+  return TRUE;
+}
+
+gboolean
+kc_store_link_recordings (KcStore    *self,
+                          GPtrArray  *recordings,
+                          guint      *n_linked,
+                          GError    **error)
+{
+  g_autoptr (GHashTable) best = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *now = now_iso8601 ();
+  GHashTableIter iter;
+  gpointer row_id, value;
+  guint linked = 0;
+
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (recordings != NULL, FALSE);
+
+  if (!run_stmt (self, STMT_BEGIN, error))
+    return FALSE;
+
+  for (guint i = 0; i < recordings->len; i++)
+    if (!collect_link (self, g_ptr_array_index (recordings, i), best, error))
+      goto fail;
+
+  g_hash_table_iter_init (&iter, best);
+  while (g_hash_table_iter_next (&iter, &row_id, &value))
+    {
+      LinkCandidate *candidate = value;
+      gboolean changed;
+
+      if (!set_recording (self, row_id, candidate->recording->id, now, &changed, error))
+        goto fail;
+      linked += changed ? 1 : 0;
+    }
+
+  if (!run_stmt (self, STMT_COMMIT, error))
+    goto fail;
+
+  if (n_linked)
+    *n_linked = linked;
+  if (linked > 0)
+    g_signal_emit (self, signals[CHANGED], 0);
+  return TRUE;
+
+fail:
+  rollback (self);
+  return FALSE;
+}
+
+gboolean
+kc_store_set_recording_path (KcStore     *self,
+                             const char  *call_id,
+                             const char  *path,
+                             GError     **error)
+{
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  g_autofree char *now = now_iso8601 ();
+  g_autofree char *row_id = NULL;
+
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (call_id != NULL, FALSE);
+
+  stmt = get_stmt (self, STMT_SET_RECORDING_PATH, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, path);
+  bind_text (stmt, 2, now);
+  bind_text (stmt, 3, call_id);
+  if (!step (self, stmt, NULL, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) > 0)
+    {
+      g_signal_emit (self, signals[CHANGED], 0);
+      return TRUE;
+    }
+
+  /* Nothing changed: the path was already that, or there is no such call. */
+  if (!find_by_call_id (self, call_id, &row_id, error))
+    return FALSE;
+  if (row_id == NULL)
+    {
+      g_set_error (error, KC_STORE_ERROR, KC_STORE_ERROR_FAILED,
+                   "No call “%s” in the call history", call_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+KcRecord *
+kc_store_lookup (KcStore     *self,
+                 const char  *call_id,
+                 GError     **error)
+{
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  gboolean row;
+
+  g_return_val_if_fail (KC_IS_STORE (self), NULL);
+  g_return_val_if_fail (call_id != NULL, NULL);
+
+  stmt = get_stmt (self, STMT_LOOKUP, error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, call_id);
+  if (!step (self, stmt, &row, error) || !row)
+    return NULL;
+  return record_from_row (stmt);
+}
+
+gint64
+kc_store_get_latest_cdr_time (KcStore *self)
+{
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean row;
+
+  g_return_val_if_fail (KC_IS_STORE (self), -1);
+
+  stmt = get_stmt (self, STMT_LATEST_CDR, &error);
+  if (stmt == NULL || !step (self, stmt, &row, &error))
+    {
+      /* Reading everything again is slow but loses nothing. */
+      g_warning ("%s", error->message);
+      return -1;
+    }
+  return column_time (stmt, 0, -1);
+}
+
+gint64
+kc_store_count (KcStore *self)
+{
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean row;
+
+  g_return_val_if_fail (KC_IS_STORE (self), -1);
+
+  stmt = get_stmt (self, STMT_COUNT, &error);
+  if (stmt == NULL || !step (self, stmt, &row, &error))
+    {
+      g_warning ("%s", error->message);
+      return -1;
+    }
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+GPtrArray *
+kc_store_query (KcStore     *self,
+                gint64       before_time,
+                const char  *before_id,
+                const char  *number,
+                guint        limit,
+                GError     **error)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  gboolean after = before_id != NULL;
+  gboolean filter = number != NULL && *number != '\0';
+  StmtId id;
+  gboolean row;
+
+  g_return_val_if_fail (KC_IS_STORE (self), NULL);
+
+  if (filter)
+    id = after ? STMT_QUERY_NUMBER_AFTER : STMT_QUERY_NUMBER_FIRST;
+  else
+    id = after ? STMT_QUERY_AFTER : STMT_QUERY_FIRST;
+
+  stmt = get_stmt (self, id, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, limit);
+  if (after)
+    {
+      bind_time (stmt, 2, before_time);
+      bind_text (stmt, 3, before_id);
+    }
+  if (filter)
+    bind_text (stmt, 4, number);
+
+  records = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_record_free);
+  while (TRUE)
+    {
+      if (!step (self, stmt, &row, error))
+        return NULL;
+      if (!row)
+        break;
+      g_ptr_array_add (records, record_from_row (stmt));
+    }
+  return g_steal_pointer (&records);
+}
+
+const char *
+kc_store_get_path (KcStore *self)
+{
+  g_return_val_if_fail (KC_IS_STORE (self), NULL);
+
+  return self->path;
+}
+
+char *
+kc_store_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "kerio-cti", "calls.db", NULL);
+}
+
+static gboolean
+set_errno_error (GError     **error,
+                 int          saved_errno,
+                 const char  *what,
+                 const char  *path)
+{
+  KcStoreError code = KC_STORE_ERROR_FAILED;
+
+  if (saved_errno == ENOSPC || saved_errno == EDQUOT)
+    code = KC_STORE_ERROR_FULL;
+  g_set_error (error, KC_STORE_ERROR, code, "%s %s: %s", what, path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* The file is created here rather than by SQLite (which would make it 0644
+ * less the umask) so that it is private; SQLite gives its -wal and -shm files
+ * the database's own mode. */
+static gboolean
+create_file (const char  *path,
+             GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  int fd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return set_errno_error (error, errno, "Could not create the folder", dir);
+
+  fd = g_open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      if (errno == EEXIST)
+        return TRUE;
+      return set_errno_error (error, errno, "Could not create", path);
+    }
+  close (fd);
+  return TRUE;
+}
+
+/* A one-off statement with a single integer answer */
+static gboolean
+query_int (KcStore     *self,
+           const char  *sql,
+           gint64      *value,
+           GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    {
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          *value = sqlite3_column_int64 (stmt, 0);
+          rc = SQLITE_OK;
+        }
+    }
+  if (rc != SQLITE_OK)
+    set_sqlite_error (self, rc, error, "could not be read");
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_OK;
+}
+
+static gboolean
+exec_sql (KcStore     *self,
+          const char  *sql,
+          GError     **error)
+{
+  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (self, rc, error, "could not be set up");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+enable_wal (KcStore  *self,
+            GError  **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (self, rc, error, "could not be set up");
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+  /* Some network file systems cannot share WAL memory; SQLite then keeps its
+   * rollback journal, which is slower for readers but still correct. */
+  if (g_ascii_strcasecmp ((const char *) sqlite3_column_text (stmt, 0), "wal") != 0)
+    g_warning ("%s: WAL journal unavailable, using “%s”", self->path,
+               (const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return TRUE;
+}
+
+/* Runs before anything writes, so another application's database (or any
+ * other file) is left exactly as it was. */
+static gboolean
+check_ours (KcStore  *self,
+            GError  **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  gint64 application_id;
+  gint64 n_objects;
+
+  if (!query_int (self, "PRAGMA application_id", &application_id, &local_error) ||
+      !query_int (self, "SELECT count(*) FROM sqlite_master", &n_objects, &local_error))
+    {
+      if (g_error_matches (local_error, KC_STORE_ERROR, KC_STORE_ERROR_CORRUPT))
+        {
+          g_set_error (error, KC_STORE_ERROR, KC_STORE_ERROR_CORRUPT,
+                       "%s is not a Kerio CTI call history, or it is damaged: %s",
+                       self->path, sqlite3_errmsg (self->db));
+          return FALSE;
+        }
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (application_id == KC_STORE_APPLICATION_ID || (application_id == 0 && n_objects == 0))
+    return TRUE;
+
+  g_set_error (error, KC_STORE_ERROR, KC_STORE_ERROR_CORRUPT,
+               "%s is not a Kerio CTI call history: it holds another application's data",
+               self->path);
+  return FALSE;
+}
+
+static gboolean
+migrate (KcStore  *self,
+         GError  **error)
+{
+  const gint64 latest = G_N_ELEMENTS (migrations);
+  g_autofree char *set_version = NULL;
+  gint64 version;
+
+  if (!query_int (self, "PRAGMA user_version", &version, error))
+    return FALSE;
+  if (version == latest)
+    return TRUE;
+
+  if (!run_stmt (self, STMT_BEGIN, error))
+    return FALSE;
+  /* Another instance may have migrated while we waited for the lock. */
+  if (!query_int (self, "PRAGMA user_version", &version, error))
+    goto fail;
+  if (version > latest)
+    {
+      g_set_error (error, KC_STORE_ERROR, KC_STORE_ERROR_FAILED,
+                   "%s was written by a newer version of Kerio CTI (schema %" G_GINT64_FORMAT
+                   ", this version knows %" G_GINT64_FORMAT ")",
+                   self->path, version, latest);
+      goto fail;
+    }
+
+  for (gint64 v = version; v < latest; v++)
+    if (!exec_sql (self, migrations[v], error))
+      goto fail;
+
+  /* PRAGMAs take no bound parameters; these are our own constants. */
+  set_version = g_strdup_printf ("PRAGMA application_id = %d;"
+                                 "PRAGMA user_version = %" G_GINT64_FORMAT,
+                                 KC_STORE_APPLICATION_ID, latest);
+  if (!exec_sql (self, set_version, error) || !run_stmt (self, STMT_COMMIT, error))
+    goto fail;
+  return TRUE;
+
+fail:
+  rollback (self);
+  return FALSE;
+}
+
+static gboolean
+set_up (KcStore  *self,
+        GError  **error)
+{
+  int rc;
+
+  if (!create_file (self->path, error))
+    return FALSE;
+
+  rc = sqlite3_open_v2 (self->path, &self->db, SQLITE_OPEN_READWRITE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (self, rc, error, "could not be opened");
+      return FALSE;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  if (!check_ours (self, error))
+    return FALSE;
+
+  if (!enable_wal (self, error) ||
+      !exec_sql (self, "PRAGMA synchronous = NORMAL", error) ||
+      !exec_sql (self, "PRAGMA foreign_keys = ON", error))
+    return FALSE;
+
+  return migrate (self, error);
+}
+
+KcStore *
+kc_store_open (const char  *path,
+               GError     **error)
+{
+  g_autoptr (KcStore) self = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_object_new (KC_TYPE_STORE, NULL);
+  self->path = g_strdup (path);
+  if (!set_up (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+static void
+kc_store_finalize (GObject *object)
+{
+  KcStore *self = KC_STORE (object);
+
+  for (guint i = 0; i < N_STMTS; i++)
+    sqlite3_finalize (self->stmts[i]);
+  sqlite3_close_v2 (self->db);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (kc_store_parent_class)->finalize (object);
+}
+
+static void
+kc_store_class_init (KcStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = kc_store_finalize;
+
+  /* Emitted once after a write that changed any row. */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+kc_store_init (KcStore *self)
+{
+}

@@ -1,0 +1,93 @@
+/* kc-store.h: the call history in SQLite
+ *
+ * One file, WAL mode, 0600, schema version in PRAGMA user_version with
+ * migrations. Every value bound, never formatted into SQL. Writes of a batch
+ * happen in one transaction with prepared statements.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "kc-record.h"
+
+G_BEGIN_DECLS
+
+#define KC_STORE_ERROR (kc_store_error_quark ())
+
+typedef enum
+{
+  KC_STORE_ERROR_FAILED,
+  KC_STORE_ERROR_CORRUPT, /* not our database, or damaged */
+  KC_STORE_ERROR_FULL,    /* disk full */
+  KC_STORE_ERROR_BUSY,    /* locked by another process for too long */
+} KcStoreError;
+
+/* A CDR is matched to a row written from a live call when the numbers agree
+ * and the starts are this close (seconds). */
+#define KC_STORE_LIVE_MATCH_SLACK 3
+
+#define KC_TYPE_STORE (kc_store_get_type ())
+G_DECLARE_FINAL_TYPE (KcStore, kc_store, KC, STORE, GObject)
+
+GQuark    kc_store_error_quark        (void);
+
+/* The default file: $XDG_DATA_HOME/kerio-cti/calls.db (transfer full) */
+char     *kc_store_default_path       (void);
+
+/* Opens (creating the folder 0700 and the file 0600) and migrates. */
+KcStore  *kc_store_open               (const char  *path,
+                                       GError     **error);
+const char *kc_store_get_path         (KcStore *self);
+
+/* Inserts or updates records from CDRs, keyed by call_id, in one transaction.
+ * A record whose call_id is new but that matches a row written from a live
+ * call (same numbers, start within KC_STORE_LIVE_MATCH_SLACK) replaces that
+ * row instead of adding one. Rows that change get a new updated_at.
+ * *n_new: rows added. Emits "changed" once when anything changed. */
+gboolean  kc_store_upsert_records     (KcStore     *self,
+                                       GPtrArray   *records,
+                                       guint       *n_new,
+                                       GError     **error);
+
+/* Writes a finished live call (from_cdr = FALSE) unless its call_id or a CDR
+ * row matching it already exists. */
+gboolean  kc_store_add_live_record    (KcStore     *self,
+                                       KcRecord    *record,
+                                       GError     **error);
+
+/* Links recordings (KcRecording from kerio/) to rows: a row whose numbers
+ * match EXTENSION and CALLER_ID (either way round) and whose span
+ * [start_time, end_time] contains STARTED (with a few seconds' slack).
+ * *n_linked: rows that gained a recording_id. */
+gboolean  kc_store_link_recordings    (KcStore     *self,
+                                       GPtrArray   *recordings,
+                                       guint       *n_linked,
+                                       GError     **error);
+
+gboolean  kc_store_set_recording_path (KcStore     *self,
+                                       const char  *call_id,
+                                       const char  *path,
+                                       GError     **error);
+
+/* The row with that call_id, or NULL (no error) when there is none. */
+KcRecord *kc_store_lookup             (KcStore     *self,
+                                       const char  *call_id,
+                                       GError     **error);
+
+/* Newest start_time among rows from CDRs, -1 when there are none. */
+gint64    kc_store_get_latest_cdr_time (KcStore *self);
+gint64    kc_store_count              (KcStore *self);
+
+/* Newest first; at most `limit` rows older than (before_time, before_id) in
+ * (start_time DESC, id DESC) order — keyset paging, before_id NULL for the
+ * first page. number: substring of from/to, or NULL. -> GPtrArray of KcRecord */
+GPtrArray *kc_store_query             (KcStore     *self,
+                                       gint64       before_time,
+                                       const char  *before_id,
+                                       const char  *number,
+                                       guint        limit,
+                                       GError     **error);
+
+G_END_DECLS

@@ -1,0 +1,857 @@
+/* test-store.c: the call history database
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "core/kc-store.h"
+#include "kerio/kc-kerio-types.h"
+#include "kc-test-util.h"
+
+/* 2025-01-01T12:00:00Z */
+#define T0 1735732800
+
+typedef struct
+{
+  char    *dir;
+  char    *path;
+  KcStore *store;
+  guint    n_changed;
+} Fixture;
+
+static void
+on_changed (KcStore *store,
+            guint   *n_changed)
+{
+  (*n_changed)++;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->dir = kc_test_make_tmpdir ();
+  f->path = g_build_filename (f->dir, "calls.db", NULL);
+  f->store = kc_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_signal_connect (f->store, "changed", G_CALLBACK (on_changed), &f->n_changed);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_clear_object (&f->store);
+  kc_test_rm_rf (f->dir);
+  g_free (f->dir);
+  g_free (f->path);
+}
+
+static KcRecord *
+make_record (const char   *call_id,
+             const char   *from,
+             const char   *to,
+             gint64        start,
+             gint64        duration,
+             KcCallStatus  status)
+{
+  KcRecord *record = kc_record_new ();
+
+  record->call_id = g_strdup (call_id);
+  record->from_number = g_strdup (from);
+  record->to_number = g_strdup (to);
+  kc_classify_call (from, to, NULL, 4, &record->direction);
+  record->extension = g_strdup (record->direction == KC_DIRECTION_INCOMING ? to : from);
+  record->start_time = start;
+  record->duration = duration;
+  record->end_time = start + duration;
+  record->status = status;
+  record->answered = status == KC_CALL_STATUS_ANSWERED ? duration / 2 : 0;
+  record->from_cdr = TRUE;
+  return record;
+}
+
+static GPtrArray *
+records_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) kc_record_free);
+}
+
+static guint
+upsert (KcStore   *store,
+        GPtrArray *records)
+{
+  g_autoptr (GError) error = NULL;
+  guint n_new = G_MAXUINT;
+
+  g_assert_true (kc_store_upsert_records (store, records, &n_new, &error));
+  g_assert_no_error (error);
+  return n_new;
+}
+
+/* Takes ownership of record */
+static guint
+upsert_one (KcStore  *store,
+            KcRecord *record)
+{
+  g_autoptr (GPtrArray) records = records_new ();
+
+  g_ptr_array_add (records, record);
+  return upsert (store, records);
+}
+
+/* Takes ownership of record */
+static void
+add_live (KcStore  *store,
+          KcRecord *record)
+{
+  g_autoptr (KcRecord) owned = record;
+  g_autoptr (GError) error = NULL;
+
+  owned->from_cdr = FALSE;
+  g_assert_true (kc_store_add_live_record (store, owned, &error));
+  g_assert_no_error (error);
+}
+
+static KcRecord *
+lookup (KcStore    *store,
+        const char *call_id)
+{
+  g_autoptr (GError) error = NULL;
+  KcRecord *record = kc_store_lookup (store, call_id, &error);
+
+  g_assert_no_error (error);
+  return record;
+}
+
+static guint
+file_mode (const char *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_mode & 0777;
+}
+
+static void
+read_file (const char  *path,
+           char       **contents,
+           gsize       *length)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_file_get_contents (path, contents, length, &error);
+  g_assert_no_error (error);
+}
+
+static gint64
+sqlite_int (sqlite3    *db,
+            const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+static char *
+sqlite_text (sqlite3    *db,
+             const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *value;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+static sqlite3 *
+sqlite_open (const char *path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                   ==, SQLITE_OK);
+  return db;
+}
+
+static void
+sqlite_exec (sqlite3    *db,
+             const char *sql)
+{
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+}
+
+/* The history is private: nobody else on the machine may read it, whatever
+ * the umask the application was started with. */
+static void
+test_store_private_files (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autofree char *path = kc_store_default_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  g_autofree char *mode = NULL;
+  g_autofree char *start = NULL;
+  g_autofree char *end = NULL;
+  mode_t old_umask = umask (0);
+  sqlite3 *db;
+
+  g_assert_true (g_str_has_prefix (path, g_get_user_data_dir ()));
+  g_assert_true (g_str_has_suffix (path, "/kerio-cti/calls.db"));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+
+  store = kc_store_open (path, &error);
+  umask (old_umask);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kc_store_get_path (store), ==, path);
+  g_assert_cmpint (upsert_one (store, make_record ("c1", "+998901234567", "1001", T0, 65,
+                                                   KC_CALL_STATUS_ANSWERED)),
+                   ==, 1);
+
+  g_assert_cmphex (file_mode (dir), ==, 0700);
+  g_assert_cmphex (file_mode (path), ==, 0600);
+  g_assert_cmphex (file_mode (wal), ==, 0600);
+  g_assert_cmphex (file_mode (shm), ==, 0600);
+
+  db = sqlite_open (path);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 1);
+  mode = sqlite_text (db, "PRAGMA journal_mode");
+  g_assert_cmpstr (mode, ==, "wal");
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM calls"), ==, 1);
+  /* Other tools reading the file see plain UTC times. */
+  start = sqlite_text (db, "SELECT start_time FROM calls");
+  end = sqlite_text (db, "SELECT end_time FROM calls");
+  g_assert_cmpstr (start, ==, "2025-01-01T12:00:00Z");
+  g_assert_cmpstr (end, ==, "2025-01-01T12:01:05Z");
+  sqlite3_close (db);
+}
+
+static void
+test_store_upsert (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr (GPtrArray) batch = records_new ();
+  g_autoptr (KcRecord) stored = NULL;
+  g_autoptr (KcRecord) updated = NULL;
+  g_autoptr (GError) error = NULL;
+  KcRecord *voicemail;
+  guint n_linked;
+
+  g_ptr_array_add (batch, make_record ("c1", "+998901234567", "1001", T0, 65,
+                                       KC_CALL_STATUS_ANSWERED));
+  g_ptr_array_add (batch, make_record ("c2", "1001", "+998935551122", T0 + 120, 30,
+                                       KC_CALL_STATUS_BUSY));
+  voicemail = make_record ("c3", "+998977770000", "1002", T0 + 300, 20, KC_CALL_STATUS_MISSED);
+  voicemail->kerio_status = 6;
+  voicemail->voicemail = TRUE;
+  g_ptr_array_add (batch, voicemail);
+
+  g_assert_cmpuint (upsert (f->store, batch), ==, 3);
+  g_assert_cmpint (kc_store_count (f->store), ==, 3);
+  g_assert_cmpuint (f->n_changed, ==, 1);
+
+  stored = lookup (f->store, "c1");
+  g_assert_nonnull (stored);
+  g_assert_true (g_uuid_string_is_valid (stored->id));
+  g_assert_cmpint (stored->direction, ==, KC_DIRECTION_INCOMING);
+  g_assert_cmpstr (stored->from_number, ==, "+998901234567");
+  g_assert_cmpstr (stored->to_number, ==, "1001");
+  g_assert_cmpstr (stored->extension, ==, "1001");
+  g_assert_cmpint (stored->start_time, ==, T0);
+  g_assert_cmpint (stored->end_time, ==, T0 + 65);
+  g_assert_cmpint (stored->duration, ==, 65);
+  g_assert_cmpint (stored->answered, ==, 32);
+  g_assert_cmpint (stored->status, ==, KC_CALL_STATUS_ANSWERED);
+  g_assert_true (stored->from_cdr);
+  g_assert_null (stored->recording_id);
+  g_assert_null (lookup (f->store, "c4"));
+
+  /* The same page read again by the next sync adds nothing and redraws nothing. */
+  g_assert_cmpuint (upsert (f->store, batch), ==, 0);
+  g_assert_cmpint (kc_store_count (f->store), ==, 3);
+  g_assert_cmpuint (f->n_changed, ==, 1);
+
+  {
+    g_autoptr (KcRecord) vm = lookup (f->store, "c3");
+
+    g_assert_true (vm->voicemail);
+    g_assert_cmpint (vm->kerio_status, ==, 6);
+    g_assert_cmpint (vm->status, ==, KC_CALL_STATUS_MISSED);
+  }
+
+  /* A link made earlier survives the PBX correcting the record. */
+  {
+    g_autoptr (GPtrArray) recordings = g_ptr_array_new_with_free_func (
+        (GDestroyNotify) kc_recording_free);
+    KcRecording *rec = g_new0 (KcRecording, 1);
+
+    rec->id = g_strdup ("rec-c1");
+    rec->extension = g_strdup ("1001");
+    rec->caller_id = g_strdup ("+998901234567");
+    rec->started = T0 + 10;
+    rec->duration = 50;
+    g_ptr_array_add (recordings, rec);
+    g_assert_true (kc_store_link_recordings (f->store, recordings, &n_linked, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (n_linked, ==, 1);
+  }
+  g_assert_cmpuint (f->n_changed, ==, 2);
+
+  {
+    KcRecord *c1 = g_ptr_array_index (batch, 0);
+
+    c1->duration = 90;
+    c1->end_time = T0 + 90;
+    c1->answered = 70;
+  }
+  g_assert_cmpuint (upsert (f->store, batch), ==, 0);
+  g_assert_cmpint (kc_store_count (f->store), ==, 3);
+  g_assert_cmpuint (f->n_changed, ==, 3);
+  updated = lookup (f->store, "c1");
+  g_assert_cmpstr (updated->id, ==, stored->id);
+  g_assert_cmpint (updated->duration, ==, 90);
+  g_assert_cmpint (updated->end_time, ==, T0 + 90);
+  g_assert_cmpint (updated->answered, ==, 70);
+  g_assert_cmpstr (updated->recording_id, ==, "rec-c1");
+}
+
+/* The PBX id is authoritative: two CDRs that look alike are two calls. */
+static void
+test_store_same_numbers_other_id (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_assert_cmpuint (upsert_one (f->store, make_record ("a", "+998901234567", "1001", T0, 10,
+                                                       KC_CALL_STATUS_MISSED)),
+                    ==, 1);
+  g_assert_cmpuint (upsert_one (f->store, make_record ("b", "+998901234567", "1001", T0, 10,
+                                                       KC_CALL_STATUS_MISSED)),
+                    ==, 1);
+  g_assert_cmpint (kc_store_count (f->store), ==, 2);
+}
+
+/* A call written from the live view is on screen at once; when its CDR
+ * arrives it must become that row, not a second one. */
+static void
+test_store_live_replaced_by_cdr (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr (KcRecord) live = NULL;
+  g_autoptr (KcRecord) cdr = NULL;
+  g_autoptr (KcRecord) far = NULL;
+  g_autoptr (KcRecord) nearest = NULL;
+  g_autofree char *live_row_id = NULL;
+
+  add_live (f->store, make_record ("live-1", "+998901234567", "1001", T0, 40,
+                                   KC_CALL_STATUS_ANSWERED));
+  g_assert_cmpint (kc_store_count (f->store), ==, 1);
+  g_assert_cmpuint (f->n_changed, ==, 1);
+  live = lookup (f->store, "live-1");
+  g_assert_false (live->from_cdr);
+  live_row_id = g_strdup (live->id);
+  /* The sync starts from the newest CDR; a live row says nothing about that. */
+  g_assert_cmpint (kc_store_get_latest_cdr_time (f->store), ==, -1);
+
+  g_assert_cmpuint (upsert_one (f->store,
+                                make_record ("cdr-1", "+998901234567", "1001",
+                                             T0 + KC_STORE_LIVE_MATCH_SLACK, 42,
+                                             KC_CALL_STATUS_ANSWERED)),
+                    ==, 0);
+  g_assert_cmpint (kc_store_count (f->store), ==, 1);
+  g_assert_cmpuint (f->n_changed, ==, 2);
+  g_assert_null (lookup (f->store, "live-1"));
+  cdr = lookup (f->store, "cdr-1");
+  g_assert_nonnull (cdr);
+  g_assert_true (cdr->from_cdr);
+  g_assert_cmpstr (cdr->id, ==, live_row_id);
+  g_assert_cmpint (cdr->duration, ==, 42);
+  g_assert_cmpint (kc_store_get_latest_cdr_time (f->store), ==, T0 + KC_STORE_LIVE_MATCH_SLACK);
+
+  /* Two live rows within the slack: the CDR takes the one that started with it. */
+  add_live (f->store, make_record ("live-3", "+998905555555", "1002", T0, 10,
+                                   KC_CALL_STATUS_MISSED));
+  add_live (f->store, make_record ("live-4", "+998905555555", "1002", T0 + 3, 10,
+                                   KC_CALL_STATUS_MISSED));
+  upsert_one (f->store, make_record ("cdr-4", "+998905555555", "1002", T0 + 3, 10,
+                                     KC_CALL_STATUS_MISSED));
+  g_assert_null (lookup (f->store, "live-4"));
+  nearest = lookup (f->store, "live-3");
+  g_assert_nonnull (nearest);
+  g_assert_cmpint (kc_store_count (f->store), ==, 3);
+
+  /* Further apart than the slack: another call between the same numbers. */
+  add_live (f->store, make_record ("live-2", "+998901234567", "1001", T0 + 600, 40,
+                                   KC_CALL_STATUS_ANSWERED));
+  g_assert_cmpuint (upsert_one (f->store,
+                                make_record ("cdr-2", "+998901234567", "1001",
+                                             T0 + 600 + KC_STORE_LIVE_MATCH_SLACK + 1, 40,
+                                             KC_CALL_STATUS_ANSWERED)),
+                    ==, 1);
+  g_assert_cmpint (kc_store_count (f->store), ==, 5);
+  far = lookup (f->store, "live-2");
+  g_assert_nonnull (far);
+  g_assert_false (far->from_cdr);
+}
+
+static void
+test_store_live_after_cdr (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr (KcRecord) cdr = NULL;
+
+  g_assert_cmpuint (upsert_one (f->store, make_record ("cdr-1", "1001", "+998935551122", T0, 30,
+                                                       KC_CALL_STATUS_ANSWERED)),
+                    ==, 1);
+  g_assert_cmpuint (f->n_changed, ==, 1);
+
+  add_live (f->store, make_record ("live-1", "1001", "+998935551122", T0 - 2, 31,
+                                   KC_CALL_STATUS_ANSWERED));
+  g_assert_cmpint (kc_store_count (f->store), ==, 1);
+  g_assert_null (lookup (f->store, "live-1"));
+  cdr = lookup (f->store, "cdr-1");
+  g_assert_cmpint (cdr->duration, ==, 30);
+
+  /* The tracker may report a finished call twice. */
+  add_live (f->store, make_record ("live-2", "1002", "+998935551122", T0, 5,
+                                   KC_CALL_STATUS_MISSED));
+  add_live (f->store, make_record ("live-2", "1002", "+998935551122", T0, 5,
+                                   KC_CALL_STATUS_MISSED));
+  g_assert_cmpint (kc_store_count (f->store), ==, 2);
+  g_assert_cmpuint (f->n_changed, ==, 2);
+}
+
+static KcRecording *
+make_recording (const char *id,
+                const char *extension,
+                const char *caller_id,
+                gint64      started)
+{
+  KcRecording *rec = g_new0 (KcRecording, 1);
+
+  rec->id = g_strdup (id);
+  rec->extension = g_strdup (extension);
+  rec->caller_id = g_strdup (caller_id);
+  rec->started = started;
+  rec->duration = 30;
+  return rec;
+}
+
+static char *
+recording_of (KcStore    *store,
+              const char *call_id)
+{
+  g_autoptr (KcRecord) record = lookup (store, call_id);
+
+  g_assert_nonnull (record);
+  return g_strdup (record->recording_id);
+}
+
+static void
+test_store_link_recordings (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr (GPtrArray) batch = records_new ();
+  g_autoptr (GPtrArray) recordings = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) kc_recording_free);
+  g_autoptr (GError) error = NULL;
+  KcRecord *no_end;
+  guint n_linked = G_MAXUINT;
+  struct
+  {
+    const char *call_id;
+    const char *recording_id;
+  } expected[] = {
+    { "in", "rec-in" },
+    { "again", "rec-again" },
+    { "other", "rec-other" },
+    { "out", "rec-out" },
+    { "later", NULL },
+    { "no-end", "rec-no-end" },
+  };
+
+  g_ptr_array_add (batch, make_record ("in", "+998901111111", "1001", T0, 60,
+                                       KC_CALL_STATUS_ANSWERED));
+  /* Overlaps "in" in time, between other numbers */
+  g_ptr_array_add (batch, make_record ("other", "+998902222222", "1002", T0 + 2, 60,
+                                       KC_CALL_STATUS_ANSWERED));
+  /* The customer called again before "in" was over (a second line): a
+   * recording that started during both belongs to the one it started with. */
+  g_ptr_array_add (batch, make_record ("again", "+998901111111", "1001", T0 + 50, 30,
+                                       KC_CALL_STATUS_ANSWERED));
+  /* Same two numbers as "in", the other way round */
+  g_ptr_array_add (batch, make_record ("out", "1001", "+998901111111", T0 + 600, 30,
+                                       KC_CALL_STATUS_ANSWERED));
+  g_ptr_array_add (batch, make_record ("later", "+998901111111", "1001", T0 + 3600, 20,
+                                       KC_CALL_STATUS_ANSWERED));
+  /* A row without end_time spans start + duration. */
+  no_end = make_record ("no-end", "+998903333333", "1003", T0, 100, KC_CALL_STATUS_ANSWERED);
+  no_end->end_time = -1;
+  g_ptr_array_add (batch, no_end);
+  g_assert_cmpuint (upsert (f->store, batch), ==, 6);
+  g_assert_cmpuint (f->n_changed, ==, 1);
+
+  g_ptr_array_add (recordings, make_recording ("rec-other", "1002", "+998902222222", T0 + 5));
+  g_ptr_array_add (recordings, make_recording ("rec-in", "1001", "+998901111111", T0 + 5));
+  g_ptr_array_add (recordings, make_recording ("rec-again", "1001", "+998901111111", T0 + 52));
+  g_ptr_array_add (recordings, make_recording ("rec-out", "1001", "+998901111111", T0 + 601));
+  g_ptr_array_add (recordings, make_recording ("rec-no-end", "1003", "+998903333333", T0 + 90));
+  /* Between "out" and "later": belongs to neither */
+  g_ptr_array_add (recordings, make_recording ("rec-gap", "1001", "+998901111111", T0 + 2000));
+  g_ptr_array_add (recordings, make_recording ("rec-none", "1009", "+998909999999", T0 + 5));
+
+  g_assert_true (kc_store_link_recordings (f->store, recordings, &n_linked, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_linked, ==, 5);
+  g_assert_cmpuint (f->n_changed, ==, 2);
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *recording_id = recording_of (f->store, expected[i].call_id);
+
+      g_assert_cmpstr (recording_id, ==, expected[i].recording_id);
+    }
+
+  /* Linking again (every sync does) changes nothing. */
+  g_assert_true (kc_store_link_recordings (f->store, recordings, &n_linked, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_linked, ==, 0);
+  g_assert_cmpuint (f->n_changed, ==, 2);
+}
+
+static void
+test_store_recording_path (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcRecord) record = NULL;
+
+  upsert_one (f->store, make_record ("c1", "+998901234567", "1001", T0, 65,
+                                     KC_CALL_STATUS_ANSWERED));
+  g_assert_true (kc_store_set_recording_path (f->store, "c1", "/tmp/rec 'c1'.wav", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->n_changed, ==, 2);
+  record = lookup (f->store, "c1");
+  g_assert_cmpstr (record->recording_path, ==, "/tmp/rec 'c1'.wav");
+
+  g_assert_true (kc_store_set_recording_path (f->store, "c1", "/tmp/rec 'c1'.wav", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->n_changed, ==, 2);
+
+  g_assert_false (kc_store_set_recording_path (f->store, "nope", "/tmp/x.wav", &error));
+  g_assert_error (error, KC_STORE_ERROR, KC_STORE_ERROR_FAILED);
+}
+
+static void
+assert_newest_first (KcRecord *newer,
+                     KcRecord *older)
+{
+  g_assert_true (newer->start_time > older->start_time ||
+                 (newer->start_time == older->start_time && strcmp (newer->id, older->id) > 0));
+}
+
+/* Pages through the history the way the view scrolls; every row must show up
+ * exactly once, newest first. Returns the call_ids seen, in order. */
+static GPtrArray *
+read_all_pages (KcStore    *store,
+                const char *number,
+                guint       page_size)
+{
+  GPtrArray *seen = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (KcRecord) last = NULL;
+
+  while (TRUE)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) page = kc_store_query (store, last ? last->start_time : 0,
+                                                   last ? last->id : NULL, number, page_size,
+                                                   &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (page->len, <=, page_size);
+      if (page->len == 0)
+        break;
+      for (guint i = 0; i < page->len; i++)
+        {
+          KcRecord *record = g_ptr_array_index (page, i);
+
+          if (last)
+            assert_newest_first (last, record);
+          g_ptr_array_add (seen, g_strdup (record->call_id));
+          g_clear_pointer (&last, kc_record_free);
+          last = g_ptr_array_steal_index (page, i--);
+        }
+    }
+  return seen;
+}
+
+static void
+test_store_query_pages (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr (GPtrArray) batch = records_new ();
+  g_autoptr (GPtrArray) all = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (GHashTable) unique = g_hash_table_new (g_str_hash, g_str_equal);
+  const guint n = 25;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *call_id = g_strdup_printf ("c%02u", i);
+      g_autofree char *from = g_strdup_printf ("+99890%07u", i % 3 == 0 ? 1112233 : 4445566 + i);
+
+      /* four calls share each start second: paging must not drop or repeat them */
+      g_ptr_array_add (batch, make_record (call_id, from, "1001", T0 + (i / 4) * 60, 10,
+                                           KC_CALL_STATUS_ANSWERED));
+    }
+  g_assert_cmpuint (upsert (f->store, batch), ==, n);
+
+  all = read_all_pages (f->store, NULL, 7);
+  g_assert_cmpuint (all->len, ==, n);
+  for (guint i = 0; i < all->len; i++)
+    g_assert_true (g_hash_table_add (unique, g_ptr_array_index (all, i)));
+  g_assert_cmpstr (g_ptr_array_index (all, 0), ==, "c24");
+
+  found = read_all_pages (f->store, "90111", 2);
+  g_assert_cmpuint (found->len, ==, (n + 2) / 3);
+  for (guint i = 0; i < found->len; i++)
+    {
+      g_autoptr (KcRecord) record = lookup (f->store, g_ptr_array_index (found, i));
+
+      g_assert_nonnull (strstr (record->from_number, "90111"));
+    }
+
+  /* the search box's text is a literal, not a pattern */
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = read_all_pages (f->store, "%", 10);
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = read_all_pages (f->store, "1001", 10);
+  g_assert_cmpuint (found->len, ==, n);
+}
+
+static void
+test_store_values_verbatim (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *evil_from = "+998'); DROP TABLE calls; --";
+  const char *evil_id = "id\"with'quotes%_";
+  g_autoptr (KcRecord) stored = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (upsert_one (f->store, make_record (evil_id, evil_from, "1001", T0, 5,
+                                                       KC_CALL_STATUS_MISSED)),
+                    ==, 1);
+  g_assert_cmpuint (upsert_one (f->store, make_record ("plain", "+998901234567", "1001", T0, 5,
+                                                       KC_CALL_STATUS_MISSED)),
+                    ==, 1);
+  g_assert_cmpint (kc_store_count (f->store), ==, 2);
+  stored = lookup (f->store, evil_id);
+  g_assert_nonnull (stored);
+  g_assert_cmpstr (stored->from_number, ==, evil_from);
+
+  found = kc_store_query (f->store, 0, NULL, "'); DROP", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) g_ptr_array_index (found, 0))->call_id, ==, evil_id);
+}
+
+/* A batch is all or nothing: a sync that fails half-way leaves the history as
+ * it was, and the next sync starts from the same place. */
+static void
+test_store_batch_rollback (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr (GPtrArray) batch = records_new ();
+  g_autoptr (KcRecord) existing = NULL;
+  g_autoptr (GError) error = NULL;
+  KcRecord *changed;
+  KcRecord *broken;
+  guint n_new = 42;
+
+  g_assert_cmpuint (upsert_one (f->store, make_record ("old", "+998901234567", "1001", T0, 10,
+                                                       KC_CALL_STATUS_MISSED)),
+                    ==, 1);
+  g_assert_cmpuint (f->n_changed, ==, 1);
+
+  changed = make_record ("old", "+998901234567", "1001", T0, 10, KC_CALL_STATUS_BUSY);
+  g_ptr_array_add (batch, changed);
+  g_ptr_array_add (batch, make_record ("new-1", "+998901111111", "1001", T0 + 100, 10,
+                                       KC_CALL_STATUS_ANSWERED));
+  broken = make_record (NULL, "+998902222222", "1001", T0 + 200, 10, KC_CALL_STATUS_ANSWERED);
+  g_ptr_array_add (batch, broken);
+  g_ptr_array_add (batch, make_record ("new-2", "+998903333333", "1001", T0 + 300, 10,
+                                       KC_CALL_STATUS_ANSWERED));
+
+  g_assert_false (kc_store_upsert_records (f->store, batch, &n_new, &error));
+  g_assert_error (error, KC_STORE_ERROR, KC_STORE_ERROR_FAILED);
+  g_assert_cmpuint (n_new, ==, 42);
+  g_assert_cmpuint (f->n_changed, ==, 1);
+  g_assert_cmpint (kc_store_count (f->store), ==, 1);
+  g_assert_null (lookup (f->store, "new-1"));
+  existing = lookup (f->store, "old");
+  g_assert_cmpint (existing->status, ==, KC_CALL_STATUS_MISSED);
+  g_assert_cmpint (kc_store_get_latest_cdr_time (f->store), ==, T0);
+
+  /* The store is usable after the failure. */
+  g_ptr_array_remove (batch, broken);
+  g_assert_cmpuint (upsert (f->store, batch), ==, 2);
+  g_assert_cmpint (kc_store_count (f->store), ==, 3);
+}
+
+static void
+test_store_reopen (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcRecord) record = NULL;
+
+  g_assert_cmpint (kc_store_get_latest_cdr_time (f->store), ==, -1);
+  upsert_one (f->store, make_record ("c1", "+998901234567", "1001", T0, 65,
+                                     KC_CALL_STATUS_ANSWERED));
+  upsert_one (f->store, make_record ("c2", "+998901234567", "1001", T0 - 600, 65,
+                                     KC_CALL_STATUS_ANSWERED));
+  g_clear_object (&f->store);
+
+  f->store = kc_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kc_store_count (f->store), ==, 2);
+  g_assert_cmpint (kc_store_get_latest_cdr_time (f->store), ==, T0);
+  record = lookup (f->store, "c1");
+  g_assert_cmpint (record->duration, ==, 65);
+}
+
+/* Whatever the file is, if it is not ours the caller moves it aside; the
+ * store must not have altered it. */
+static void
+assert_refused_untouched (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize before_len, after_len;
+
+  read_file (path, &before, &before_len);
+  store = kc_store_open (path, &error);
+  g_assert_null (store);
+  g_assert_error (error, KC_STORE_ERROR, KC_STORE_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, path));
+
+  read_file (path, &after, &after_len);
+  g_assert_cmpmem (before, before_len, after, after_len);
+}
+
+static void
+test_store_foreign_sqlite (void)
+{
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "calls.db", NULL);
+  sqlite3 *db = sqlite_open (path);
+
+  sqlite_exec (db, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+                   "INSERT INTO notes (body) VALUES ('keep me');");
+  sqlite3_close (db);
+
+  assert_refused_untouched (path);
+
+  db = sqlite_open (path);
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM notes"), ==, 1);
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM sqlite_master WHERE name = 'calls'"),
+                   ==, 0);
+  sqlite3_close (db);
+  kc_test_rm_rf (dir);
+}
+
+static void
+test_store_not_sqlite (void)
+{
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "calls.db", NULL);
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < 100; i++)
+    g_string_append (text, "This is a text file, not a database.\n");
+  g_file_set_contents (path, text->str, text->len, &error);
+  g_assert_no_error (error);
+
+  assert_refused_untouched (path);
+  kc_test_rm_rf (dir);
+}
+
+/* A history written by a later release is not ours to rewrite. */
+static void
+test_store_newer_schema (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcStore) store = NULL;
+  sqlite3 *db;
+
+  upsert_one (f->store, make_record ("c1", "+998901234567", "1001", T0, 65,
+                                     KC_CALL_STATUS_ANSWERED));
+  g_clear_object (&f->store);
+  db = sqlite_open (f->path);
+  sqlite_exec (db, "PRAGMA user_version = 99");
+  sqlite3_close (db);
+
+  store = kc_store_open (f->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, KC_STORE_ERROR, KC_STORE_ERROR_FAILED);
+
+  db = sqlite_open (f->path);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 99);
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM calls"), ==, 1);
+  sqlite3_close (db);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *data_home = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  /* kc_store_default_path() must point into a scratch folder, never at the
+   * real history of whoever runs the tests. */
+  data_home = kc_test_make_tmpdir ();
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+
+#define ADD(name, func) \
+  g_test_add ("/store/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  g_test_add_func ("/store/private-files", test_store_private_files);
+  ADD ("upsert", test_store_upsert);
+  ADD ("same-numbers-other-id", test_store_same_numbers_other_id);
+  ADD ("live-replaced-by-cdr", test_store_live_replaced_by_cdr);
+  ADD ("live-after-cdr", test_store_live_after_cdr);
+  ADD ("link-recordings", test_store_link_recordings);
+  ADD ("recording-path", test_store_recording_path);
+  ADD ("query-pages", test_store_query_pages);
+  ADD ("values-verbatim", test_store_values_verbatim);
+  ADD ("batch-rollback", test_store_batch_rollback);
+  ADD ("reopen", test_store_reopen);
+  g_test_add_func ("/store/foreign-sqlite", test_store_foreign_sqlite);
+  g_test_add_func ("/store/not-sqlite", test_store_not_sqlite);
+  ADD ("newer-schema", test_store_newer_schema);
+
+#undef ADD
+
+  status = g_test_run ();
+  kc_test_rm_rf (data_home);
+  return status;
+}
