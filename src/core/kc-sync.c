@@ -1,0 +1,381 @@
+/* kc-sync.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kc-sync"
+
+#include "kc-sync.h"
+
+struct _KcSync
+{
+  GObject        parent_instance;
+
+  KcKerioClient *client;
+  KcStore       *store;
+  double         interval_minutes;
+  char          *extension;
+  guint          extension_digits;
+
+  /* The scheduled syncs: set between kc_sync_start() and kc_sync_stop() */
+  GCancellable  *cancellable;
+  guint          timeout_id;
+
+  guint          n_running;
+  /* The last failure already logged, so that a PBX that stays down is
+   * reported once rather than every interval */
+  char          *last_error;
+  char          *last_recordings_error;
+};
+
+G_DEFINE_FINAL_TYPE (KcSync, kc_sync, G_TYPE_OBJECT)
+
+enum
+{
+  SYNCED,
+  FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+typedef struct
+{
+  gint64 since;
+  guint  n_new;
+} SyncRun;
+
+static void
+warn_once (char         **last_message,
+           const char    *what,
+           const GError  *error)
+{
+  if (g_strcmp0 (*last_message, error->message) == 0)
+    return;
+  g_warning ("%s: %s", what, error->message);
+  g_free (*last_message);
+  *last_message = g_strdup (error->message);
+}
+
+static void
+run_failed (GTask  *task,
+            GError *error)
+{
+  KcSync *self = g_task_get_source_object (task);
+
+  self->n_running--;
+  /* Stopping is not a failure anyone needs to hear about. */
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      warn_once (&self->last_error, "Call history sync failed", error);
+      g_signal_emit (self, signals[FAILED], 0, error);
+    }
+  g_task_return_error (task, error);
+}
+
+static void
+run_succeeded (GTask *task)
+{
+  KcSync *self = g_task_get_source_object (task);
+  SyncRun *run = g_task_get_task_data (task);
+
+  self->n_running--;
+  g_clear_pointer (&self->last_error, g_free);
+  g_signal_emit (self, signals[SYNCED], 0, run->n_new);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_recordings (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  KcSync *self = g_task_get_source_object (task);
+  g_autoptr (GPtrArray) recordings = NULL;
+  GError *error = NULL;
+  guint n_linked = 0;
+
+  recordings = kc_kerio_client_get_recordings_finish (KC_KERIO_CLIENT (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      run_failed (task, error);
+      return;
+    }
+
+  /* The history itself is stored by now; recordings only decorate it, and
+   * a PBX may refuse them to an account that may read the history. */
+  if (recordings == NULL || !kc_store_link_recordings (self->store, recordings, &n_linked, &error))
+    {
+      warn_once (&self->last_recordings_error, "Could not link call recordings", error);
+      g_clear_error (&error);
+    }
+  else
+    {
+      g_clear_pointer (&self->last_recordings_error, g_free);
+      if (n_linked > 0)
+        g_debug ("Linked %u recordings to their calls", n_linked);
+    }
+
+  run_succeeded (task);
+}
+
+static void
+on_history (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  KcSync *self = g_task_get_source_object (task);
+  SyncRun *run = g_task_get_task_data (task);
+  g_autoptr (GPtrArray) cdrs = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  GCancellable *cancellable;
+  GError *error = NULL;
+  guint n_skipped = 0;
+
+  cdrs = kc_kerio_client_get_call_history_finish (KC_KERIO_CLIENT (source), result, &error);
+  if (cdrs == NULL)
+    {
+      run_failed (task, error);
+      return;
+    }
+  g_message ("Fetched %u call records from Kerio Operator", cdrs->len);
+
+  records = g_ptr_array_new_full (cdrs->len, (GDestroyNotify) kc_record_free);
+  for (guint i = 0; i < cdrs->len; i++)
+    {
+      KcRecord *record = kc_sync_record_from_cdr (g_ptr_array_index (cdrs, i), self->extension,
+                                                  self->extension_digits);
+
+      if (record)
+        g_ptr_array_add (records, record);
+      else
+        n_skipped++;
+    }
+  if (n_skipped > 0)
+    g_debug ("Skipped %u call records without a start time or numbers", n_skipped);
+
+  if (!kc_store_upsert_records (self->store, records, &run->n_new, &error))
+    {
+      run_failed (task, error);
+      return;
+    }
+  g_message ("Synced %u new call records", run->n_new);
+
+  cancellable = g_task_get_cancellable (task);
+  kc_kerio_client_get_recordings_async (self->client, run->since, cancellable, on_recordings,
+                                        g_steal_pointer (&task));
+}
+
+void
+kc_sync_run_async (KcSync              *self,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  SyncRun *run;
+  gint64 latest;
+
+  g_return_if_fail (KC_IS_SYNC (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kc_sync_run_async);
+  /* Once the history is written, report that even if a stop comes later. */
+  g_task_set_check_cancellable (task, FALSE);
+
+  run = g_new0 (SyncRun, 1);
+  latest = kc_store_get_latest_cdr_time (self->store);
+  run->since = latest < 0 ? -1 : MAX (latest - KC_SYNC_TRAILING_WINDOW, 0);
+  g_task_set_task_data (task, run, g_free);
+
+  self->n_running++;
+  kc_kerio_client_get_call_history_async (self->client, run->since, cancellable, on_history,
+                                          g_steal_pointer (&task));
+}
+
+gboolean
+kc_sync_run_finish (KcSync        *self,
+                    GAsyncResult  *result,
+                    guint         *n_new,
+                    GError       **error)
+{
+  SyncRun *run;
+
+  g_return_val_if_fail (KC_IS_SYNC (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  run = g_task_get_task_data (G_TASK (result));
+  if (n_new)
+    *n_new = run->n_new;
+  return TRUE;
+}
+
+static void
+on_scheduled_done (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  /* Failures were logged and signalled already; the schedule carries on. */
+  kc_sync_run_finish (KC_SYNC (source), result, NULL, NULL);
+}
+
+static void
+run_scheduled (KcSync *self)
+{
+  if (self->n_running > 0)
+    return;
+  kc_sync_run_async (self, self->cancellable, on_scheduled_done, NULL);
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  run_scheduled (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+kc_sync_start (KcSync *self)
+{
+  double interval_ms;
+
+  g_return_if_fail (KC_IS_SYNC (self));
+
+  if (self->timeout_id != 0)
+    return;
+
+  interval_ms = CLAMP (self->interval_minutes * 60000.0, 1.0, (double) G_MAXUINT);
+  self->cancellable = g_cancellable_new ();
+  self->timeout_id = g_timeout_add ((guint) interval_ms, on_tick, self);
+  run_scheduled (self);
+}
+
+void
+kc_sync_stop (KcSync *self)
+{
+  g_return_if_fail (KC_IS_SYNC (self));
+
+  g_clear_handle_id (&self->timeout_id, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+}
+
+KcRecord *
+kc_sync_record_from_cdr (const KcCdr *cdr,
+                         const char  *extension,
+                         guint        extension_digits)
+{
+  g_autofree char *start = NULL;
+  KcRecord *record;
+  KcDirection direction;
+
+  g_return_val_if_fail (cdr != NULL, NULL);
+
+  if (cdr->from_number == NULL || *cdr->from_number == '\0' || cdr->to_number == NULL ||
+      *cdr->to_number == '\0' || cdr->timestamp < 0)
+    return NULL;
+  /* A start the history cannot show (past year 9999) is garbage, not a call. */
+  start = kc_iso8601_from_unix (cdr->timestamp);
+  if (start == NULL)
+    return NULL;
+
+  /* The history keeps every call the PBX reports; one the operator's
+   * extension took no part in gets its direction from the number rule. */
+  if (!kc_classify_call (cdr->from_number, cdr->to_number, extension, extension_digits,
+                         &direction))
+    kc_classify_call (cdr->from_number, cdr->to_number, NULL, extension_digits, &direction);
+
+  record = kc_record_new ();
+  if (cdr->id != NULL && *cdr->id != '\0')
+    record->call_id = g_strdup (cdr->id);
+  else
+    record->call_id = g_strdup_printf ("%" G_GINT64_FORMAT "-%s-%s", cdr->timestamp,
+                                       cdr->from_number, cdr->to_number);
+  record->direction = direction;
+  record->from_number = g_strdup (cdr->from_number);
+  record->to_number = g_strdup (cdr->to_number);
+  record->extension = g_strdup (direction == KC_DIRECTION_INCOMING ? cdr->to_number
+                                                                   : cdr->from_number);
+  record->start_time = cdr->timestamp;
+  /* Bounded so that start + duration cannot overflow on a corrupt row */
+  record->duration = CLAMP (cdr->call_duration, 0, G_MAXINT32);
+  record->end_time = record->start_time + record->duration;
+  record->answered = MAX (cdr->answered_duration, 0);
+  record->status = kc_call_status_from_kerio (cdr->status);
+  record->kerio_status = cdr->status;
+  record->voicemail = cdr->status == 6;
+  record->from_cdr = TRUE;
+  return record;
+}
+
+KcSync *
+kc_sync_new (KcKerioClient *client,
+             KcStore       *store,
+             double         interval_minutes,
+             const char    *extension,
+             guint          extension_digits)
+{
+  KcSync *self;
+
+  g_return_val_if_fail (KC_IS_KERIO_CLIENT (client), NULL);
+  g_return_val_if_fail (KC_IS_STORE (store), NULL);
+  g_return_val_if_fail (interval_minutes > 0, NULL);
+
+  self = g_object_new (KC_TYPE_SYNC, NULL);
+  self->client = g_object_ref (client);
+  self->store = g_object_ref (store);
+  self->interval_minutes = interval_minutes;
+  self->extension = g_strdup (extension);
+  self->extension_digits = extension_digits;
+  return self;
+}
+
+static void
+kc_sync_dispose (GObject *object)
+{
+  KcSync *self = KC_SYNC (object);
+
+  kc_sync_stop (self);
+  g_clear_object (&self->client);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (kc_sync_parent_class)->dispose (object);
+}
+
+static void
+kc_sync_finalize (GObject *object)
+{
+  KcSync *self = KC_SYNC (object);
+
+  g_free (self->extension);
+  g_free (self->last_error);
+  g_free (self->last_recordings_error);
+
+  G_OBJECT_CLASS (kc_sync_parent_class)->finalize (object);
+}
+
+static void
+kc_sync_class_init (KcSyncClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = kc_sync_dispose;
+  object_class->finalize = kc_sync_finalize;
+
+  /* A sync finished; n_new rows were added to the history. */
+  signals[SYNCED] = g_signal_new ("synced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  /* A sync failed and changed nothing; the schedule keeps going. */
+  signals[FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                  NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                  G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+kc_sync_init (KcSync *self)
+{
+}
