@@ -1,0 +1,56 @@
+/* kc-call-tracker.h: live calls from polling Status.getCalls
+ *
+ * Polls every interval, diffs each snapshot against the last and signals:
+ *   "incoming-call"      (KcCall*)  a new call toward the operator
+ *   "outgoing-call"      (KcCall*)  a new call from the operator
+ *   "call-state-changed" (KcCall*, KcCallState old)  kelyapti -> suhbatda ->
+ *                        yakunlandi, or kelyapti -> javobsiz; a call in a
+ *                        final state has left the model
+ * A failed poll ends no call: state is kept, polling backs off 1 s doubling
+ * to 60 s, and each distinct failure is logged once.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "kerio/kc-kerio-client.h"
+#include "kc-call.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  KC_CONNECTION_CONNECTING,
+  KC_CONNECTION_CONNECTED,
+  KC_CONNECTION_ERROR,
+} KcConnectionState;
+
+#define KC_TRACKER_BACKOFF_MIN 1.0
+#define KC_TRACKER_BACKOFF_MAX 60.0
+
+#define KC_TYPE_CALL_TRACKER (kc_call_tracker_get_type ())
+G_DECLARE_FINAL_TYPE (KcCallTracker, kc_call_tracker, KC, CALL_TRACKER, GObject)
+
+KcCallTracker     *kc_call_tracker_new           (KcKerioClient *client,
+                                                  double         poll_interval,
+                                                  const char    *extension,
+                                                  guint          extension_digits);
+void               kc_call_tracker_start         (KcCallTracker *self);
+void               kc_call_tracker_stop          (KcCallTracker *self);
+double             kc_call_tracker_get_poll_interval (KcCallTracker *self);
+/* The active calls, a GListModel of KcCall (transfer none) */
+GListModel        *kc_call_tracker_get_calls     (KcCallTracker *self);
+KcConnectionState  kc_call_tracker_get_connection_state (KcCallTracker *self);
+/* The last failure in words, NULL while connected */
+const char        *kc_call_tracker_get_last_error (KcCallTracker *self);
+
+/* Applies one snapshot (GPtrArray of KcActiveCall) taken at `now` (Unix
+ * seconds) as if a poll had returned it. The poll loop uses it; tests and
+ * benchmarks drive the diff with it directly. */
+void               kc_call_tracker_apply_snapshot (KcCallTracker *self,
+                                                   GPtrArray     *calls,
+                                                   gint64         now);
+
+G_END_DECLS

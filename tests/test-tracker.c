@@ -1,0 +1,417 @@
+/* test-tracker.c: live calls as the operator sees them come and go
+ *
+ * The diff is driven snapshot by snapshot through
+ * kc_call_tracker_apply_snapshot(); the poll loop runs against the simulator
+ * over HTTP.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <string.h>
+
+#include "core/kc-call-tracker.h"
+#include "kc-test-util.h"
+#include "sim/kc-sim-server.h"
+
+#define NOW 1735732800 /* 2025-01-01T12:00:00Z */
+
+typedef struct
+{
+  GPtrArray *events; /* "incoming ID state", "outgoing ID state", "state ID old->new" */
+} Recorder;
+
+static void
+on_incoming (KcCallTracker *tracker,
+             KcCall        *call,
+             Recorder      *rec)
+{
+  g_ptr_array_add (rec->events,
+                   g_strdup_printf ("incoming %s %s", kc_call_get_call_id (call),
+                                    kc_call_state_to_string (kc_call_get_state (call))));
+}
+
+static void
+on_outgoing (KcCallTracker *tracker,
+             KcCall        *call,
+             Recorder      *rec)
+{
+  g_ptr_array_add (rec->events,
+                   g_strdup_printf ("outgoing %s %s", kc_call_get_call_id (call),
+                                    kc_call_state_to_string (kc_call_get_state (call))));
+}
+
+static void
+on_state (KcCallTracker *tracker,
+          KcCall        *call,
+          int            old,
+          Recorder      *rec)
+{
+  g_ptr_array_add (rec->events,
+                   g_strdup_printf ("state %s %s->%s", kc_call_get_call_id (call),
+                                    kc_call_state_to_string (old),
+                                    kc_call_state_to_string (kc_call_get_state (call))));
+}
+
+static KcCallTracker *
+make_tracker (Recorder   *rec,
+              const char *extension)
+{
+  g_autoptr (GUri) uri = g_uri_parse ("http://127.0.0.1:9/admin/api/jsonrpc/", 0, NULL);
+  g_autoptr (KcKerioClient) client = kc_kerio_client_new (uri, "u", "p");
+  KcCallTracker *tracker = kc_call_tracker_new (client, 1.0, extension, 4);
+
+  rec->events = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (tracker, "incoming-call", G_CALLBACK (on_incoming), rec);
+  g_signal_connect (tracker, "outgoing-call", G_CALLBACK (on_outgoing), rec);
+  g_signal_connect (tracker, "call-state-changed", G_CALLBACK (on_state), rec);
+  return tracker;
+}
+
+static KcActiveCall *
+row (const char *id,
+     const char *from,
+     const char *to,
+     const char *status,
+     gint64      answered,
+     gint64      duration)
+{
+  KcActiveCall *call = g_new0 (KcActiveCall, 1);
+
+  call->id = g_strdup (id);
+  call->from_number = g_strdup (from);
+  call->to_number = g_strdup (to);
+  call->status = g_strdup (status);
+  call->answered_duration = answered;
+  call->call_duration = duration;
+  return call;
+}
+
+static GPtrArray *
+snapshot (KcActiveCall *first,
+          ...)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_active_call_free);
+  va_list args;
+
+  va_start (args, first);
+  for (KcActiveCall *r = first; r; r = va_arg (args, KcActiveCall *))
+    g_ptr_array_add (rows, r);
+  va_end (args);
+  return rows;
+}
+
+static void
+apply (KcCallTracker *tracker,
+       GPtrArray     *rows,
+       gint64         now)
+{
+  kc_call_tracker_apply_snapshot (tracker, rows, now);
+  g_ptr_array_unref (rows);
+}
+
+static void
+assert_events (Recorder   *rec,
+               const char *expected)
+{
+  g_autofree char *joined = NULL;
+
+  g_ptr_array_add (rec->events, NULL);
+  joined = g_strjoinv ("|", (char **) rec->events->pdata);
+  g_ptr_array_set_size (rec->events, 0);
+  g_assert_cmpstr (joined, ==, expected);
+}
+
+static void
+test_incoming_answered_finished (void)
+{
+  Recorder rec;
+  g_autoptr (KcCallTracker) tracker = make_tracker (&rec, NULL);
+  GListModel *model = kc_call_tracker_get_calls (tracker);
+
+  apply (tracker, snapshot (row ("c1", "+998901234567", "1001", "Ringing", 0, 0), NULL), NOW);
+  assert_events (&rec, "incoming c1 kelyapti");
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 1);
+
+  /* Still ringing: nothing to say. */
+  apply (tracker, snapshot (row ("c1", "+998901234567", "1001", "Ringing", 0, 2), NULL), NOW + 2);
+  assert_events (&rec, "");
+
+  apply (tracker, snapshot (row ("c1", "+998901234567", "1001", "Answered", 1, 5), NULL), NOW + 5);
+  assert_events (&rec, "state c1 kelyapti->suhbatda");
+  apply (tracker, snapshot (row ("c1", "+998901234567", "1001", "Answered", 10, 14), NULL),
+         NOW + 14);
+  assert_events (&rec, "");
+
+  apply (tracker, snapshot (NULL), NOW + 20);
+  assert_events (&rec, "state c1 suhbatda->yakunlandi");
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+  g_ptr_array_unref (rec.events);
+}
+
+static void
+test_missed (void)
+{
+  Recorder rec;
+  g_autoptr (KcCallTracker) tracker = make_tracker (&rec, NULL);
+
+  apply (tracker, snapshot (row ("m1", "+998931112233", "1002", NULL, -1, 3), NULL), NOW);
+  apply (tracker, snapshot (NULL), NOW + 10);
+  assert_events (&rec, "incoming m1 kelyapti|state m1 kelyapti->javobsiz");
+  g_ptr_array_unref (rec.events);
+}
+
+static void
+test_outgoing (void)
+{
+  Recorder rec;
+  g_autoptr (KcCallTracker) tracker = make_tracker (&rec, NULL);
+  GListModel *model = kc_call_tracker_get_calls (tracker);
+  g_autoptr (KcCall) call = NULL;
+
+  apply (tracker, snapshot (row ("o1", "1003", "+998971234567", "Ringing", 0, 1), NULL), NOW);
+  assert_events (&rec, "outgoing o1 kelyapti");
+  call = g_list_model_get_item (model, 0);
+  g_assert_cmpint (kc_call_get_direction (call), ==, KC_DIRECTION_OUTGOING);
+  g_assert_cmpstr (kc_call_get_extension (call), ==, "1003");
+  /* The start comes from the PBX's CALL_DURATION, not from when we looked. */
+  g_assert_cmpint (kc_call_get_start_time (call), ==, NOW - 1);
+  g_ptr_array_unref (rec.events);
+}
+
+/* Every way the notes say a call is connected */
+static void
+test_connected_forms (void)
+{
+  const char *statuses[] = { "Answered", "UP", "connected", "Talking", "4" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      Recorder rec;
+      g_autoptr (KcCallTracker) tracker = make_tracker (&rec, NULL);
+
+      apply (tracker, snapshot (row ("x", "+998901234567", "1001", "Ringing", 0, 0), NULL), NOW);
+      apply (tracker, snapshot (row ("x", "+998901234567", "1001", statuses[i], -1, 3), NULL),
+             NOW + 3);
+      assert_events (&rec, "incoming x kelyapti|state x kelyapti->suhbatda");
+      g_ptr_array_unref (rec.events);
+    }
+}
+
+/* A call the app first sees already connected (it started during a PBX
+ * outage) is announced once, in its real state. */
+static void
+test_first_seen_connected (void)
+{
+  Recorder rec;
+  g_autoptr (KcCallTracker) tracker = make_tracker (&rec, NULL);
+
+  apply (tracker, snapshot (row ("t", "+998901234567", "1001", "Answered", 30, 40), NULL), NOW);
+  assert_events (&rec, "incoming t suhbatda");
+  apply (tracker, snapshot (NULL), NOW + 2);
+  assert_events (&rec, "state t suhbatda->yakunlandi");
+  g_ptr_array_unref (rec.events);
+}
+
+static void
+test_extension_filter (void)
+{
+  Recorder rec;
+  g_autoptr (KcCallTracker) tracker = make_tracker (&rec, "1001");
+
+  apply (tracker,
+         snapshot (row ("a", "+998901234567", "1002", "Ringing", 0, 0),  /* someone else's */
+                   row ("b", "1003", "+998901234567", "Ringing", 0, 0),  /* someone else's */
+                   row ("c", "1002", "1001", "Ringing", 0, 0),           /* to us: incoming */
+                   row ("d", "1001", "1005", "Ringing", 0, 0),           /* from us: outgoing */
+                   NULL),
+         NOW);
+  assert_events (&rec, "incoming c kelyapti|outgoing d kelyapti");
+  g_assert_cmpuint (g_list_model_get_n_items (kc_call_tracker_get_calls (tracker)), ==, 2);
+  g_ptr_array_unref (rec.events);
+}
+
+/* Without IDs a call is known by its numbers and its start, and the start
+ * the PBX reports may wobble by a second between polls. */
+static void
+test_derived_identity (void)
+{
+  Recorder rec;
+  g_autoptr (KcCallTracker) tracker = make_tracker (&rec, NULL);
+  g_autofree char *key = g_strdup_printf ("%d-+998901234567-1001", NOW - 10);
+  g_autofree char *expected = NULL;
+
+  apply (tracker, snapshot (row (NULL, "+998901234567", "1001", "Ringing", 0, 10), NULL), NOW);
+  /* 2 s later the PBX says 11 s (start seems 1 s later), then 14 s (1 s earlier) */
+  apply (tracker, snapshot (row (NULL, "+998901234567", "1001", "Ringing", 0, 11), NULL), NOW + 2);
+  apply (tracker, snapshot (row (NULL, "+998901234567", "1001", "Up", 2, 15), NULL), NOW + 4);
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->suhbatda", key, key);
+  assert_events (&rec, expected);
+
+  /* Same numbers but a start 30 s apart: a second call of the same caller */
+  apply (tracker,
+         snapshot (row (NULL, "+998901234567", "1001", "Up", 4, 17),
+                   row (NULL, "+998901234567", "1001", "Ringing", 0, 0), NULL),
+         NOW + 6);
+  g_assert_cmpuint (rec.events->len, ==, 1);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (rec.events, 0), "incoming "));
+  g_assert_cmpuint (g_list_model_get_n_items (kc_call_tracker_get_calls (tracker)), ==, 2);
+  g_ptr_array_unref (rec.events);
+}
+
+static void
+test_duplicate_rows (void)
+{
+  Recorder rec;
+  g_autoptr (KcCallTracker) tracker = make_tracker (&rec, NULL);
+
+  apply (tracker,
+         snapshot (row ("d", "+998901234567", "1001", "Ringing", 0, 0),
+                   row ("d", "+998901234567", "1001", "Ringing", 0, 0), NULL),
+         NOW);
+  assert_events (&rec, "incoming d kelyapti");
+  g_assert_cmpuint (g_list_model_get_n_items (kc_call_tracker_get_calls (tracker)), ==, 1);
+  g_ptr_array_unref (rec.events);
+}
+
+/* --- The poll loop against the simulator ---------------------------------- */
+
+static guint n_poll_failure_logs;
+
+static void
+count_failure_logs (const char     *domain,
+                    GLogLevelFlags  level,
+                    const char     *message,
+                    gpointer        user_data)
+{
+  if (strstr (message, "Polling Kerio Operator failed"))
+    n_poll_failure_logs++;
+}
+
+typedef struct
+{
+  KcSimServer   *sim;
+  KcKerioClient *client;
+  KcCallTracker *tracker;
+  Recorder       rec;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr (GUri) uri = NULL;
+
+  f->sim = kc_sim_server_new ();
+  kc_sim_server_listen (f->sim, 0, NULL, &error);
+  g_assert_no_error (error);
+  url = kc_sim_server_get_endpoint_url (f->sim);
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  f->client = kc_kerio_client_new (uri, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  kc_kerio_client_set_timeout (f->client, 1);
+  f->tracker = kc_call_tracker_new (f->client, 0.05, NULL, 4);
+  f->rec.events = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (f->tracker, "incoming-call", G_CALLBACK (on_incoming), &f->rec);
+  g_signal_connect (f->tracker, "outgoing-call", G_CALLBACK (on_outgoing), &f->rec);
+  g_signal_connect (f->tracker, "call-state-changed", G_CALLBACK (on_state), &f->rec);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  kc_call_tracker_stop (f->tracker);
+  g_clear_object (&f->tracker);
+  g_clear_object (&f->client);
+  g_clear_object (&f->sim);
+  g_ptr_array_unref (f->rec.events);
+}
+
+static void
+test_poll_lifecycle (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *expected = NULL;
+
+  kc_call_tracker_start (f->tracker);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_connection_state (f->tracker) == KC_CONNECTION_CONNECTED,
+                      10);
+
+  id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", "Aziz Karimov", "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 10);
+  kc_sim_server_answer_call (f->sim, id);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 10);
+  kc_sim_server_end_call (f->sim, id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 3, 10);
+
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->suhbatda|"
+                              "state %s suhbatda->yakunlandi",
+                              id, id, id);
+  assert_events (&f->rec, expected);
+}
+
+/* A PBX that fails for a while ends no call, announces none twice, logs the
+ * failure once, and backs off instead of hammering the server. */
+static void
+test_poll_survives_failures (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  guint polls_before;
+  guint polls_during;
+  g_autofree char *expected = NULL;
+
+  kc_call_tracker_start (f->tracker);
+  id = g_strdup (kc_sim_server_add_call (f->sim, "+998935556677", NULL, "1004", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 10);
+
+  n_poll_failure_logs = 0;
+  g_log_set_handler ("kc-call-tracker", G_LOG_LEVEL_MESSAGE, count_failure_logs, NULL);
+  polls_before = kc_sim_server_get_request_count (f->sim, "Status.getCalls");
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, 1000);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_connection_state (f->tracker) == KC_CONNECTION_ERROR, 10);
+  g_assert_nonnull (kc_call_tracker_get_last_error (f->tracker));
+
+  /* 3.5 s of failures at a 50 ms interval: without backoff ~70 polls; with
+   * 1 s, 2 s... at most a handful. */
+  kc_test_run_for (3.5);
+  polls_during = kc_sim_server_get_request_count (f->sim, "Status.getCalls") - polls_before;
+  g_assert_cmpuint (polls_during, >=, 2);
+  g_assert_cmpuint (polls_during, <=, 5);
+  g_assert_cmpuint (n_poll_failure_logs, ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (kc_call_tracker_get_calls (f->tracker)), ==, 1);
+
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_NONE, 0);
+  kc_sim_server_answer_call (f->sim, id);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_connection_state (f->tracker) == KC_CONNECTION_CONNECTED,
+                      10);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 10);
+  g_assert_null (kc_call_tracker_get_last_error (f->tracker));
+
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->suhbatda", id, id);
+  assert_events (&f->rec, expected);
+  g_log_set_handler ("kc-call-tracker", G_LOG_LEVEL_MESSAGE, g_log_default_handler, NULL);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/tracker/incoming-answered-finished", test_incoming_answered_finished);
+  g_test_add_func ("/tracker/missed", test_missed);
+  g_test_add_func ("/tracker/outgoing", test_outgoing);
+  g_test_add_func ("/tracker/connected-forms", test_connected_forms);
+  g_test_add_func ("/tracker/first-seen-connected", test_first_seen_connected);
+  g_test_add_func ("/tracker/extension-filter", test_extension_filter);
+  g_test_add_func ("/tracker/derived-identity", test_derived_identity);
+  g_test_add_func ("/tracker/duplicate-rows", test_duplicate_rows);
+  g_test_add ("/tracker/poll/lifecycle", Fixture, NULL, fixture_set_up, test_poll_lifecycle,
+              fixture_tear_down);
+  g_test_add ("/tracker/poll/survives-failures", Fixture, NULL, fixture_set_up,
+              test_poll_survives_failures, fixture_tear_down);
+
+  return g_test_run ();
+}
