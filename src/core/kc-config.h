@@ -1,0 +1,52 @@
+/* kc-config.h: settings from the environment over GSettings
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define KC_CONFIG_ERROR (kc_config_error_quark ())
+
+typedef enum
+{
+  KC_CONFIG_ERROR_INVALID, /* the message names the variable */
+  KC_CONFIG_ERROR_MISSING, /* no PBX host configured */
+} KcConfigError;
+
+#define KC_DEFAULT_PORT 4021
+#define KC_DEFAULT_PATH "/admin/api/jsonrpc/"
+
+typedef struct
+{
+  GUri   *endpoint;          /* NULL when no host is configured */
+  char   *username;
+  char   *password;
+  double  poll_interval;     /* seconds */
+  double  sync_interval;     /* minutes */
+  char   *extension;         /* NULL when unset */
+  guint   extension_digits;
+  char   *tls_pin;           /* 64 lowercase hex, NULL when unset */
+} KcConfig;
+
+GQuark     kc_config_error_quark (void);
+
+/* Reads GSettings (schema uz.kerio.Cti, when installed; else defaults with
+ * one warning), then the KERIO_* variables over it. An invalid value is a
+ * KC_CONFIG_ERROR_INVALID whose one-line message names the variable. */
+KcConfig  *kc_config_load        (GError **error);
+void       kc_config_free        (KcConfig *config);
+
+/* "host", "host:port", "[v6]:port", "https://host:port[/path]" or http://
+ * -> endpoint URL; default scheme https, port 4021, path /admin/api/jsonrpc/ */
+GUri      *kc_config_parse_host  (const char  *text,
+                                  GError     **error);
+/* A positive finite decimal ("2", "0.5") */
+gboolean   kc_config_parse_interval (const char  *text,
+                                     double      *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcConfig, kc_config_free)
+
+G_END_DECLS

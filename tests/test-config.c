@@ -1,0 +1,225 @@
+/* test-config.c: KERIO_* settings, as an administrator writes them
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <string.h>
+
+#include "core/kc-config.h"
+
+static const char *const variables[] = {
+  "KERIO_PBX_HOST",      "KERIO_API_USERNAME",  "KERIO_API_PASSWORD",     "KERIO_POLL_INTERVAL",
+  "KERIO_SYNC_INTERVAL", "KERIO_EXTENSION",     "KERIO_EXTENSION_DIGITS", "KERIO_TLS_PIN",
+};
+
+static void
+clear_environment (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (variables); i++)
+    g_unsetenv (variables[i]);
+}
+
+static void
+assert_host (const char *text,
+             const char *expected)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUri) uri = kc_config_parse_host (text, &error);
+  g_autofree char *url = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (uri);
+  url = g_uri_to_string (uri);
+  g_assert_cmpstr (url, ==, expected);
+}
+
+static void
+test_host_forms (void)
+{
+  assert_host ("pbx.example.uz", "https://pbx.example.uz:4021/admin/api/jsonrpc/");
+  assert_host ("pbx.example.uz:8443", "https://pbx.example.uz:8443/admin/api/jsonrpc/");
+  assert_host ("10.0.0.5", "https://10.0.0.5:4021/admin/api/jsonrpc/");
+  assert_host ("https://pbx:4021", "https://pbx:4021/admin/api/jsonrpc/");
+  assert_host ("https://pbx:4021/", "https://pbx:4021/admin/api/jsonrpc/");
+  assert_host ("HTTP://127.0.0.1:8021", "http://127.0.0.1:8021/admin/api/jsonrpc/");
+  assert_host ("https://pbx/myphone/api/jsonrpc/", "https://pbx:4021/myphone/api/jsonrpc/");
+  assert_host ("[::1]:4021", "https://[::1]:4021/admin/api/jsonrpc/");
+  assert_host ("fe80::1", "https://[fe80::1]:4021/admin/api/jsonrpc/");
+}
+
+static void
+test_host_invalid (void)
+{
+  const char *bad[] = {
+    "",
+    " ",
+    "pbx example",
+    "ftp://pbx",
+    "pbx:abc",
+    "pbx:99999",
+    "pbx:0",
+    "https://",
+    "https://user:secret@pbx",
+    "https://pbx/?x=1",
+    "pbx/../..",
+    "-pbx",
+    "pb_x",
+    "pbx\n",
+    "https://pbx:4021#frag",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GUri) uri = kc_config_parse_host (bad[i], &error);
+
+      if (uri)
+        g_error ("“%s” was accepted as %s", bad[i], g_uri_to_string (uri));
+      g_assert_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+    }
+}
+
+static void
+test_intervals (void)
+{
+  double value = 0;
+
+  g_assert_true (kc_config_parse_interval ("2", &value));
+  g_assert_cmpfloat (value, ==, 2.0);
+  g_assert_true (kc_config_parse_interval ("0.5", &value));
+  g_assert_cmpfloat (value, ==, 0.5);
+  g_assert_false (kc_config_parse_interval ("0", &value));
+  g_assert_false (kc_config_parse_interval ("-1", &value));
+  g_assert_false (kc_config_parse_interval ("abc", &value));
+  g_assert_false (kc_config_parse_interval ("2s", &value));
+  g_assert_false (kc_config_parse_interval ("nan", &value));
+  g_assert_false (kc_config_parse_interval ("inf", &value));
+  g_assert_false (kc_config_parse_interval (" 2", &value));
+  g_assert_false (kc_config_parse_interval ("", &value));
+}
+
+static void
+test_defaults (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+
+  clear_environment ();
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  g_assert_null (config->endpoint);
+  g_assert_cmpfloat (config->poll_interval, ==, 2.0);
+  g_assert_cmpfloat (config->sync_interval, ==, 5.0);
+  g_assert_cmpuint (config->extension_digits, ==, 4);
+  g_assert_null (config->extension);
+  g_assert_null (config->tls_pin);
+}
+
+static void
+test_environment (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+  g_autofree char *url = NULL;
+
+  clear_environment ();
+  g_setenv ("KERIO_PBX_HOST", "pbx.office.uz", TRUE);
+  g_setenv ("KERIO_API_USERNAME", "cti", TRUE);
+  g_setenv ("KERIO_API_PASSWORD", "s3cret", TRUE);
+  g_setenv ("KERIO_POLL_INTERVAL", "0.5", TRUE);
+  g_setenv ("KERIO_SYNC_INTERVAL", "0.25", TRUE);
+  g_setenv ("KERIO_EXTENSION", "1001", TRUE);
+  g_setenv ("KERIO_EXTENSION_DIGITS", "3", TRUE);
+  g_setenv ("KERIO_TLS_PIN", "sha256:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+                             "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89",
+            TRUE);
+
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  url = g_uri_to_string (config->endpoint);
+  g_assert_cmpstr (url, ==, "https://pbx.office.uz:4021/admin/api/jsonrpc/");
+  g_assert_cmpstr (config->username, ==, "cti");
+  g_assert_cmpstr (config->password, ==, "s3cret");
+  g_assert_cmpfloat (config->poll_interval, ==, 0.5);
+  g_assert_cmpfloat (config->sync_interval, ==, 0.25);
+  g_assert_cmpstr (config->extension, ==, "1001");
+  g_assert_cmpuint (config->extension_digits, ==, 3);
+  g_assert_cmpstr (config->tls_pin, ==,
+                   "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+  clear_environment ();
+}
+
+/* The environment wins over GSettings, key by key. */
+static void
+test_environment_over_settings (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new ("uz.kerio.Cti");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+  g_autofree char *url = NULL;
+
+  clear_environment ();
+  g_settings_set_string (settings, "pbx-host", "from-settings.uz");
+  g_settings_set_string (settings, "username", "settings-user");
+  g_settings_set_double (settings, "poll-interval", 3.0);
+  g_setenv ("KERIO_PBX_HOST", "from-env.uz:9000", TRUE);
+
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  url = g_uri_to_string (config->endpoint);
+  g_assert_cmpstr (url, ==, "https://from-env.uz:9000/admin/api/jsonrpc/");
+  g_assert_cmpstr (config->username, ==, "settings-user");
+  g_assert_cmpfloat (config->poll_interval, ==, 3.0);
+
+  g_settings_reset (settings, "pbx-host");
+  g_settings_reset (settings, "username");
+  g_settings_reset (settings, "poll-interval");
+  clear_environment ();
+}
+
+static void
+test_invalid_names_variable (void)
+{
+  struct { const char *variable, *value; } cases[] = {
+    { "KERIO_PBX_HOST", "not a host" },
+    { "KERIO_POLL_INTERVAL", "0" },
+    { "KERIO_POLL_INTERVAL", "abc" },
+    { "KERIO_SYNC_INTERVAL", "-5" },
+    { "KERIO_EXTENSION", "ext1001" },
+    { "KERIO_EXTENSION_DIGITS", "0" },
+    { "KERIO_EXTENSION_DIGITS", "four" },
+    { "KERIO_TLS_PIN", "sha256:1234" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (KcConfig) config = NULL;
+
+      clear_environment ();
+      g_setenv (cases[i].variable, cases[i].value, TRUE);
+      config = kc_config_load (&error);
+      g_assert_null (config);
+      g_assert_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+      g_assert_true (g_str_has_prefix (error->message, cases[i].variable));
+      g_assert_nonnull (strstr (error->message, cases[i].value));
+      g_assert_null (strchr (error->message, '\n'));
+    }
+  clear_environment ();
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/config/host/forms", test_host_forms);
+  g_test_add_func ("/config/host/invalid", test_host_invalid);
+  g_test_add_func ("/config/intervals", test_intervals);
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/environment", test_environment);
+  g_test_add_func ("/config/environment-over-settings", test_environment_over_settings);
+  g_test_add_func ("/config/invalid-names-variable", test_invalid_names_variable);
+
+  return g_test_run ();
+}
