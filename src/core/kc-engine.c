@@ -1,0 +1,193 @@
+/* kc-engine.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kc-engine"
+
+#include "kc-engine.h"
+
+struct _KcEngine
+{
+  GObject        parent_instance;
+
+  KcKerioClient *client;
+  KcCallTracker *tracker;
+  KcSync        *sync;
+  KcStore       *store;
+  double         poll_interval;
+  double         sync_interval;
+};
+
+G_DEFINE_FINAL_TYPE (KcEngine, kc_engine, G_TYPE_OBJECT)
+
+static void
+kc_engine_dispose (GObject *object)
+{
+  KcEngine *self = KC_ENGINE (object);
+
+  if (self->tracker)
+    kc_call_tracker_stop (self->tracker);
+  if (self->sync)
+    kc_sync_stop (self->sync);
+  g_clear_object (&self->tracker);
+  g_clear_object (&self->sync);
+  g_clear_object (&self->client);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (kc_engine_parent_class)->dispose (object);
+}
+
+static void
+kc_engine_class_init (KcEngineClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = kc_engine_dispose;
+}
+
+static void
+kc_engine_init (KcEngine *self)
+{
+}
+
+/* A finished live call goes into the history at once; its CDR, when the sync
+ * brings it, takes the row over (kc_store_upsert_records). */
+static void
+on_call_state_changed (KcEngine    *self,
+                       KcCall      *call,
+                       KcCallState  old_state)
+{
+  g_autoptr (KcRecord) record = NULL;
+  g_autoptr (GError) error = NULL;
+  KcCallState state = kc_call_get_state (call);
+
+  if (!kc_call_state_is_final (state))
+    return;
+
+  record = kc_record_new ();
+  record->call_id = g_strdup (kc_call_get_call_id (call));
+  record->direction = kc_call_get_direction (call);
+  record->from_number = g_strdup (kc_call_get_from_number (call));
+  record->to_number = g_strdup (kc_call_get_to_number (call));
+  record->extension = g_strdup (kc_call_get_extension (call));
+  record->start_time = kc_call_get_start_time (call);
+  record->end_time = MAX (kc_call_get_end_time (call), record->start_time);
+  record->duration = record->end_time - record->start_time;
+  if (state == KC_CALL_STATE_FINISHED)
+    {
+      record->status = KC_CALL_STATUS_ANSWERED;
+      record->answered = MAX (record->end_time - kc_call_get_answer_time (call), 0);
+    }
+  else
+    {
+      record->status = KC_CALL_STATUS_MISSED;
+    }
+  record->from_cdr = FALSE;
+
+  if (!kc_store_add_live_record (self->store, record, &error))
+    g_warning ("Could not write call %s to the history: %s", record->call_id, error->message);
+}
+
+KcEngine *
+kc_engine_new (const KcConfig *config,
+               KcStore        *store)
+{
+  KcEngine *self;
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (config->endpoint != NULL, NULL);
+  g_return_val_if_fail (KC_IS_STORE (store), NULL);
+
+  self = g_object_new (KC_TYPE_ENGINE, NULL);
+  self->store = g_object_ref (store);
+  self->poll_interval = config->poll_interval;
+  self->sync_interval = config->sync_interval;
+  self->client = kc_kerio_client_new (config->endpoint, config->username, config->password);
+  if (config->tls_pin)
+    kc_kerio_client_set_tls_pin (self->client, config->tls_pin);
+  self->tracker = kc_call_tracker_new (self->client, config->poll_interval, config->extension,
+                                       config->extension_digits);
+  self->sync = kc_sync_new (self->client, store, config->sync_interval, config->extension,
+                            config->extension_digits);
+  g_signal_connect_object (self->tracker, "call-state-changed",
+                           G_CALLBACK (on_call_state_changed), self, G_CONNECT_SWAPPED);
+  return self;
+}
+
+KcKerioClient *
+kc_engine_get_client (KcEngine *self)
+{
+  g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
+  return self->client;
+}
+
+KcCallTracker *
+kc_engine_get_tracker (KcEngine *self)
+{
+  g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
+  return self->tracker;
+}
+
+KcSync *
+kc_engine_get_sync (KcEngine *self)
+{
+  g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
+  return self->sync;
+}
+
+KcStore *
+kc_engine_get_store (KcEngine *self)
+{
+  g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
+  return self->store;
+}
+
+void
+kc_engine_start (KcEngine *self)
+{
+  g_autofree char *url = NULL;
+
+  g_return_if_fail (KC_IS_ENGINE (self));
+
+  url = g_uri_to_string (kc_kerio_client_get_endpoint (self->client));
+  g_message ("Kerio Operator service initialized (%s)", url);
+  g_message ("Starting real-time polling every %g seconds", self->poll_interval);
+  kc_call_tracker_start (self->tracker);
+  g_message ("Starting auto-sync every %g minutes", self->sync_interval);
+  kc_sync_start (self->sync);
+}
+
+static void
+logout_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!kc_kerio_client_logout_finish (KC_KERIO_CLIENT (source), result, &error))
+    g_message ("Logging out of Kerio Operator failed: %s", error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+kc_engine_shutdown_async (KcEngine            *self,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (KC_IS_ENGINE (self));
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, kc_engine_shutdown_async);
+  kc_call_tracker_stop (self->tracker);
+  kc_sync_stop (self->sync);
+  kc_kerio_client_logout_async (self->client, NULL, logout_done, task);
+}
+
+void
+kc_engine_shutdown_finish (KcEngine     *self,
+                           GAsyncResult *result)
+{
+  g_return_if_fail (g_task_is_valid (result, self));
+  g_task_propagate_boolean (G_TASK (result), NULL);
+}

@@ -1,0 +1,27 @@
+/* kc-headless.h: the event stream of `kerio-cti --headless`
+ *
+ * One JSON object per line on the given stream, flushed per line, in the
+ * design's shapes:
+ *   {"event":"incoming_call","data":{"callId","fromNumber","toNumber","direction","startTime","state"}}
+ *   {"event":"outgoing_call","data":{...}}
+ *   {"event":"call_status","data":{"callId","state"}}
+ * Other programs parse this; it is a contract.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <stdio.h>
+
+#include "core/kc-call-tracker.h"
+
+G_BEGIN_DECLS
+
+void  kc_headless_attach         (KcCallTracker *tracker,
+                                  FILE          *out);
+/* The line for one event (no newline), for the tests and the D-Bus API */
+char *kc_headless_format_call    (const char    *event,
+                                  KcCall        *call);
+char *kc_headless_format_status  (KcCall        *call);
+
+G_END_DECLS

@@ -1,0 +1,505 @@
+/* test-headless.c: `kerio-cti --headless` as another program sees it
+ *
+ * The real executable runs as a child process against the simulator, which
+ * lives in this test's main loop; its stdout must carry exactly the event
+ * lines, its stderr the log, and its exit codes must mean what they say.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+#include "core/kc-store.h"
+#include "kc-test-util.h"
+#include "sim/kc-sim-server.h"
+
+typedef struct
+{
+  GSubprocess *process;
+  GPtrArray   *out;  /* lines of stdout */
+  GPtrArray   *err;  /* lines of stderr */
+  gboolean     out_closed;
+  gboolean     err_closed;
+  gboolean     exited;
+} Proc;
+
+typedef struct
+{
+  KcSimServer *sim;
+  char        *home; /* XDG_DATA_HOME, XDG_CACHE_HOME and XDG_CONFIG_HOME live here */
+} Fixture;
+
+static void read_next_line (GDataInputStream *stream,
+                            Proc             *proc);
+
+static void
+line_read (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Proc *proc = user_data;
+  GDataInputStream *stream = G_DATA_INPUT_STREAM (source);
+  char *line = g_data_input_stream_read_line_finish_utf8 (stream, result, NULL, NULL);
+  gboolean is_out = g_object_get_data (source, "is-out") != NULL;
+
+  if (line == NULL)
+    {
+      if (is_out)
+        proc->out_closed = TRUE;
+      else
+        proc->err_closed = TRUE;
+      g_object_unref (stream);
+      return;
+    }
+  g_ptr_array_add (is_out ? proc->out : proc->err, line);
+  read_next_line (stream, proc);
+}
+
+static void
+read_next_line (GDataInputStream *stream,
+                Proc             *proc)
+{
+  g_data_input_stream_read_line_async (stream, G_PRIORITY_DEFAULT, NULL, line_read, proc);
+}
+
+static void
+exited (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  Proc *proc = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  proc->exited = TRUE;
+}
+
+/* Runs kerio-cti with the fixture's folders and the simulator's address;
+ * extra: NULL-terminated "NAME=VALUE" pairs over those. */
+static Proc *
+spawn (Fixture            *f,
+       const char *const  *args,
+       const char *const  *extra_env)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = f->sim ? kc_sim_server_get_endpoint_url (f->sim) : NULL;
+  Proc *proc = g_new0 (Proc, 1);
+  GDataInputStream *out;
+  GDataInputStream *err;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  for (const char *const *v = (const char *const[]){ "KERIO_PBX_HOST", "KERIO_API_USERNAME",
+                                                     "KERIO_API_PASSWORD", "KERIO_POLL_INTERVAL",
+                                                     "KERIO_SYNC_INTERVAL", "KERIO_EXTENSION",
+                                                     "KERIO_EXTENSION_DIGITS", "KERIO_TLS_PIN",
+                                                     NULL };
+       *v; v++)
+    g_subprocess_launcher_unsetenv (launcher, *v);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", f->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", f->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", f->home, TRUE);
+  if (url)
+    g_subprocess_launcher_setenv (launcher, "KERIO_PBX_HOST", url, TRUE);
+  g_subprocess_launcher_setenv (launcher, "KERIO_API_USERNAME", KC_SIM_DEFAULT_USERNAME, TRUE);
+  g_subprocess_launcher_setenv (launcher, "KERIO_API_PASSWORD", KC_SIM_DEFAULT_PASSWORD, TRUE);
+  g_subprocess_launcher_setenv (launcher, "KERIO_POLL_INTERVAL", "0.1", TRUE);
+  for (const char *const *e = extra_env; e && *e; e++)
+    {
+      g_auto (GStrv) kv = g_strsplit (*e, "=", 2);
+      g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
+    }
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("KERIO_CTI"));
+  for (const char *const *a = args; *a; a++)
+    g_ptr_array_add (argv, (gpointer) *a);
+  g_ptr_array_add (argv, NULL);
+
+  proc->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
+                                                &error);
+  g_assert_no_error (error);
+  proc->out = g_ptr_array_new_with_free_func (g_free);
+  proc->err = g_ptr_array_new_with_free_func (g_free);
+
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc->process));
+  g_object_set_data (G_OBJECT (out), "is-out", GINT_TO_POINTER (1));
+  read_next_line (out, proc);
+  read_next_line (err, proc);
+  g_subprocess_wait_async (proc->process, NULL, exited, proc);
+  return proc;
+}
+
+static void
+proc_free (Proc *proc)
+{
+  if (!proc->exited)
+    {
+      g_subprocess_force_exit (proc->process);
+      KC_TEST_WAIT_UNTIL (proc->exited, 10);
+    }
+  KC_TEST_WAIT_UNTIL (proc->out_closed && proc->err_closed, 10);
+  g_object_unref (proc->process);
+  g_ptr_array_unref (proc->out);
+  g_ptr_array_unref (proc->err);
+  g_free (proc);
+}
+
+static int
+wait_exit (Proc *proc)
+{
+  KC_TEST_WAIT_UNTIL (proc->exited && proc->out_closed && proc->err_closed, 60);
+  g_assert_true (g_subprocess_get_if_exited (proc->process));
+  return g_subprocess_get_exit_status (proc->process);
+}
+
+static gboolean
+has_line (GPtrArray  *lines,
+          const char *needle)
+{
+  for (guint i = 0; i < lines->len; i++)
+    if (strstr (g_ptr_array_index (lines, i), needle))
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+joined (GPtrArray *lines)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append_printf (s, "%s\n", (char *) g_ptr_array_index (lines, i));
+  return g_string_free (s, FALSE);
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->home = kc_test_make_tmpdir ();
+  f->sim = kc_sim_server_new ();
+  kc_sim_server_listen (f->sim, 0, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_clear_object (&f->sim);
+  kc_test_rm_rf (f->home);
+  g_free (f->home);
+}
+
+/* --- Configuration errors ---------------------------------------------- */
+
+static void
+assert_usage_error (Fixture            *f,
+                    const char *const  *args,
+                    const char *const  *env,
+                    const char         *must_mention)
+{
+  Proc *proc = spawn (f, args, env);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (wait_exit (proc), ==, 2);
+  err = joined (proc->err);
+  if (!strstr (err, must_mention))
+    g_error ("stderr does not mention %s:\n%s", must_mention, err);
+  /* One line, for a person or a supervisor script to read */
+  g_assert_cmpuint (proc->err->len, ==, 1);
+  g_assert_cmpuint (proc->out->len, ==, 0);
+  proc_free (proc);
+}
+
+static void
+test_invalid_configuration (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *const headless[] = { "--headless", NULL };
+
+  assert_usage_error (f, headless, (const char *const[]){ "KERIO_POLL_INTERVAL=0", NULL },
+                      "KERIO_POLL_INTERVAL");
+  assert_usage_error (f, headless, (const char *const[]){ "KERIO_POLL_INTERVAL=abc", NULL },
+                      "KERIO_POLL_INTERVAL");
+  assert_usage_error (f, headless, (const char *const[]){ "KERIO_SYNC_INTERVAL=0", NULL },
+                      "KERIO_SYNC_INTERVAL");
+  assert_usage_error (f, headless, (const char *const[]){ "KERIO_PBX_HOST=http://", NULL },
+                      "KERIO_PBX_HOST");
+  assert_usage_error (f, headless, (const char *const[]){ "KERIO_PBX_HOST=pbx:port", NULL },
+                      "KERIO_PBX_HOST");
+  assert_usage_error (f, headless, (const char *const[]){ "KERIO_EXTENSION_DIGITS=x", NULL },
+                      "KERIO_EXTENSION_DIGITS");
+  assert_usage_error (f, headless, (const char *const[]){ "KERIO_TLS_PIN=sha256:zz", NULL },
+                      "KERIO_TLS_PIN");
+  assert_usage_error (f, headless, (const char *const[]){ "KERIO_PBX_HOST=", NULL },
+                      "KERIO_PBX_HOST");
+  assert_usage_error (f, (const char *const[]){ "--headless", "--no-such-option", NULL }, NULL,
+                      "no-such-option");
+}
+
+/* --- The event stream -------------------------------------------------- */
+
+static JsonObject *
+parse_event (const char *line,
+             JsonNode  **root_out)
+{
+  g_autoptr (GError) error = NULL;
+  JsonNode *root = json_from_string (line, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (root);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  *root_out = root;
+  return json_node_get_object (root);
+}
+
+static void
+assert_call_event (const char *line,
+                   const char *event,
+                   const char *id,
+                   const char *from,
+                   const char *to,
+                   const char *direction)
+{
+  JsonNode *root;
+  JsonObject *o = parse_event (line, &root);
+  JsonObject *data = json_object_get_object_member (o, "data");
+  gint64 start;
+
+  g_assert_cmpuint (json_object_get_size (o), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (o, "event"), ==, event);
+  g_assert_cmpstr (json_object_get_string_member (data, "callId"), ==, id);
+  g_assert_cmpstr (json_object_get_string_member (data, "fromNumber"), ==, from);
+  g_assert_cmpstr (json_object_get_string_member (data, "toNumber"), ==, to);
+  g_assert_cmpstr (json_object_get_string_member (data, "direction"), ==, direction);
+  g_assert_cmpstr (json_object_get_string_member (data, "state"), ==, "kelyapti");
+  g_assert_true (kc_iso8601_to_unix (json_object_get_string_member (data, "startTime"), &start));
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (data, "startTime"), "Z"));
+  g_assert_cmpint (ABS (start - g_get_real_time () / G_USEC_PER_SEC), <, 60);
+  json_node_unref (root);
+}
+
+static void
+assert_status_event (const char *line,
+                     const char *id,
+                     const char *state)
+{
+  JsonNode *root;
+  JsonObject *o = parse_event (line, &root);
+  JsonObject *data = json_object_get_object_member (o, "data");
+
+  g_assert_cmpstr (json_object_get_string_member (o, "event"), ==, "call_status");
+  g_assert_cmpuint (json_object_get_size (data), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (data, "callId"), ==, id);
+  g_assert_cmpstr (json_object_get_string_member (data, "state"), ==, state);
+  json_node_unref (root);
+}
+
+static void
+test_event_stream (Fixture       *f,
+                   gconstpointer  data)
+{
+  Proc *proc = spawn (f, (const char *const[]){ "--headless", NULL },
+                      (const char *const[]){ "KERIO_SYNC_INTERVAL=0.005", NULL });
+  g_autofree char *in_id = NULL;
+  g_autofree char *out_id = NULL;
+  g_autofree char *missed_id = NULL;
+  g_autofree char *db_path = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autoptr (KcRecord) record = NULL;
+  g_autoptr (GError) error = NULL;
+
+  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Starting auto-sync every 0.005 minutes"), 20);
+  g_assert_true (has_line (proc->err, "Kerio Operator service initialized"));
+  g_assert_true (has_line (proc->err, "Starting real-time polling every 0.1 seconds"));
+  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Synced 0 new call records"), 20);
+  g_assert_true (has_line (proc->err, "Fetched 0 call records from Kerio Operator"));
+
+  in_id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", "Aziz Karimov", "1001",
+                                            NULL));
+  KC_TEST_WAIT_UNTIL (proc->out->len == 1, 20);
+  assert_call_event (g_ptr_array_index (proc->out, 0), "incoming_call", in_id, "+998901234567",
+                     "1001", "kiruvchi");
+
+  kc_sim_server_answer_call (f->sim, in_id);
+  KC_TEST_WAIT_UNTIL (proc->out->len == 2, 20);
+  assert_status_event (g_ptr_array_index (proc->out, 1), in_id, "suhbatda");
+
+  out_id = g_strdup (kc_sim_server_add_call (f->sim, "1002", NULL, "+998977654321", NULL));
+  KC_TEST_WAIT_UNTIL (proc->out->len == 3, 20);
+  assert_call_event (g_ptr_array_index (proc->out, 2), "outgoing_call", out_id, "1002",
+                     "+998977654321", "chiquvchi");
+
+  kc_sim_server_end_call (f->sim, in_id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (proc->out->len == 4, 20);
+  assert_status_event (g_ptr_array_index (proc->out, 3), in_id, "yakunlandi");
+
+  missed_id = g_strdup (kc_sim_server_add_call (f->sim, "+998935550011", NULL, "1003", NULL));
+  KC_TEST_WAIT_UNTIL (proc->out->len == 5, 20);
+  kc_sim_server_end_call (f->sim, missed_id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (proc->out->len == 6, 20);
+  assert_status_event (g_ptr_array_index (proc->out, 5), missed_id, "javobsiz");
+
+  /* The next syncs bring the two CDRs into the history. */
+  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Fetched 2 call records"), 20);
+
+  g_subprocess_send_signal (proc->process, SIGTERM);
+  g_assert_cmpint (wait_exit (proc), ==, 0);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.logout"), ==, 1);
+  /* Nothing else ever reached stdout: each line is one of the events above. */
+  g_assert_cmpuint (proc->out->len, ==, 6);
+
+  db_path = g_build_filename (f->home, "kerio-cti", "calls.db", NULL);
+  store = kc_store_open (db_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kc_store_count (store), ==, 2);
+  record = kc_store_lookup (store, missed_id, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (record);
+  g_assert_cmpint (record->status, ==, KC_CALL_STATUS_MISSED);
+  g_assert_cmpint (record->direction, ==, KC_DIRECTION_INCOMING);
+  proc_free (proc);
+}
+
+static void
+test_sigint_exits_cleanly (Fixture       *f,
+                           gconstpointer  data)
+{
+  Proc *proc = spawn (f, (const char *const[]){ "--headless", NULL }, NULL);
+
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") > 0, 20);
+  g_subprocess_send_signal (proc->process, SIGINT);
+  g_assert_cmpint (wait_exit (proc), ==, 0);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.logout"), ==, 1);
+  proc_free (proc);
+}
+
+/* --- --fetch-recording ------------------------------------------------- */
+
+static void
+test_fetch_recording (Fixture       *f,
+                      gconstpointer  data)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *expected_dir = g_build_filename (f->home, "kerio-cti", "recordings", NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+  Proc *proc;
+
+  kc_sim_server_add_cdr (f->sim, "cdr-with-rec", now - 300, "+998901112233", "1001",
+                         KC_SIM_CDR_ANSWERED, 60, 50);
+  kc_sim_server_add_recording (f->sim, "rec-1", "1001", "+998901112233", now - 290, 3);
+  kc_sim_server_add_cdr (f->sim, "cdr-missed", now - 200, "+998901112244", "1002",
+                         KC_SIM_CDR_NO_ANSWER, 20, 0);
+
+  proc = spawn (f, (const char *const[]){ "--headless", "--fetch-recording=cdr-with-rec", NULL },
+                NULL);
+  g_assert_cmpint (wait_exit (proc), ==, 0);
+  g_assert_cmpuint (proc->out->len, ==, 1);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (proc->out, 0), expected_dir));
+  g_assert_true (g_file_get_contents (g_ptr_array_index (proc->out, 0), &contents, &length, NULL));
+  g_assert_cmpuint (length, >, 44);
+  g_assert_true (memcmp (contents, "RIFF", 4) == 0);
+  g_assert_cmpuint (kc_sim_server_get_download_count (f->sim), ==, 1);
+  proc_free (proc);
+
+  /* The second time it comes from the cache. */
+  proc = spawn (f, (const char *const[]){ "--headless", "--fetch-recording=cdr-with-rec", NULL },
+                NULL);
+  g_assert_cmpint (wait_exit (proc), ==, 0);
+  g_assert_cmpuint (kc_sim_server_get_download_count (f->sim), ==, 1);
+  proc_free (proc);
+
+  proc = spawn (f, (const char *const[]){ "--headless", "--fetch-recording=cdr-missed", NULL },
+                NULL);
+  g_assert_cmpint (wait_exit (proc), ==, 1);
+  g_assert_cmpuint (proc->out->len, ==, 0);
+  g_assert_true (has_line (proc->err, "call cdr-missed has no recording"));
+  proc_free (proc);
+
+  proc = spawn (f, (const char *const[]){ "--headless", "--fetch-recording=no-such-call", NULL },
+                NULL);
+  g_assert_cmpint (wait_exit (proc), ==, 1);
+  g_assert_true (has_line (proc->err, "no call no-such-call in the history"));
+  proc_free (proc);
+}
+
+/* --- Demo -------------------------------------------------------------- */
+
+static void
+test_demo_shows_calls (Fixture       *f,
+                       gconstpointer  data)
+{
+  Proc *proc;
+
+  g_clear_object (&f->sim);
+  proc = spawn (f, (const char *const[]){ "--headless", "--demo", NULL }, NULL);
+  KC_TEST_WAIT_UNTIL (proc->out->len > 0, 30);
+  g_assert_true (strstr (g_ptr_array_index (proc->out, 0), "\"event\":\"incoming_call\"") ||
+                 strstr (g_ptr_array_index (proc->out, 0), "\"event\":\"outgoing_call\""));
+  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Synced"), 30);
+  g_subprocess_send_signal (proc->process, SIGTERM);
+  g_assert_cmpint (wait_exit (proc), ==, 0);
+  proc_free (proc);
+}
+
+/* --- A history file that is not ours ------------------------------------ */
+
+static void
+test_unreadable_database_moved_aside (Fixture       *f,
+                                      gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (f->home, "kerio-cti", NULL);
+  g_autofree char *db = g_build_filename (dir, "calls.db", NULL);
+  g_autoptr (GDir) listing = NULL;
+  const char *name;
+  gboolean found_aside = FALSE;
+  Proc *proc;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (db, "these are someone's notes, not a database", -1, NULL));
+
+  proc = spawn (f, (const char *const[]){ "--headless", NULL }, NULL);
+  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Synced"), 20);
+  g_assert_true (has_line (proc->err, "moved to"));
+  g_subprocess_send_signal (proc->process, SIGTERM);
+  g_assert_cmpint (wait_exit (proc), ==, 0);
+  proc_free (proc);
+
+  listing = g_dir_open (dir, 0, NULL);
+  while ((name = g_dir_read_name (listing)))
+    if (g_str_has_prefix (name, "calls.db.unreadable-"))
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+        g_autofree char *contents = NULL;
+
+        g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+        g_assert_cmpstr (contents, ==, "these are someone's notes, not a database");
+        found_aside = TRUE;
+      }
+  g_assert_true (found_aside);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/headless/invalid-configuration", test_invalid_configuration);
+  ADD ("/headless/event-stream", test_event_stream);
+  ADD ("/headless/sigint", test_sigint_exits_cleanly);
+  ADD ("/headless/fetch-recording", test_fetch_recording);
+  ADD ("/headless/demo", test_demo_shows_calls);
+  ADD ("/headless/unreadable-database", test_unreadable_database_moved_aside);
+#undef ADD
+
+  return g_test_run ();
+}
