@@ -486,7 +486,8 @@ rpc_async (KcKerioClient       *self,
   request->message = new_message (self, SOUP_METHOD_POST, self->endpoint);
   /* libsoup opens a fresh connection for every non-idempotent request unless
    * told otherwise; a poll every second would cost a TCP and TLS handshake
-   * each time. The flag does not make libsoup resend a POST. */
+   * each time. Everything we send reads, or logs in or out, so libsoup may
+   * safely send it again when a kept-alive connection turns out stale. */
   soup_message_add_flags (request->message, SOUP_MESSAGE_IDEMPOTENT);
   headers = soup_message_get_request_headers (request->message);
   soup_message_headers_replace (headers, "Accept", "application/json-rpc");
