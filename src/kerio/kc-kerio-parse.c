@@ -471,43 +471,82 @@ read_party (JsonObject  *row,
     }
 }
 
+/* Rows that are not objects are skipped: one odd row must not hide the rest. */
+static GPtrArray *
+map_rows (JsonArray      *rows,
+          gpointer      (*map_row) (JsonObject *row),
+          GDestroyNotify  free_row)
+{
+  guint n_rows = json_array_get_length (rows);
+  GPtrArray *mapped = g_ptr_array_new_full (n_rows, free_row);
+
+  for (guint i = 0; i < n_rows; i++)
+    {
+      JsonNode *node = json_array_get_element (rows, i);
+
+      if (JSON_NODE_HOLDS_OBJECT (node))
+        g_ptr_array_add (mapped, map_row (json_node_get_object (node)));
+    }
+  return mapped;
+}
+
+static gpointer
+map_active_call (JsonObject *row)
+{
+  KcActiveCall *call = g_new0 (KcActiveCall, 1);
+
+  call->id = kc_kerio_json_dup_string (row, "ID");
+  read_party (row, "FROM", &call->from_number, &call->from_name);
+  read_party (row, "TO", &call->to_number, &call->to_name);
+  call->status = kc_kerio_json_dup_string (row, "STATUS");
+  call->answered_duration = get_non_negative (row, "ANSWERED_DURATION");
+  call->call_duration = get_non_negative (row, "CALL_DURATION");
+  return call;
+}
+
+static gpointer
+map_cdr (JsonObject *row)
+{
+  KcCdr *cdr = g_new0 (KcCdr, 1);
+  gint64 status;
+
+  cdr->id = kc_kerio_json_dup_string (row, "ID");
+  cdr->timestamp = get_non_negative (row, "TIMESTAMP");
+  cdr->from_number = kc_kerio_json_dup_string (row, "FROM_NUM");
+  cdr->from_name = kc_kerio_json_dup_string (row, "FROM_NAME");
+  cdr->to_number = kc_kerio_json_dup_string (row, "TO_NUM");
+  cdr->to_name = kc_kerio_json_dup_string (row, "TO_NAME");
+  if (kc_kerio_json_get_int (row, "STATUS", &status) && status > 0 && status <= G_MAXINT)
+    cdr->status = (int) status;
+  cdr->call_duration = get_non_negative (row, "CALL_DURATION");
+  cdr->answered_duration = get_non_negative (row, "ANSWERED_DURATION");
+  return cdr;
+}
+
+static gpointer
+map_recording (JsonObject *row)
+{
+  KcRecording *recording = g_new0 (KcRecording, 1);
+
+  recording->id = kc_kerio_json_dup_string (row, "ID");
+  recording->name = kc_kerio_json_dup_string (row, "NAME");
+  recording->extension = kc_kerio_json_dup_string (row, "EXTENSION");
+  recording->caller_id = kc_kerio_json_dup_string (row, "CALLER_ID");
+  recording->duration = get_non_negative (row, "DURATION");
+  recording->started = get_non_negative (row, "STARTED");
+  return recording;
+}
+
 GPtrArray *
 kc_kerio_parse_active_calls (JsonNode  *result,
                              GError   **error)
 {
-  JsonArray *rows;
-  GPtrArray *calls;
-  guint n_rows;
+  JsonArray *rows = get_rows (result, "calls", NULL,
+                              _("The PBX sent the list of active calls in a shape this program "
+                                "does not know"),
+                              error);
 
-  rows = get_rows (result, "calls", NULL,
-                   _("The PBX sent the list of active calls in a shape this program does "
-                     "not know"),
-                   error);
-  if (rows == NULL)
-    return NULL;
-
-  n_rows = json_array_get_length (rows);
-  calls = g_ptr_array_new_full (n_rows, (GDestroyNotify) kc_active_call_free);
-  for (guint i = 0; i < n_rows; i++)
-    {
-      JsonNode *node = json_array_get_element (rows, i);
-      JsonObject *row;
-      KcActiveCall *call;
-
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        continue;
-      row = json_node_get_object (node);
-
-      call = g_new0 (KcActiveCall, 1);
-      call->id = kc_kerio_json_dup_string (row, "ID");
-      read_party (row, "FROM", &call->from_number, &call->from_name);
-      read_party (row, "TO", &call->to_number, &call->to_name);
-      call->status = kc_kerio_json_dup_string (row, "STATUS");
-      call->answered_duration = get_non_negative (row, "ANSWERED_DURATION");
-      call->call_duration = get_non_negative (row, "CALL_DURATION");
-      g_ptr_array_add (calls, call);
-    }
-  return calls;
+  return rows ? map_rows (rows, map_active_call, (GDestroyNotify) kc_active_call_free) : NULL;
 }
 
 GPtrArray *
@@ -515,43 +554,12 @@ kc_kerio_parse_cdrs (JsonNode  *result,
                      gint64    *total_items,
                      GError   **error)
 {
-  JsonArray *rows;
-  GPtrArray *cdrs;
-  guint n_rows;
+  JsonArray *rows = get_rows (result, "callHistory", total_items,
+                              _("The PBX sent the call history in a shape this program does not "
+                                "know"),
+                              error);
 
-  rows = get_rows (result, "callHistory", total_items,
-                   _("The PBX sent the call history in a shape this program does not know"),
-                   error);
-  if (rows == NULL)
-    return NULL;
-
-  n_rows = json_array_get_length (rows);
-  cdrs = g_ptr_array_new_full (n_rows, (GDestroyNotify) kc_cdr_free);
-  for (guint i = 0; i < n_rows; i++)
-    {
-      JsonNode *node = json_array_get_element (rows, i);
-      JsonObject *row;
-      KcCdr *cdr;
-      gint64 status;
-
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        continue;
-      row = json_node_get_object (node);
-
-      cdr = g_new0 (KcCdr, 1);
-      cdr->id = kc_kerio_json_dup_string (row, "ID");
-      cdr->timestamp = get_non_negative (row, "TIMESTAMP");
-      cdr->from_number = kc_kerio_json_dup_string (row, "FROM_NUM");
-      cdr->from_name = kc_kerio_json_dup_string (row, "FROM_NAME");
-      cdr->to_number = kc_kerio_json_dup_string (row, "TO_NUM");
-      cdr->to_name = kc_kerio_json_dup_string (row, "TO_NAME");
-      if (kc_kerio_json_get_int (row, "STATUS", &status) && status > 0 && status <= G_MAXINT)
-        cdr->status = (int) status;
-      cdr->call_duration = get_non_negative (row, "CALL_DURATION");
-      cdr->answered_duration = get_non_negative (row, "ANSWERED_DURATION");
-      g_ptr_array_add (cdrs, cdr);
-    }
-  return cdrs;
+  return rows ? map_rows (rows, map_cdr, (GDestroyNotify) kc_cdr_free) : NULL;
 }
 
 GPtrArray *
@@ -559,39 +567,12 @@ kc_kerio_parse_recordings (JsonNode  *result,
                            gint64    *total_items,
                            GError   **error)
 {
-  JsonArray *rows;
-  GPtrArray *recordings;
-  guint n_rows;
+  JsonArray *rows = get_rows (result, "recordingList", total_items,
+                              _("The PBX sent the list of recordings in a shape this program does "
+                                "not know"),
+                              error);
 
-  rows = get_rows (result, "recordingList", total_items,
-                   _("The PBX sent the list of recordings in a shape this program does not "
-                     "know"),
-                   error);
-  if (rows == NULL)
-    return NULL;
-
-  n_rows = json_array_get_length (rows);
-  recordings = g_ptr_array_new_full (n_rows, (GDestroyNotify) kc_recording_free);
-  for (guint i = 0; i < n_rows; i++)
-    {
-      JsonNode *node = json_array_get_element (rows, i);
-      JsonObject *row;
-      KcRecording *recording;
-
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        continue;
-      row = json_node_get_object (node);
-
-      recording = g_new0 (KcRecording, 1);
-      recording->id = kc_kerio_json_dup_string (row, "ID");
-      recording->name = kc_kerio_json_dup_string (row, "NAME");
-      recording->extension = kc_kerio_json_dup_string (row, "EXTENSION");
-      recording->caller_id = kc_kerio_json_dup_string (row, "CALLER_ID");
-      recording->duration = get_non_negative (row, "DURATION");
-      recording->started = get_non_negative (row, "STARTED");
-      g_ptr_array_add (recordings, recording);
-    }
-  return recordings;
+  return rows ? map_rows (rows, map_recording, (GDestroyNotify) kc_recording_free) : NULL;
 }
 
 KcFileDownload *
