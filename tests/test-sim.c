@@ -11,6 +11,7 @@
 
 #include "kc-test-util.h"
 #include "sim/kc-sim-server.h"
+#include "sim/kc-sim-wav.h"
 
 #define T0 G_GINT64_CONSTANT (1735689600) /* 2025-01-01 00:00:00 UTC */
 #define MOBILE "+998901234567"
@@ -1273,6 +1274,25 @@ test_executable (void)
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
 }
 
+/* Every seed and length must stay inside its buffer (AddressSanitizer
+ * catches a write past it in the sanitizer build); a recording of N seconds
+ * is exactly N seconds of samples. */
+static void
+test_wav_any_seed (void)
+{
+  for (guint32 seed = 0; seed < 300; seed++)
+    for (guint seconds = 1; seconds <= 4; seconds++)
+      {
+        g_autoptr (GBytes) wav = kc_sim_wav_generate (seconds, seed);
+        const guint8 *data = g_bytes_get_data (wav, NULL);
+        guint32 data_size = data[40] | data[41] << 8 | data[42] << 16 | (guint32) data[43] << 24;
+
+        g_assert_cmpuint (g_bytes_get_size (wav), ==, kc_sim_wav_get_size (seconds));
+        g_assert_cmpmem (data, 4, "RIFF", 4);
+        g_assert_cmpuint (data_size, ==, seconds * 8000 * 2);
+      }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1295,6 +1315,7 @@ main (int   argc,
   g_test_add ("/sim/https", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_https,
               fixture_tear_down);
   g_test_add_func ("/sim/executable", test_executable);
+  g_test_add_func ("/sim/wav-any-seed", test_wav_any_seed);
 
   return g_test_run ();
 }

@@ -137,15 +137,16 @@ kc_sim_wav_generate (guint   seconds,
 
   while (i < n_samples)
     {
-      gsize phrase = MIN (n_samples - i, (gsize) (g_rand_double_range (rand, 0.8, 3.0)
-                                                  * KC_SIM_WAV_SAMPLE_RATE));
+      /* MIN() evaluates its arguments twice: draw each length once. */
+      gsize phrase = (gsize) (g_rand_double_range (rand, 0.8, 3.0) * KC_SIM_WAV_SAMPLE_RATE);
       gsize pause;
 
+      phrase = MIN (n_samples - i, phrase);
       synthesize_phrase (rand, samples + i * BYTES_PER_SAMPLE, phrase);
       i += phrase;
 
-      pause = MIN (n_samples - i, (gsize) (g_rand_double_range (rand, 0.2, 0.9)
-                                           * KC_SIM_WAV_SAMPLE_RATE));
+      pause = (gsize) (g_rand_double_range (rand, 0.2, 0.9) * KC_SIM_WAV_SAMPLE_RATE);
+      pause = MIN (n_samples - i, pause);
       for (gsize j = 0; j < pause; j++)
         put_sample (samples + (i + j) * BYTES_PER_SAMPLE, g_rand_double_range (rand, -40.0, 40.0));
       i += pause;
