@@ -156,6 +156,7 @@ struct _KcSimServer
   gboolean      numeric_status;
   gboolean      numbers_as_strings;
   gboolean      record_calls;
+  gboolean      record_generated;
   char         *download_url_override;
 
   GHashTable   *sessions; /* token -> cookie value */
@@ -1951,6 +1952,13 @@ kc_sim_server_add_generated_cdrs (KcSimServer *self,
           cdr->status = KC_SIM_CDR_ANSWERED;
           cdr->answered_duration = talk;
           cdr->call_duration = ring + talk;
+          if (self->record_generated)
+            {
+              g_autofree char *recording_id = g_strdup_printf ("rec-%s-%u", prefix, i);
+
+              add_recording_row (self, recording_id, lookup_string (self, extension),
+                                 lookup_string (self, mobile), cdr->timestamp + ring, talk);
+            }
         }
       else if (outcome < 85)
         cdr->status = KC_SIM_CDR_NO_ANSWER;
@@ -1988,6 +1996,14 @@ kc_sim_server_set_record_calls (KcSimServer *self,
 {
   g_return_if_fail (KC_IS_SIM_SERVER (self));
   self->record_calls = record;
+}
+
+void
+kc_sim_server_set_record_generated (KcSimServer *self,
+                                    gboolean     record)
+{
+  g_return_if_fail (KC_IS_SIM_SERVER (self));
+  self->record_generated = record;
 }
 
 void

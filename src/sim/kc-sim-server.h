@@ -131,6 +131,10 @@ void         kc_sim_server_add_recording     (KcSimServer *self,
 /* Whether answered calls ended through end_call get a recording (default on) */
 void         kc_sim_server_set_record_calls  (KcSimServer *self,
                                               gboolean     record);
+/* Whether kc_sim_server_add_generated_cdrs() also records its answered
+ * calls (default off: a million recordings are a lot of memory) */
+void         kc_sim_server_set_record_generated (KcSimServer *self,
+                                                 gboolean     record);
 /* Point fileDownload.url of downloadAudioContent at this absolute URL instead
  * (for the foreign-origin test); NULL restores. */
 void         kc_sim_server_set_download_url_override (KcSimServer *self,
