@@ -73,6 +73,14 @@ static const char *const migrations[] = {
 
 #define SECONDS_OF(column) "CAST(strftime('%s', " column ") AS INTEGER)"
 
+/* The span GDateTime can write as ISO 8601 (years 1 to 9999); a date bound
+ * beyond it is as good as open. */
+#define HISTORY_TIME_MIN G_GINT64_CONSTANT (-62135596800)
+#define HISTORY_TIME_MAX G_GINT64_CONSTANT (253402300799)
+
+/* Seconds: a date range this short holds few enough calls to read them all */
+#define NARROW_RANGE (31 * 24 * 3600)
+
 typedef enum
 {
   STMT_BEGIN,
@@ -92,6 +100,7 @@ typedef enum
   STMT_RECORDING_MATCH,
   STMT_SET_RECORDING,
   STMT_SET_RECORDING_PATH,
+  STMT_BY_ROWID,
   N_STMTS
 } StmtId;
 
@@ -139,6 +148,7 @@ static const char *const stmt_sql[N_STMTS] = {
                          " WHERE id = ?3 AND recording_id IS NOT ?1",
   [STMT_SET_RECORDING_PATH] = "UPDATE calls SET recording_path = ?1, updated_at = ?2"
                               " WHERE call_id = ?3 AND recording_path IS NOT ?1",
+  [STMT_BY_ROWID] = "SELECT " CALL_COLUMNS " FROM calls WHERE rowid = ?1",
 };
 
 /* Column order of CALL_COLUMNS */
@@ -171,6 +181,10 @@ struct _KcStore
   char         *path;
   sqlite3      *db;
   sqlite3_stmt *stmts[N_STMTS];
+  GHashTable   *history_stmts; /* SQL text -> sqlite3_stmt, one per filter shape */
+
+  guint64       n_added;
+  guint64       n_edited;
 };
 
 G_DEFINE_FINAL_TYPE (KcStore, kc_store, G_TYPE_OBJECT)
@@ -492,6 +506,7 @@ kc_store_upsert_records (KcStore    *self,
   g_autofree char *now = now_iso8601 ();
   gboolean any_changed = FALSE;
   guint added_count = 0;
+  guint edited_count = 0;
 
   g_return_val_if_fail (KC_IS_STORE (self), FALSE);
   g_return_val_if_fail (records != NULL, FALSE);
@@ -507,11 +522,14 @@ kc_store_upsert_records (KcStore    *self,
         goto fail;
       any_changed |= changed;
       added_count += added ? 1 : 0;
+      edited_count += changed && !added ? 1 : 0;
     }
 
   if (!run_stmt (self, STMT_COMMIT, error))
     goto fail;
 
+  self->n_added += added_count;
+  self->n_edited += edited_count;
   if (n_new)
     *n_new = added_count;
   if (any_changed)
@@ -554,7 +572,10 @@ kc_store_add_live_record (KcStore   *self,
     goto fail;
 
   if (inserted)
-    g_signal_emit (self, signals[CHANGED], 0);
+    {
+      self->n_added++;
+      g_signal_emit (self, signals[CHANGED], 0);
+    }
   return TRUE;
 
 fail:
@@ -677,6 +698,7 @@ kc_store_link_recordings (KcStore    *self,
   if (!run_stmt (self, STMT_COMMIT, error))
     goto fail;
 
+  self->n_edited += linked;
   if (n_linked)
     *n_linked = linked;
   if (linked > 0)
@@ -712,6 +734,7 @@ kc_store_set_recording_path (KcStore     *self,
 
   if (sqlite3_changes (self->db) > 0)
     {
+      self->n_edited++;
       g_signal_emit (self, signals[CHANGED], 0);
       return TRUE;
     }
@@ -829,6 +852,367 @@ kc_store_query (KcStore     *self,
       g_ptr_array_add (records, record_from_row (stmt));
     }
   return g_steal_pointer (&records);
+}
+
+/* Parameters of the history queries, as the fragments below number them */
+enum
+{
+  HP_LIMIT = 1,
+  HP_OFFSET = 2,
+  HP_KEY_TIME = 3,
+  HP_KEY_ID = 4,
+  HP_NUMBER = 5,
+  HP_DIRECTION = 6,
+  HP_STATUS = 7,
+  HP_SINCE = 8,
+  HP_UNTIL = 9,
+  HP_CALL_ID = 10,
+};
+
+typedef enum
+{
+  HISTORY_COUNT,
+  HISTORY_ROWS,
+  HISTORY_KEY,
+  HISTORY_ROWID,
+} HistorySelect;
+
+static const char *const history_select[] = {
+  [HISTORY_COUNT] = "SELECT count(*) FROM calls",
+  [HISTORY_ROWS] = "SELECT " CALL_COLUMNS " FROM calls",
+  [HISTORY_KEY] = "SELECT start_time, id FROM calls",
+  [HISTORY_ROWID] = "SELECT rowid FROM calls",
+};
+
+static gboolean
+filter_is_valid (const KcHistoryFilter *filter)
+{
+  return filter == NULL ||
+         (filter->direction <= (int) KC_DIRECTION_OUTGOING &&
+          filter->status <= (int) KC_CALL_STATUS_FAILED);
+}
+
+static gboolean
+filter_has_number (const KcHistoryFilter *filter)
+{
+  return filter != NULL && filter->number != NULL && *filter->number != '\0';
+}
+
+static void
+add_term (GString    *sql,
+          gboolean   *first,
+          const char *term)
+{
+  g_string_append (sql, *first ? " WHERE " : " AND ");
+  g_string_append (sql, term);
+  *first = FALSE;
+}
+
+/* Only constant fragments make up the text, so the shapes a filter can take
+ * are few and each is prepared once; bind_history_filter() binds the values. */
+static char *
+history_sql (const KcHistoryFilter *filter,
+             HistorySelect          select,
+             gboolean               keyed,
+             gboolean               newer)
+{
+  GString *sql = g_string_new (history_select[select]);
+  gboolean first = TRUE;
+
+  /* This index holds both numbers: read whole, it finds the rows without
+   * the table, which SQLite then reads only for the rows found. The planner
+   * cannot know that instr() is that selective; where it is not, the LIMIT
+   * ends the scan early. Only a month or so of calls is fewer rows to read
+   * through the date index, which the planner picks by itself. */
+  if (select == HISTORY_ROWID && filter_has_number (filter) &&
+      (filter->since == -1 || filter->until == -1 ||
+       filter->until - filter->since > NARROW_RANGE))
+    g_string_append (sql, " INDEXED BY calls_from_to_start");
+
+  if (keyed)
+    add_term (sql, &first, newer ? "(start_time, id) > (?3, ?4)" : "(start_time, id) < (?3, ?4)");
+  if (filter_has_number (filter))
+    add_term (sql, &first, "(instr(from_number, ?5) > 0 OR instr(to_number, ?5) > 0)");
+  if (filter != NULL && filter->direction >= 0)
+    add_term (sql, &first, "direction = ?6");
+  /* With a number to find, the status index would fetch every row of a
+   * common status one at a time (most of the table); the number narrows
+   * better, so keep the planner off that index. */
+  if (filter != NULL && filter->status >= 0)
+    add_term (sql, &first, filter_has_number (filter) ? "+status = ?7" : "status = ?7");
+  if (filter != NULL && filter->since != -1)
+    add_term (sql, &first, "start_time >= ?8");
+  if (filter != NULL && filter->until != -1)
+    add_term (sql, &first, "start_time < ?9");
+  if (select == HISTORY_KEY)
+    add_term (sql, &first, "call_id = ?10");
+  if (select == HISTORY_ROWS)
+    g_string_append (sql, newer ? " ORDER BY start_time, id LIMIT ?1 OFFSET ?2"
+                                : " ORDER BY start_time DESC, id DESC LIMIT ?1 OFFSET ?2");
+  if (select == HISTORY_ROWID)
+    g_string_append (sql, " LIMIT ?1");
+  return g_string_free (sql, FALSE);
+}
+
+static void
+bind_history_time (sqlite3_stmt *stmt,
+                   int           index,
+                   gint64        unix_seconds)
+{
+  bind_time (stmt, index, CLAMP (unix_seconds, HISTORY_TIME_MIN, HISTORY_TIME_MAX));
+}
+
+static void
+bind_history_filter (sqlite3_stmt          *stmt,
+                     const KcHistoryFilter *filter)
+{
+  if (filter == NULL)
+    return;
+  if (filter_has_number (filter))
+    bind_text (stmt, HP_NUMBER, filter->number);
+  if (filter->direction >= 0)
+    bind_text (stmt, HP_DIRECTION, kc_direction_to_string (filter->direction));
+  if (filter->status >= 0)
+    bind_text (stmt, HP_STATUS, kc_call_status_to_string (filter->status));
+  if (filter->since != -1)
+    bind_history_time (stmt, HP_SINCE, filter->since);
+  if (filter->until != -1)
+    bind_history_time (stmt, HP_UNTIL, filter->until);
+}
+
+/* The statement for that shape of query, with FILTER bound */
+static KcCachedStmt *
+get_history_stmt (KcStore                *self,
+                  const KcHistoryFilter  *filter,
+                  HistorySelect           select,
+                  gboolean                keyed,
+                  gboolean                newer,
+                  GError                **error)
+{
+  g_autofree char *sql = history_sql (filter, select, keyed, newer);
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->history_stmts, sql);
+
+  if (stmt == NULL)
+    {
+      int rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+
+      if (rc != SQLITE_OK)
+        {
+          set_sqlite_error (self, rc, error, "query failed");
+          return NULL;
+        }
+      g_hash_table_insert (self->history_stmts, g_steal_pointer (&sql), stmt);
+    }
+  bind_history_filter (stmt, filter);
+  return stmt;
+}
+
+/* key_time is ISO 8601 text as stored */
+static gboolean
+count_history (KcStore                *self,
+               const KcHistoryFilter  *filter,
+               const char             *key_time,
+               const char             *key_id,
+               gint64                 *count,
+               GError                **error)
+{
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  gboolean row;
+
+  stmt = get_history_stmt (self, filter, HISTORY_COUNT, key_id != NULL, TRUE, error);
+  if (stmt == NULL)
+    return FALSE;
+  if (key_id != NULL)
+    {
+      bind_text (stmt, HP_KEY_TIME, key_time);
+      bind_text (stmt, HP_KEY_ID, key_id);
+    }
+  if (!step (self, stmt, &row, error))
+    return FALSE;
+  *count = row ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+gboolean
+kc_store_count_history (KcStore                *self,
+                        const KcHistoryFilter  *filter,
+                        gint64                  key_time,
+                        const char             *key_id,
+                        gint64                 *count,
+                        GError                **error)
+{
+  g_autofree char *iso = NULL;
+
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (filter_is_valid (filter), FALSE);
+  g_return_val_if_fail (count != NULL, FALSE);
+
+  if (key_id != NULL)
+    iso = kc_iso8601_from_unix (key_time);
+  return count_history (self, filter, iso, key_id, count, error);
+}
+
+GPtrArray *
+kc_store_query_history (KcStore                *self,
+                        const KcHistoryFilter  *filter,
+                        gint64                  key_time,
+                        const char             *key_id,
+                        gboolean                newer,
+                        gint64                  offset,
+                        guint                   limit,
+                        GError                **error)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  gboolean row;
+
+  g_return_val_if_fail (KC_IS_STORE (self), NULL);
+  g_return_val_if_fail (filter_is_valid (filter), NULL);
+  g_return_val_if_fail (offset >= 0, NULL);
+
+  stmt = get_history_stmt (self, filter, HISTORY_ROWS, key_id != NULL, newer, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, HP_LIMIT, limit);
+  sqlite3_bind_int64 (stmt, HP_OFFSET, offset);
+  if (key_id != NULL)
+    {
+      bind_time (stmt, HP_KEY_TIME, key_time);
+      bind_text (stmt, HP_KEY_ID, key_id);
+    }
+
+  records = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_record_free);
+  while (TRUE)
+    {
+      if (!step (self, stmt, &row, error))
+        return NULL;
+      if (!row)
+        break;
+      g_ptr_array_add (records, record_from_row (stmt));
+    }
+
+  /* Walking toward newer rows reads them oldest first. */
+  if (newer)
+    for (guint i = 0, j = records->len; i + 1 < j; i++, j--)
+      {
+        gpointer swap = records->pdata[i];
+
+        records->pdata[i] = records->pdata[j - 1];
+        records->pdata[j - 1] = swap;
+      }
+  return g_steal_pointer (&records);
+}
+
+static int
+compare_newest_first (gconstpointer a,
+                      gconstpointer b)
+{
+  const KcRecord *ra = *(KcRecord *const *) a;
+  const KcRecord *rb = *(KcRecord *const *) b;
+
+  if (ra->start_time != rb->start_time)
+    return ra->start_time < rb->start_time ? 1 : -1;
+  return strcmp (rb->id, ra->id);
+}
+
+gboolean
+kc_store_query_history_all (KcStore                *self,
+                            const KcHistoryFilter  *filter,
+                            guint                   max,
+                            GPtrArray             **records,
+                            GError                **error)
+{
+  g_autoptr (GArray) rowids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  gboolean row;
+
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (filter_is_valid (filter), FALSE);
+  g_return_val_if_fail (records != NULL, FALSE);
+
+  *records = NULL;
+  /* Only row ids first: that much the number index answers without the
+   * table, and it stops early when the rows are many. */
+  stmt = get_history_stmt (self, filter, HISTORY_ROWID, FALSE, FALSE, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, HP_LIMIT, (gint64) max + 1);
+  while (TRUE)
+    {
+      gint64 rowid;
+
+      if (!step (self, stmt, &row, error))
+        return FALSE;
+      if (!row)
+        break;
+      rowid = sqlite3_column_int64 (stmt, 0);
+      g_array_append_val (rowids, rowid);
+    }
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  if (rowids->len > max)
+    return TRUE;
+
+  found = g_ptr_array_new_full (rowids->len, (GDestroyNotify) kc_record_free);
+  for (guint i = 0; i < rowids->len; i++)
+    {
+      stmt = get_stmt (self, STMT_BY_ROWID, error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, g_array_index (rowids, gint64, i));
+      if (!step (self, stmt, &row, error))
+        return FALSE;
+      if (row)
+        g_ptr_array_add (found, record_from_row (stmt));
+      g_clear_pointer (&stmt, cached_stmt_release);
+    }
+  g_ptr_array_sort (found, compare_newest_first);
+  *records = g_steal_pointer (&found);
+  return TRUE;
+}
+
+gboolean
+kc_store_find_history (KcStore                *self,
+                       const KcHistoryFilter  *filter,
+                       const char             *call_id,
+                       gint64                 *position,
+                       GError                **error)
+{
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  gboolean row;
+
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (filter_is_valid (filter), FALSE);
+  g_return_val_if_fail (call_id != NULL, FALSE);
+  g_return_val_if_fail (position != NULL, FALSE);
+
+  stmt = get_history_stmt (self, filter, HISTORY_KEY, FALSE, FALSE, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, HP_CALL_ID, call_id);
+  if (!step (self, stmt, &row, error))
+    return FALSE;
+  if (!row)
+    {
+      *position = -1;
+      return TRUE;
+    }
+  return count_history (self, filter, (const char *) sqlite3_column_text (stmt, 0),
+                        (const char *) sqlite3_column_text (stmt, 1), position, error);
+}
+
+void
+kc_store_get_change_counts (KcStore *self,
+                            guint64 *n_added,
+                            guint64 *n_edited)
+{
+  g_return_if_fail (KC_IS_STORE (self));
+
+  if (n_added)
+    *n_added = self->n_added;
+  if (n_edited)
+    *n_edited = self->n_edited;
 }
 
 const char *
@@ -1075,6 +1459,7 @@ kc_store_finalize (GObject *object)
 
   for (guint i = 0; i < N_STMTS; i++)
     sqlite3_finalize (self->stmts[i]);
+  g_hash_table_unref (self->history_stmts);
   sqlite3_close_v2 (self->db);
   g_free (self->path);
 
@@ -1094,6 +1479,13 @@ kc_store_class_init (KcStoreClass *klass)
 }
 
 static void
+finalize_stmt (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+static void
 kc_store_init (KcStore *self)
 {
+  self->history_stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
 }

@@ -90,4 +90,65 @@ GPtrArray *kc_store_query             (KcStore     *self,
                                        guint        limit,
                                        GError     **error);
 
+/* Which rows of the history a list shows */
+typedef struct
+{
+  char   *number;    /* substring of from/to, NULL or "" = any */
+  int     direction; /* -1 any, else KcDirection */
+  int     status;    /* -1 any, else KcCallStatus */
+  gint64  since;     /* Unix seconds inclusive, -1 = open */
+  gint64  until;     /* Unix seconds exclusive, -1 = open */
+} KcHistoryFilter;
+
+/* The history queries below order rows newest first, by the key
+ * (start_time DESC, id DESC); filter NULL means every row. Direction, status
+ * and the date range use indexes; the number is a scan. */
+
+/* *count: rows under FILTER newer than the row keyed (key_time, key_id), or
+ * all rows under FILTER when key_id is NULL. */
+gboolean   kc_store_count_history     (KcStore               *self,
+                                       const KcHistoryFilter *filter,
+                                       gint64                 key_time,
+                                       const char            *key_id,
+                                       gint64                *count,
+                                       GError               **error);
+
+/* At most LIMIT rows under FILTER, newest first. They are taken walking away
+ * from the key after skipping OFFSET rows: toward older rows, or with NEWER
+ * toward newer ones (so they end just above the key). key_id NULL starts from
+ * the newest row, or with NEWER from the oldest. -> GPtrArray of KcRecord */
+GPtrArray *kc_store_query_history     (KcStore               *self,
+                                       const KcHistoryFilter *filter,
+                                       gint64                 key_time,
+                                       const char            *key_id,
+                                       gboolean               newer,
+                                       gint64                 offset,
+                                       guint                  limit,
+                                       GError               **error);
+
+/* All the rows under FILTER, newest first, in *records when there are at
+ * most MAX of them; else *records is NULL. Reads the history once: for a
+ * filter no index narrows (a number) and few rows found, that replaces a
+ * read of the history per page. */
+gboolean   kc_store_query_history_all (KcStore               *self,
+                                       const KcHistoryFilter *filter,
+                                       guint                  max,
+                                       GPtrArray            **records,
+                                       GError               **error);
+
+/* *position: how many rows under FILTER are newer than the row with CALL_ID,
+ * or -1 when there is no such row under FILTER. */
+gboolean   kc_store_find_history      (KcStore               *self,
+                                       const KcHistoryFilter *filter,
+                                       const char            *call_id,
+                                       gint64                *position,
+                                       GError               **error);
+
+/* Rows added, and rows changed in place, through this object since it was
+ * opened. A reader that finds n_edited unchanged after a "changed" knows
+ * that the change only added rows. */
+void       kc_store_get_change_counts (KcStore *self,
+                                       guint64 *n_added,
+                                       guint64 *n_edited);
+
 G_END_DECLS
