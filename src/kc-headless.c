@@ -4,8 +4,13 @@
  */
 #define G_LOG_DOMAIN "kc-headless"
 
+#include <glib-unix.h>
 #include <json-glib/json-glib.h>
+#include <stdlib.h>
 
+#include "core/kc-engine.h"
+#include "core/kc-store-recovery.h"
+#include "kc-demo.h"
 #include "kc-headless.h"
 
 static char *
@@ -110,4 +115,230 @@ kc_headless_attach (KcCallTracker *tracker,
   g_signal_connect (tracker, "incoming-call", G_CALLBACK (on_incoming), out);
   g_signal_connect (tracker, "outgoing-call", G_CALLBACK (on_outgoing), out);
   g_signal_connect (tracker, "call-state-changed", G_CALLBACK (on_state_changed), out);
+}
+
+/* --- the headless process ---------------------------------------------- */
+
+typedef struct
+{
+  GMainLoop *loop;
+  KcEngine  *engine;
+  const char *call_id;
+  int        status;
+  gboolean   synced;
+  gboolean   finishing;
+} App;
+
+static void
+shutdown_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  App *app = user_data;
+
+  kc_engine_shutdown_finish (KC_ENGINE (source), result);
+  g_main_loop_quit (app->loop);
+}
+
+static void
+finish (App *app,
+        int  status)
+{
+  if (app->finishing)
+    return;
+  app->finishing = TRUE;
+  app->status = status;
+  kc_engine_shutdown_async (app->engine, shutdown_done, app);
+}
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  App *app = user_data;
+
+  g_message ("Shutting down");
+  finish (app, EXIT_SUCCESS);
+  return G_SOURCE_REMOVE;
+}
+
+/* --- --fetch-recording ------------------------------------------------- */
+
+static void fetch_recording (App *app);
+
+static char *
+recordings_dir (void)
+{
+  return g_build_filename (g_get_user_cache_dir (), "kerio-cti", "recordings", NULL);
+}
+
+static void
+download_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  App *app = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  path = kc_kerio_client_download_recording_finish (KC_KERIO_CLIENT (source), result, &error);
+  if (path == NULL)
+    {
+      g_printerr ("kerio-cti: could not download the recording of call %s: %s\n", app->call_id,
+                  error->message);
+      finish (app, EXIT_FAILURE);
+      return;
+    }
+  if (!kc_store_set_recording_path (kc_engine_get_store (app->engine), app->call_id, path,
+                                    &error))
+    g_message ("Could not remember where the recording is: %s", error->message);
+  g_print ("%s\n", path);
+  finish (app, EXIT_SUCCESS);
+}
+
+static void
+sync_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  App *app = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!kc_sync_run_finish (KC_SYNC (source), result, NULL, &error))
+    {
+      g_printerr ("kerio-cti: could not read the call history from Kerio Operator: %s\n",
+                  error->message);
+      finish (app, EXIT_FAILURE);
+      return;
+    }
+  app->synced = TRUE;
+  fetch_recording (app);
+}
+
+static void
+fetch_recording (App *app)
+{
+  KcStore *store = kc_engine_get_store (app->engine);
+  g_autoptr (KcRecord) record = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+
+  record = kc_store_lookup (store, app->call_id, &error);
+  if (error)
+    {
+      g_printerr ("kerio-cti: could not read the history: %s\n", error->message);
+      finish (app, EXIT_FAILURE);
+      return;
+    }
+
+  if (record && record->recording_path && g_file_test (record->recording_path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_print ("%s\n", record->recording_path);
+      finish (app, EXIT_SUCCESS);
+      return;
+    }
+
+  /* The history may simply not have this call or its recording yet. */
+  if ((record == NULL || record->recording_id == NULL) && !app->synced)
+    {
+      kc_sync_run_async (kc_engine_get_sync (app->engine), NULL, sync_done, app);
+      return;
+    }
+
+  if (record == NULL)
+    {
+      g_printerr ("kerio-cti: there is no call %s in the history\n", app->call_id);
+      finish (app, EXIT_FAILURE);
+      return;
+    }
+  if (record->recording_id == NULL)
+    {
+      g_printerr ("kerio-cti: call %s has no recording\n", app->call_id);
+      finish (app, EXIT_FAILURE);
+      return;
+    }
+
+  dir = recordings_dir ();
+  kc_kerio_client_download_recording_async (kc_engine_get_client (app->engine),
+                                            record->recording_id, dir, NULL, NULL, NULL,
+                                            download_done, app);
+}
+
+
+
+int
+kc_headless_run (gboolean    demo,
+                 const char *fetch_call_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+  g_autoptr (KcSimServer) sim = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autofree char *store_path = NULL;
+  App app = { 0 };
+
+  /* stdout belongs to the event stream; every log line goes to stderr. */
+  g_log_writer_default_set_use_stderr (TRUE);
+
+  config = kc_config_load (&error);
+  if (config == NULL)
+    {
+      g_printerr ("kerio-cti: %s\n", error->message);
+      return KC_EXIT_USAGE;
+    }
+
+  if (demo)
+    {
+      sim = kc_demo_start (config, &error);
+      if (sim == NULL)
+        {
+          g_printerr ("kerio-cti: could not start the demo simulator: %s\n", error->message);
+          return EXIT_FAILURE;
+        }
+      store_path = kc_demo_store_path ();
+    }
+  else
+    {
+      if (config->endpoint == NULL)
+        {
+          g_printerr ("kerio-cti: no Kerio Operator is configured: set KERIO_PBX_HOST, "
+                      "KERIO_API_USERNAME and KERIO_API_PASSWORD, or try --demo\n");
+          return KC_EXIT_USAGE;
+        }
+      if (config->username == NULL)
+        {
+          g_printerr ("kerio-cti: KERIO_API_USERNAME is not set\n");
+          return KC_EXIT_USAGE;
+        }
+      store_path = kc_store_default_path ();
+    }
+
+  store = kc_store_open_or_set_aside (store_path, NULL, &error);
+  if (store == NULL)
+    {
+      g_printerr ("kerio-cti: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  app.loop = g_main_loop_new (NULL, FALSE);
+  app.engine = kc_engine_new (config, store);
+  app.call_id = fetch_call_id;
+
+  g_unix_signal_add (SIGINT, on_quit_signal, &app);
+  g_unix_signal_add (SIGTERM, on_quit_signal, &app);
+
+  if (fetch_call_id)
+    {
+      fetch_recording (&app);
+    }
+  else
+    {
+      kc_headless_attach (kc_engine_get_tracker (app.engine), stdout);
+      kc_engine_start (app.engine);
+    }
+
+  g_main_loop_run (app.loop);
+
+  g_clear_object (&app.engine);
+  g_clear_pointer (&app.loop, g_main_loop_unref);
+  return app.status;
 }

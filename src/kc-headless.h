@@ -24,4 +24,13 @@ char *kc_headless_format_call    (const char    *event,
                                   KcCall        *call);
 char *kc_headless_format_status  (KcCall        *call);
 
+/* Exit codes of kerio-cti: 0 done, 1 the task failed, 2 bad usage or
+ * configuration */
+#define KC_EXIT_USAGE 2
+
+/* `kerio-cti --headless [--demo] [--fetch-recording=CALL_ID]`: runs until
+ * SIGINT/SIGTERM (or until the recording is fetched); the exit code. */
+int   kc_headless_run            (gboolean       demo,
+                                  const char    *fetch_call_id);
+
 G_END_DECLS
