@@ -1,0 +1,56 @@
+/* kc-tray.h: the tray icon, a StatusNotifierItem over D-Bus
+ *
+ * GTK 4 has no tray API, so the icon is the freedesktop StatusNotifierItem
+ * protocol: an org.kde.StatusNotifierItem object at /StatusNotifierItem and a
+ * com.canonical.dbusmenu menu at /MenuBar, on a bus name of our own that is
+ * registered with the org.kde.StatusNotifierWatcher whenever one runs.
+ *
+ * Menu items activate these actions of the given group:
+ *   "show-window"   (also a click on the icon)
+ *   "pause-popups"  stateful boolean, shown as a checkmark
+ *   "show-call"     string parameter: the call id of a missed call
+ *   "preferences"
+ *   "quit"
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  KC_TRAY_CONNECTING,
+  KC_TRAY_CONNECTED,
+  KC_TRAY_ERROR,
+} KcTrayConnection;
+
+#define KC_TYPE_TRAY (kc_tray_get_type ())
+G_DECLARE_FINAL_TYPE (KcTray, kc_tray, KC, TRAY, GObject)
+
+KcTray   *kc_tray_new             (GDBusConnection  *bus,
+                                   GActionGroup     *actions);
+/* TRUE while a StatusNotifierWatcher with a host has our item registered;
+ * "notify::available" when that changes. While FALSE nobody shows the icon,
+ * so the application must keep its window reachable some other way. */
+gboolean  kc_tray_get_available   (KcTray           *self);
+/* Icon and tooltip follow the state; `error_message` (nullable) says why in
+ * the tooltip while the state is KC_TRAY_ERROR */
+void      kc_tray_set_connection  (KcTray           *self,
+                                   KcTrayConnection  state,
+                                   const char       *error_message);
+/* Asks the host for attention (Status NeedsAttention) while TRUE */
+void      kc_tray_set_ringing     (KcTray           *self,
+                                   gboolean          ringing);
+/* The missed calls since the operator last looked; the menu lists the five
+ * newest by `when_unix`, the tooltip counts them all. */
+void      kc_tray_add_missed_call (KcTray           *self,
+                                   const char       *call_id,
+                                   const char       *number,
+                                   gint64            when_unix);
+void      kc_tray_clear_missed    (KcTray           *self);
+guint     kc_tray_get_n_missed    (KcTray           *self);
+
+G_END_DECLS
