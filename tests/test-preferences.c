@@ -1,0 +1,855 @@
+/* test-preferences.c: the password store and the preferences window, with a
+ * real Secret Service (gnome-keyring) on the private session bus and the
+ * simulator as the PBX
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/kc-config.h"
+#include "core/kc-secret.h"
+#include "kc-test-util.h"
+#include "kerio/kc-kerio-client.h"
+#include "sim/kc-sim-server.h"
+#include "ui/kc-preferences-window.h"
+
+#define PASSWORD "Parol-7x!uz"
+#define BAD_HOST_ERROR "Enter a host name, host:port, or an https://host:port address"
+
+/* HOME and the XDG folders of the whole run, the keyring's included */
+static char *tmp_root;
+
+/* --- A private Secret Service --- */
+
+static void
+name_appeared_cb (GDBusConnection *connection,
+                  const char      *name,
+                  const char      *owner,
+                  gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static GSubprocess *
+start_keyring (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autoptr (GVariant) owned = NULL;
+  GSubprocess *keyring;
+  gboolean has_owner = FALSE;
+  gboolean appeared = FALSE;
+  guint watch;
+
+  g_assert_no_error (error);
+  /* Someone else's keyring would get our test passwords: only a private bus
+   * (dbus-run-session) will do. */
+  owned = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", "org.freedesktop.secrets"),
+                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  g_variant_get (owned, "(b)", &has_owner);
+  if (has_owner)
+    g_error ("A Secret Service already runs on this session bus; run the test under "
+             "dbus-run-session");
+
+  /* --unlock reads the login keyring's password from stdin; gnome-keyring
+   * 42 refuses it together with --start. */
+  keyring = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                              &error, "gnome-keyring-daemon", "--foreground",
+                              "--components=secrets", "--unlock", NULL);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (keyring), "\n", 1, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (keyring), NULL, &error);
+  g_assert_no_error (error);
+
+  watch = g_bus_watch_name_on_connection (bus, "org.freedesktop.secrets",
+                                          G_BUS_NAME_WATCHER_FLAGS_NONE, name_appeared_cb, NULL,
+                                          &appeared, NULL);
+  KC_TEST_WAIT_UNTIL (appeared, 20);
+  g_bus_unwatch_name (watch);
+  return keyring;
+}
+
+static void
+stop_keyring (GSubprocess *keyring)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_subprocess_send_signal (keyring, SIGTERM);
+  g_subprocess_wait (keyring, NULL, &error);
+  g_assert_no_error (error);
+  g_object_unref (keyring);
+}
+
+/* The key kc-secret stores under for a host as typed */
+static char *
+server_key (const char *host)
+{
+  g_autoptr (GUri) uri = kc_config_parse_host (host, NULL);
+
+  g_assert_nonnull (uri);
+  return g_uri_to_string (uri);
+}
+
+static void
+store_password (const char *server,
+                const char *user,
+                const char *password)
+{
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+
+  kc_secret_store_password_async (server, user, password, NULL, kc_test_store_result, &res);
+  KC_TEST_AWAIT (res);
+  g_assert_true (kc_secret_store_password_finish (res, &error));
+  g_assert_no_error (error);
+}
+
+static char *
+lookup_password (const char *server,
+                 const char *user)
+{
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  char *password;
+
+  kc_secret_lookup_password_async (server, user, NULL, kc_test_store_result, &res);
+  KC_TEST_AWAIT (res);
+  password = kc_secret_lookup_password_finish (res, &error);
+  g_assert_no_error (error);
+  return password;
+}
+
+static void
+reset_settings (GSettings *settings)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_auto (GStrv) keys = NULL;
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i]; i++)
+    g_settings_reset (settings, keys[i]);
+}
+
+/* Every file under dir (recursively) whose bytes contain needle */
+static void
+collect_files_containing (const char *dir,
+                          const char *needle,
+                          GPtrArray  *found)
+{
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (handle && (name = g_dir_read_name (handle)))
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        continue;
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        collect_files_containing (path, needle, found);
+      else if (g_file_get_contents (path, &contents, &length, NULL)
+               && g_strstr_len (contents, length, needle))
+        g_ptr_array_add (found, g_steal_pointer (&path));
+    }
+}
+
+/* --- kc-secret --- */
+
+static void
+test_secret_store_and_lookup (void)
+{
+  g_autofree char *server = server_key ("pbx.example.uz");
+  g_autofree char *other_server = server_key ("pbx2.example.uz");
+  g_autofree char *found = NULL;
+  g_autofree char *for_other_user = NULL;
+  g_autofree char *for_other_server = NULL;
+  g_autofree char *replaced = NULL;
+
+  store_password (server, "secret-user", PASSWORD);
+  found = lookup_password (server, "secret-user");
+  g_assert_cmpstr (found, ==, PASSWORD);
+
+  for_other_user = lookup_password (server, "someone-else");
+  g_assert_null (for_other_user);
+  for_other_server = lookup_password (other_server, "secret-user");
+  g_assert_null (for_other_server);
+
+  /* A new password replaces the old one rather than adding a second */
+  store_password (server, "secret-user", "new-" PASSWORD);
+  replaced = lookup_password (server, "secret-user");
+  g_assert_cmpstr (replaced, ==, "new-" PASSWORD);
+}
+
+static void
+fill_config_password (KcConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+
+  kc_secret_load_config_password_async (config, NULL, kc_test_store_result, &res);
+  KC_TEST_AWAIT (res);
+  g_assert_true (kc_secret_load_config_password_finish (config, res, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_secret_fills_config (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *server = server_key ("config.example.uz:4022");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+  g_autoptr (KcConfig) from_env = NULL;
+  g_autoptr (KcConfig) unknown_user = NULL;
+
+  reset_settings (settings);
+  g_settings_set_string (settings, "pbx-host", "config.example.uz:4022");
+  g_settings_set_string (settings, "username", "config-user");
+  store_password (server, "config-user", PASSWORD);
+
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  g_assert_null (config->password);
+  fill_config_password (config);
+  g_assert_cmpstr (config->password, ==, PASSWORD);
+
+  /* A password from KERIO_API_PASSWORD stays */
+  from_env = kc_config_load (&error);
+  g_assert_no_error (error);
+  from_env->password = g_strdup ("from-env");
+  fill_config_password (from_env);
+  g_assert_cmpstr (from_env->password, ==, "from-env");
+
+  g_settings_set_string (settings, "username", "nobody-stored");
+  unknown_user = kc_config_load (&error);
+  g_assert_no_error (error);
+  fill_config_password (unknown_user);
+  g_assert_null (unknown_user->password);
+  reset_settings (settings);
+}
+
+/* --- Finding widgets the way a user does: by what they show --- */
+
+static const char *
+widget_text (GtkWidget *widget)
+{
+  if (ADW_IS_PREFERENCES_ROW (widget))
+    return adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget));
+  if (GTK_IS_LABEL (widget))
+    return gtk_label_get_text (GTK_LABEL (widget));
+  if (GTK_IS_BUTTON (widget))
+    return gtk_button_get_label (GTK_BUTTON (widget));
+  return NULL;
+}
+
+/* The first widget of `type` under root showing `text` (any when NULL) */
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             GType       type,
+             const char *text)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type)
+          && (text == NULL || g_strcmp0 (widget_text (child), text) == 0))
+        return child;
+      if ((found = find_widget (child, type, text)))
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+get_widget (GtkWidget  *root,
+            GType       type,
+            const char *text)
+{
+  GtkWidget *widget = find_widget (root, type, text);
+
+  if (widget == NULL)
+    g_error ("No %s showing “%s”", g_type_name (type), text ? text : "(anything)");
+  return widget;
+}
+
+static gboolean
+shows_label (GtkWidget  *root,
+             const char *text)
+{
+  GtkWidget *label = find_widget (root, GTK_TYPE_LABEL, text);
+
+  return label != NULL && gtk_widget_is_visible (label);
+}
+
+/* The fingerprint may be broken into lines where its colons are */
+static gboolean
+shows_fingerprint (GtkWidget  *root,
+                   const char *formatted)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_LABEL (child) && gtk_widget_is_visible (child))
+        {
+          g_autofree char *text = g_strdup (gtk_label_get_text (GTK_LABEL (child)));
+
+          if (strcmp (g_strdelimit (text, "\n", ':'), formatted) == 0)
+            return TRUE;
+        }
+      if (shows_fingerprint (child, formatted))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* --- The window --- */
+
+typedef struct
+{
+  GSettings           *settings;
+  KcPreferencesWindow *window;
+  guint                applied;
+  KcSimServer         *sim;
+  char                *endpoint;
+} Fixture;
+
+static void
+count_applied_cb (KcPreferencesWindow *window,
+                  Fixture             *f)
+{
+  f->applied++;
+}
+
+static void
+open_window (Fixture *f)
+{
+  f->window = kc_preferences_window_new (NULL, f->settings);
+  g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
+  g_signal_connect (f->window, "settings-applied", G_CALLBACK (count_applied_cb), f);
+  gtk_window_present (GTK_WINDOW (f->window));
+  KC_TEST_WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (f->window)), 10);
+}
+
+static void
+close_window (Fixture *f)
+{
+  if (f->window == NULL)
+    return;
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  /* Answers still on their way hold it; it must go once they arrive */
+  KC_TEST_WAIT_UNTIL (f->window == NULL, 10);
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->settings = g_settings_new (APP_ID);
+  reset_settings (f->settings);
+  f->sim = kc_sim_server_new ();
+  kc_sim_server_listen (f->sim, 0, (GTlsCertificate *) data, &error);
+  g_assert_no_error (error);
+  f->endpoint = kc_sim_server_get_endpoint_url (f->sim);
+  open_window (f);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  close_window (f);
+  g_clear_object (&f->sim);
+  g_clear_object (&f->settings);
+  g_free (f->endpoint);
+}
+
+static GtkWidget *
+window (Fixture *f)
+{
+  return GTK_WIDGET (f->window);
+}
+
+static void
+enter (Fixture    *f,
+       const char *row_title,
+       const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (get_widget (window (f), ADW_TYPE_ENTRY_ROW, row_title)),
+                         text);
+}
+
+static void
+apply (Fixture    *f,
+       const char *row_title)
+{
+  g_signal_emit_by_name (get_widget (window (f), ADW_TYPE_ENTRY_ROW, row_title), "apply");
+}
+
+static void
+test_server_validated (Fixture       *f,
+                       gconstpointer  data)
+{
+  GtkWidget *row = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "_Server");
+  g_autofree char *saved = NULL;
+
+  g_settings_set_string (f->settings, "pbx-host", "old.example.uz");
+
+  enter (f, "_Server", "pbx example.uz");
+  apply (f, "_Server");
+  saved = g_settings_get_string (f->settings, "pbx-host");
+  g_assert_cmpstr (saved, ==, "old.example.uz");
+  g_assert_true (gtk_widget_has_css_class (row, "error"));
+  g_assert_true (shows_label (window (f), BAD_HOST_ERROR));
+  g_assert_cmpuint (f->applied, ==, 0);
+
+  enter (f, "_Server", "ftp://pbx.example.uz");
+  apply (f, "_Server");
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "pbx-host");
+  g_assert_cmpstr (saved, ==, "old.example.uz");
+
+  enter (f, "_Server", "pbx.example.uz:4021");
+  /* The error goes as soon as the text is right, before it is applied */
+  g_assert_false (gtk_widget_has_css_class (row, "error"));
+  g_assert_false (shows_label (window (f), BAD_HOST_ERROR));
+  apply (f, "_Server");
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "pbx-host");
+  g_assert_cmpstr (saved, ==, "pbx.example.uz:4021");
+  g_assert_cmpuint (f->applied, ==, 1);
+
+  /* Applying what is already saved restarts nothing */
+  apply (f, "_Server");
+  g_assert_cmpuint (f->applied, ==, 1);
+}
+
+static void
+test_extension_digits_only (Fixture       *f,
+                            gconstpointer  data)
+{
+  GtkWidget *row = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "Operator _extension");
+  g_autofree char *saved = NULL;
+
+  enter (f, "Operator _extension", "10a1");
+  apply (f, "Operator _extension");
+  saved = g_settings_get_string (f->settings, "extension");
+  g_assert_cmpstr (saved, ==, "");
+  g_assert_true (gtk_widget_has_css_class (row, "error"));
+  g_assert_cmpuint (f->applied, ==, 0);
+
+  enter (f, "Operator _extension", "1001");
+  apply (f, "Operator _extension");
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "extension");
+  g_assert_cmpstr (saved, ==, "1001");
+  g_assert_false (gtk_widget_has_css_class (row, "error"));
+  g_assert_cmpuint (f->applied, ==, 1);
+}
+
+static void
+test_leaving_row_saves (Fixture       *f,
+                        gconstpointer  data)
+{
+  GtkWidget *user_row = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "_User name");
+  GtkWidget *extension_row = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "Operator _extension");
+  g_autofree char *saved = NULL;
+
+  g_assert_true (gtk_widget_grab_focus (user_row));
+  gtk_editable_set_text (GTK_EDITABLE (user_row), "operator7");
+  g_assert_cmpuint (f->applied, ==, 0);
+  g_assert_true (gtk_widget_grab_focus (extension_row));
+
+  saved = g_settings_get_string (f->settings, "username");
+  g_assert_cmpstr (saved, ==, "operator7");
+  g_assert_cmpuint (f->applied, ==, 1);
+}
+
+static void
+test_password_in_keyring_only (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *server = server_key ("pbx.example.uz");
+  g_autofree char *stored = NULL;
+  g_autofree char *other = NULL;
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_auto (GStrv) keys = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *host = NULL;
+
+  g_assert_true (shows_label (window (f), "Not saved"));
+
+  /* Typed, not applied: the password goes with them */
+  enter (f, "_Server", "pbx.example.uz");
+  enter (f, "_User name", "operator1");
+  enter (f, "_Password", PASSWORD);
+  apply (f, "_Password");
+  KC_TEST_WAIT_UNTIL (shows_label (window (f), "Saved"), 10);
+  /* One restart for server, user and password together */
+  g_assert_cmpuint (f->applied, ==, 1);
+  host = g_settings_get_string (f->settings, "pbx-host");
+  g_assert_cmpstr (host, ==, "pbx.example.uz");
+
+  stored = lookup_password (server, "operator1");
+  g_assert_cmpstr (stored, ==, PASSWORD);
+  other = lookup_password (server, "operator2");
+  g_assert_null (other);
+
+  g_object_get (f->settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i]; i++)
+    {
+      g_autoptr (GVariant) value = g_settings_get_value (f->settings, keys[i]);
+      g_autofree char *printed = g_variant_print (value, FALSE);
+
+      g_assert_null (strstr (printed, PASSWORD));
+    }
+
+  /* Not even the keyring's own files hold it in the clear */
+  collect_files_containing (tmp_root, PASSWORD, files);
+  for (guint i = 0; i < files->len; i++)
+    g_test_message ("The password is in %s", (char *) files->pdata[i]);
+  g_assert_cmpuint (files->len, ==, 0);
+
+  /* Opened again, the window says a password is there */
+  close_window (f);
+  open_window (f);
+  KC_TEST_WAIT_UNTIL (shows_label (window (f), "Saved"), 10);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (get_widget (window (f),
+                                                                    ADW_TYPE_ENTRY_ROW,
+                                                                    "_Password"))),
+                   ==, "");
+}
+
+static void
+test_closing_saves_edits (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *server = server_key ("close.example.uz");
+  g_autofree char *stored = NULL;
+  g_autofree char *user = NULL;
+
+  enter (f, "_Server", "close.example.uz");
+  enter (f, "_User name", "closer");
+  enter (f, "_Password", PASSWORD);
+  gtk_window_close (GTK_WINDOW (f->window));
+  /* It stays until the keyring has the password */
+  KC_TEST_WAIT_UNTIL (f->window == NULL, 10);
+
+  stored = lookup_password (server, "closer");
+  g_assert_cmpstr (stored, ==, PASSWORD);
+  user = g_settings_get_string (f->settings, "username");
+  g_assert_cmpstr (user, ==, "closer");
+  g_assert_cmpuint (f->applied, ==, 1);
+}
+
+/* Clicks "Test" and waits for the spinner to go */
+static void
+run_connection_test (Fixture *f)
+{
+  GtkWidget *spinner = get_widget (window (f), GTK_TYPE_SPINNER, NULL);
+  GtkWidget *button = get_widget (window (f), GTK_TYPE_BUTTON, "Test");
+
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_true (gtk_widget_is_visible (spinner));
+  g_assert_true (gtk_spinner_get_spinning (GTK_SPINNER (spinner)));
+  g_assert_false (gtk_widget_get_sensitive (button));
+  KC_TEST_WAIT_UNTIL (!gtk_widget_get_visible (spinner), 20);
+  g_assert_true (gtk_widget_get_sensitive (button));
+}
+
+static void
+test_connection_ok (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *server = server_key (f->endpoint);
+  g_autofree char *host = NULL;
+
+  kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL);
+  kc_sim_server_add_call (f->sim, "+998907654321", NULL, "1002", NULL);
+
+  enter (f, "_Server", f->endpoint);
+  enter (f, "_User name", KC_SIM_DEFAULT_USERNAME);
+  enter (f, "_Password", KC_SIM_DEFAULT_PASSWORD);
+  run_connection_test (f);
+  g_assert_true (shows_label (window (f), "Connected: 2 active calls"));
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Status.getCalls"), ==, 1);
+
+  /* The test saves nothing */
+  host = g_settings_get_string (f->settings, "pbx-host");
+  g_assert_cmpstr (host, ==, "");
+  g_assert_cmpuint (f->applied, ==, 0);
+
+  /* With the password row empty, the stored password is the one tried */
+  store_password (server, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  enter (f, "_Password", "");
+  kc_sim_server_add_call (f->sim, "+998901112233", NULL, "1003", NULL);
+  run_connection_test (f);
+  g_assert_true (shows_label (window (f), "Connected: 3 active calls"));
+}
+
+static void
+test_connection_wrong_password (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr (GUri) uri = g_uri_parse (f->endpoint, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (KcKerioClient) client = kc_kerio_client_new (uri, KC_SIM_DEFAULT_USERNAME, "wrong");
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) expected = NULL;
+
+  /* What the client itself says about these credentials */
+  kc_kerio_client_login_async (client, NULL, kc_test_store_result, &res);
+  KC_TEST_AWAIT (res);
+  g_assert_false (kc_kerio_client_login_finish (client, res, &expected));
+  g_assert_error (expected, KC_KERIO_ERROR, KC_KERIO_ERROR_AUTH);
+
+  enter (f, "_Server", f->endpoint);
+  enter (f, "_User name", KC_SIM_DEFAULT_USERNAME);
+  enter (f, "_Password", "wrong");
+  run_connection_test (f);
+  g_assert_true (shows_label (window (f), expected->message));
+  g_assert_false (gtk_widget_is_visible (get_widget (window (f), GTK_TYPE_BUTTON,
+                                                     "T_rust this certificate")));
+}
+
+static void
+test_connection_trust_certificate (Fixture       *f,
+                                   gconstpointer  data)
+{
+  GTlsCertificate *certificate = (GTlsCertificate *) data;
+  g_autofree char *hex = kc_tls_certificate_fingerprint (certificate);
+  g_autofree char *formatted = kc_tls_fingerprint_format (hex);
+  g_autofree char *expected_pin = g_strconcat ("sha256:", hex, NULL);
+  g_autofree char *pin = NULL;
+  GtkWidget *trust;
+
+  g_assert_true (g_str_has_prefix (f->endpoint, "https://"));
+  enter (f, "_Server", f->endpoint);
+  enter (f, "_User name", KC_SIM_DEFAULT_USERNAME);
+  enter (f, "_Password", KC_SIM_DEFAULT_PASSWORD);
+  run_connection_test (f);
+
+  g_assert_true (shows_fingerprint (window (f), formatted));
+  trust = get_widget (window (f), GTK_TYPE_BUTTON, "T_rust this certificate");
+  g_assert_true (gtk_widget_is_visible (trust));
+  pin = g_settings_get_string (f->settings, "tls-pin");
+  g_assert_cmpstr (pin, ==, "");
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.login"), ==, 0);
+
+  g_signal_emit_by_name (trust, "clicked");
+  g_clear_pointer (&pin, g_free);
+  pin = g_settings_get_string (f->settings, "tls-pin");
+  g_assert_cmpstr (pin, ==, expected_pin);
+  g_assert_cmpuint (f->applied, ==, 1);
+
+  /* Trusting tests again, and now it gets through */
+  KC_TEST_WAIT_UNTIL (shows_label (window (f), "Connected: 0 active calls"), 20);
+  g_assert_false (shows_fingerprint (window (f), formatted));
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.login"), ==, 1);
+}
+
+static void
+test_connection_ends_with_window (Fixture       *f,
+                                  gconstpointer  data)
+{
+  /* Longer than the client's own timeout, which would end the test too */
+  kc_sim_server_set_slow_delay (f->sim, 3 * KC_KERIO_DEFAULT_TIMEOUT);
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_SLOW, 1);
+  enter (f, "_Server", f->endpoint);
+  enter (f, "_User name", KC_SIM_DEFAULT_USERNAME);
+  enter (f, "_Password", KC_SIM_DEFAULT_PASSWORD);
+  g_signal_emit_by_name (get_widget (window (f), GTK_TYPE_BUTTON, "Test"), "clicked");
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") == 1, 10);
+
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  KC_TEST_WAIT_UNTIL (f->window == NULL, KC_KERIO_DEFAULT_TIMEOUT / 2);
+}
+
+static GtkWidget *
+spin_in_row (Fixture    *f,
+             const char *row_title)
+{
+  return get_widget (get_widget (window (f), ADW_TYPE_ACTION_ROW, row_title),
+                     GTK_TYPE_SPIN_BUTTON, NULL);
+}
+
+static void
+assert_range_from_schema (Fixture    *f,
+                          GtkWidget  *spin,
+                          const char *key)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_autoptr (GSettingsSchemaKey) schema_key = NULL;
+  g_autoptr (GVariant) range = NULL;
+  g_autoptr (GVariant) bounds = NULL;
+  double min, max, lower, upper;
+
+  g_object_get (f->settings, "settings-schema", &schema, NULL);
+  schema_key = g_settings_schema_get_key (schema, key);
+  range = g_settings_schema_key_get_range (schema_key);
+  g_variant_get (range, "(&sv)", NULL, &bounds);
+  g_variant_get (bounds, "(dd)", &min, &max);
+  gtk_spin_button_get_range (GTK_SPIN_BUTTON (spin), &lower, &upper);
+  g_assert_cmpfloat (lower, ==, min);
+  g_assert_cmpfloat (upper, ==, max);
+}
+
+static void
+test_polling_intervals (Fixture       *f,
+                        gconstpointer  data)
+{
+  GtkWidget *poll = spin_in_row (f, "Poll _interval");
+  GtkWidget *sync = spin_in_row (f, "_History sync interval");
+
+  assert_range_from_schema (f, poll, "poll-interval");
+  assert_range_from_schema (f, sync, "sync-interval");
+  g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (poll)), ==,
+                     g_settings_get_double (f->settings, "poll-interval"));
+
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (poll), 1.5);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (sync), 0.5);
+  g_assert_cmpfloat (g_settings_get_double (f->settings, "poll-interval"), ==, 1.5);
+  g_assert_cmpfloat (g_settings_get_double (f->settings, "sync-interval"), ==, 0.5);
+  /* Both changes end in one restart, once they settle */
+  g_assert_cmpuint (f->applied, ==, 0);
+  KC_TEST_WAIT_UNTIL (f->applied > 0, 10);
+  g_assert_cmpuint (f->applied, ==, 1);
+}
+
+static char *
+desktop_string (GKeyFile   *entry,
+                const char *key)
+{
+  return g_key_file_get_string (entry, G_KEY_FILE_DESKTOP_GROUP, key, NULL);
+}
+
+static void
+test_start_at_login (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "autostart", NULL);
+  g_autofree char *path = g_build_filename (dir, APP_ID ".desktop", NULL);
+  g_autoptr (GKeyFile) entry = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *type = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *exec = NULL;
+  g_autofree char *icon = NULL;
+  GtkWidget *toggle = get_widget (window (f), GTK_TYPE_SWITCH, NULL);
+  struct stat st;
+
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (toggle)));
+
+  gtk_switch_set_active (GTK_SWITCH (toggle), TRUE);
+  g_assert_true (g_key_file_load_from_file (entry, path, G_KEY_FILE_NONE, &error));
+  g_assert_no_error (error);
+  type = desktop_string (entry, G_KEY_FILE_DESKTOP_KEY_TYPE);
+  name = desktop_string (entry, G_KEY_FILE_DESKTOP_KEY_NAME);
+  exec = desktop_string (entry, G_KEY_FILE_DESKTOP_KEY_EXEC);
+  icon = desktop_string (entry, G_KEY_FILE_DESKTOP_KEY_ICON);
+  g_assert_cmpstr (type, ==, "Application");
+  g_assert_cmpstr (name, ==, "Kerio CTI");
+  g_assert_cmpstr (exec, ==, "kerio-cti --background");
+  g_assert_cmpstr (icon, ==, APP_ID);
+  g_assert_true (g_key_file_get_boolean (entry, G_KEY_FILE_DESKTOP_GROUP,
+                                         "X-GNOME-Autostart-enabled", NULL));
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0644);
+  g_assert_cmpint (g_stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+
+  /* The switch shows what is on disk when the window opens */
+  close_window (f);
+  open_window (f);
+  toggle = get_widget (window (f), GTK_TYPE_SWITCH, NULL);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (toggle)));
+
+  gtk_switch_set_active (GTK_SWITCH (toggle), FALSE);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (f->applied, ==, 0);
+  kc_test_rm_rf (dir);
+}
+
+static void
+make_dir (const char *parent,
+          const char *name,
+          const char *variable)
+{
+  g_autofree char *path = g_build_filename (parent, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  g_setenv (variable, path, TRUE);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  GSubprocess *keyring;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* Before anything caches them: the keyring, the autostart folder and
+   * every other file of the run go under one folder we remove. */
+  umask (022);
+  tmp_root = kc_test_make_tmpdir ();
+  make_dir (tmp_root, "home", "HOME");
+  make_dir (tmp_root, "config", "XDG_CONFIG_HOME");
+  make_dir (tmp_root, "data", "XDG_DATA_HOME");
+  make_dir (tmp_root, "cache", "XDG_CACHE_HOME");
+  make_dir (tmp_root, "runtime", "XDG_RUNTIME_DIR");
+  g_unsetenv ("GNOME_KEYRING_CONTROL");
+  g_unsetenv ("KERIO_PBX_HOST");
+  g_unsetenv ("KERIO_API_USERNAME");
+  g_unsetenv ("KERIO_API_PASSWORD");
+  g_unsetenv ("KERIO_TLS_PIN");
+
+  adw_init ();
+  keyring = start_keyring ();
+  certificate = kc_test_load_certificate ();
+
+  g_test_add_func ("/preferences/secret/store-and-lookup", test_secret_store_and_lookup);
+  g_test_add_func ("/preferences/secret/fills-config", test_secret_fills_config);
+
+#define ADD(path, func, cert) \
+  g_test_add ("/preferences/window/" path, Fixture, cert, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("server-validated", test_server_validated, NULL);
+  ADD ("extension-digits-only", test_extension_digits_only, NULL);
+  ADD ("leaving-row-saves", test_leaving_row_saves, NULL);
+  ADD ("password-in-keyring-only", test_password_in_keyring_only, NULL);
+  ADD ("closing-saves-edits", test_closing_saves_edits, NULL);
+  ADD ("test-connection/ok", test_connection_ok, NULL);
+  ADD ("test-connection/wrong-password", test_connection_wrong_password, NULL);
+  ADD ("test-connection/trust-certificate", test_connection_trust_certificate, certificate);
+  ADD ("test-connection/ends-with-window", test_connection_ends_with_window, NULL);
+  ADD ("polling-intervals", test_polling_intervals, NULL);
+  ADD ("start-at-login", test_start_at_login, NULL);
+
+  status = g_test_run ();
+
+  stop_keyring (keyring);
+  kc_test_rm_rf (tmp_root);
+  g_free (tmp_root);
+  return status;
+}
