@@ -1,0 +1,513 @@
+/* kc-application.c
+ *
+ * One instance per desktop session. Closing the window keeps the
+ * application in the tray; only Quit (tray menu or Ctrl+Q) ends it. The
+ * engine is rebuilt whenever the connection settings change.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kc-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "core/kc-engine.h"
+#include "core/kc-secret.h"
+#include "core/kc-store-recovery.h"
+#include "kc-application.h"
+#include "kc-demo.h"
+#include "ui/kc-notifier.h"
+#include "ui/kc-preferences-window.h"
+#include "ui/kc-tray.h"
+#include "ui/kc-window.h"
+
+/* How long a --background start waits for a tray host before showing the
+ * window instead, so the operator is never left with no way in. */
+#define TRAY_WAIT_SECONDS 3
+
+struct _KcApplication
+{
+  AdwApplication  parent_instance;
+
+  gboolean        demo;
+
+  GSettings      *settings;    /* NULL when the schema is not installed */
+  KcSimServer    *sim;
+  KcEngine       *engine;
+  KcNotifier     *notifier;
+  KcTray         *tray;
+  KcWindow       *window;
+  GCancellable   *cancellable; /* the engine being started */
+  guint           tray_wait;
+  gboolean        quitting;
+};
+
+G_DEFINE_FINAL_TYPE (KcApplication, kc_application, ADW_TYPE_APPLICATION)
+
+static void start_engine (KcApplication *self);
+
+static KcWindow *
+ensure_window (KcApplication *self)
+{
+  if (self->window == NULL)
+    {
+      self->window = kc_window_new (self);
+      g_object_add_weak_pointer (G_OBJECT (self->window), (gpointer *) &self->window);
+      if (self->engine)
+        kc_window_set_engine (self->window, self->engine);
+    }
+  return self->window;
+}
+
+static void
+present_window (KcApplication *self)
+{
+  gtk_window_present (GTK_WINDOW (ensure_window (self)));
+  /* The operator is looking now: the missed calls have been seen. */
+  if (self->tray)
+    kc_tray_clear_missed (self->tray);
+}
+
+/* --- engine ------------------------------------------------------------ */
+
+static void
+update_ringing (KcApplication *self)
+{
+  GListModel *calls = kc_call_tracker_get_calls (kc_engine_get_tracker (self->engine));
+  guint n = g_list_model_get_n_items (calls);
+  gboolean ringing = FALSE;
+
+  for (guint i = 0; i < n && !ringing; i++)
+    {
+      g_autoptr (KcCall) call = g_list_model_get_item (calls, i);
+
+      ringing = kc_call_get_direction (call) == KC_DIRECTION_INCOMING &&
+                kc_call_get_state (call) == KC_CALL_STATE_RINGING;
+    }
+  kc_tray_set_ringing (self->tray, ringing);
+}
+
+static void
+update_connection (KcApplication *self)
+{
+  KcCallTracker *tracker = kc_engine_get_tracker (self->engine);
+  KcTrayConnection state;
+
+  switch (kc_call_tracker_get_connection_state (tracker))
+    {
+    case KC_CONNECTION_CONNECTED:
+      state = KC_TRAY_CONNECTED;
+      break;
+    case KC_CONNECTION_ERROR:
+      state = KC_TRAY_ERROR;
+      break;
+    case KC_CONNECTION_CONNECTING:
+    default:
+      state = KC_TRAY_CONNECTING;
+      break;
+    }
+  kc_tray_set_connection (self->tray, state, kc_call_tracker_get_last_error (tracker));
+}
+
+static void
+on_missed_call (KcApplication *self,
+                KcCall        *call)
+{
+  GtkWindow *window = GTK_WINDOW (self->window);
+
+  /* Missed while the operator is looking at the window is not unseen. */
+  if (window && gtk_window_is_active (window))
+    return;
+  kc_tray_add_missed_call (self->tray, kc_call_get_call_id (call),
+                           kc_call_get_from_number (call), kc_call_get_end_time (call));
+}
+
+static void
+on_show_call (KcApplication *self,
+              const char    *call_id)
+{
+  present_window (self);
+  kc_window_show_call (self->window, call_id);
+}
+
+static void
+on_copy_number (KcApplication *self,
+                const char    *number)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+
+  if (display)
+    gdk_clipboard_set_text (gdk_display_get_clipboard (display), number);
+}
+
+static void
+stop_engine (KcApplication *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->notifier);
+  if (self->engine)
+    {
+      g_signal_handlers_disconnect_by_data (kc_engine_get_tracker (self->engine), self);
+      kc_engine_shutdown_async (self->engine, NULL, NULL);
+      g_clear_object (&self->engine);
+    }
+  g_clear_object (&self->sim);
+}
+
+static void
+run_engine (KcApplication *self,
+            KcConfig      *config)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autofree char *path = self->demo ? kc_demo_store_path () : kc_store_default_path ();
+  g_autofree char *moved_to = NULL;
+  KcCallTracker *tracker;
+
+  store = kc_store_open_or_set_aside (path, &moved_to, &error);
+  if (store == NULL)
+    {
+      kc_window_show_problem (ensure_window (self), _("The call history cannot be opened"),
+                              error->message);
+      present_window (self);
+      return;
+    }
+  if (moved_to)
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("The call history file could not be read. It was kept as %s and the "
+                           "history is being rebuilt from the PBX."),
+                         moved_to);
+      kc_window_add_toast (ensure_window (self), message);
+    }
+
+  self->engine = kc_engine_new (config, store);
+  tracker = kc_engine_get_tracker (self->engine);
+  g_signal_connect_object (tracker, "notify::connection-state", G_CALLBACK (update_connection),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (tracker, "notify::last-error", G_CALLBACK (update_connection), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (tracker, "incoming-call", G_CALLBACK (update_ringing), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (tracker, "call-state-changed", G_CALLBACK (update_ringing), self,
+                           G_CONNECT_SWAPPED);
+
+  self->notifier = kc_notifier_new (tracker);
+  kc_notifier_set_paused (self->notifier,
+                          g_variant_get_boolean (g_action_group_get_action_state (
+                            G_ACTION_GROUP (self), "pause-popups")));
+  g_signal_connect_object (self->notifier, "missed-call", G_CALLBACK (on_missed_call), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->notifier, "show-call", G_CALLBACK (on_show_call), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->notifier, "copy-number", G_CALLBACK (on_copy_number), self,
+                           G_CONNECT_SWAPPED);
+
+  if (self->window)
+    kc_window_set_engine (self->window, self->engine);
+  update_connection (self);
+  kc_engine_start (self->engine);
+}
+
+typedef struct
+{
+  KcApplication *self;
+  KcConfig      *config;
+} PasswordLookup;
+
+static void
+password_loaded (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  PasswordLookup *lookup = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!kc_secret_load_config_password_finish (lookup->config, result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_message ("The stored password cannot be read: %s", error->message);
+    }
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    run_engine (lookup->self, lookup->config);
+
+  kc_config_free (lookup->config);
+  g_object_unref (lookup->self);
+  g_free (lookup);
+}
+
+static void
+start_engine (KcApplication *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = kc_config_load (&error);
+  PasswordLookup *lookup;
+
+  stop_engine (self);
+
+  if (config == NULL)
+    {
+      kc_window_show_problem (ensure_window (self), _("The settings are not valid"),
+                              error->message);
+      present_window (self);
+      return;
+    }
+
+  if (self->demo)
+    {
+      self->sim = kc_demo_start (config, &error);
+      if (self->sim == NULL)
+        {
+          kc_window_show_problem (ensure_window (self), _("The demo cannot start"),
+                                  error->message);
+          present_window (self);
+          return;
+        }
+    }
+  else if (config->endpoint == NULL || config->username == NULL)
+    {
+      kc_window_show_welcome (ensure_window (self));
+      present_window (self);
+      return;
+    }
+
+  /* The password lives in the keyring, never in a file or in GSettings;
+   * KERIO_API_PASSWORD, when set, wins. */
+  self->cancellable = g_cancellable_new ();
+  lookup = g_new0 (PasswordLookup, 1);
+  lookup->self = g_object_ref (self);
+  lookup->config = g_steal_pointer (&config);
+  kc_secret_load_config_password_async (lookup->config, self->cancellable, password_loaded,
+                                        lookup);
+}
+
+/* --- actions ----------------------------------------------------------- */
+
+static void
+shutdown_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr (KcApplication) self = user_data;
+
+  kc_engine_shutdown_finish (KC_ENGINE (source), result);
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+quit_activated (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  KcApplication *self = user_data;
+
+  if (self->quitting)
+    return;
+  self->quitting = TRUE;
+  if (self->window)
+    gtk_window_destroy (GTK_WINDOW (self->window));
+  if (self->engine == NULL)
+    {
+      g_application_quit (G_APPLICATION (self));
+      return;
+    }
+  /* Log out of the PBX before going. */
+  g_clear_object (&self->notifier);
+  kc_engine_shutdown_async (self->engine, shutdown_done, g_object_ref (self));
+}
+
+static void
+show_window_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  present_window (user_data);
+}
+
+static void
+show_call_activated (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  on_show_call (user_data, g_variant_get_string (parameter, NULL));
+}
+
+static void
+pause_popups_changed (GSimpleAction *action,
+                      GVariant      *value,
+                      gpointer       user_data)
+{
+  KcApplication *self = user_data;
+
+  g_simple_action_set_state (action, value);
+  if (self->notifier)
+    kc_notifier_set_paused (self->notifier, g_variant_get_boolean (value));
+}
+
+static void
+preferences_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  KcApplication *self = user_data;
+  KcPreferencesWindow *preferences;
+
+  present_window (self);
+  if (self->settings == NULL)
+    {
+      kc_window_add_toast (self->window,
+                           _("Preferences need the installed application (the settings schema "
+                             "uz.kerio.Cti is missing); use the KERIO_* variables instead"));
+      return;
+    }
+  preferences = kc_preferences_window_new (GTK_WINDOW (self->window), self->settings);
+  g_signal_connect_object (preferences, "settings-applied", G_CALLBACK (start_engine), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
+static void
+demo_activated (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  KcApplication *self = user_data;
+
+  self->demo = TRUE;
+  kc_window_show_content (ensure_window (self));
+  start_engine (self);
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_activated },
+  { "show-window", show_window_activated },
+  { "show-call", show_call_activated, "s" },
+  { "pause-popups", NULL, NULL, "false", pause_popups_changed },
+  { "preferences", preferences_activated },
+  { "demo", demo_activated },
+};
+
+/* --- GApplication ------------------------------------------------------ */
+
+static gboolean
+tray_wait_over (gpointer user_data)
+{
+  KcApplication *self = user_data;
+
+  self->tray_wait = 0;
+  if (!kc_tray_get_available (self->tray))
+    {
+      g_message ("No tray is available; showing the window");
+      present_window (self);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_tray_available (KcApplication *self)
+{
+  /* The tray went away (the panel crashed, say): the window is the only way
+   * back in. */
+  if (!kc_tray_get_available (self->tray) && self->tray_wait == 0 && !self->quitting)
+    present_window (self);
+}
+
+static GSettings *
+open_settings (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+
+  if (source)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  return schema ? g_settings_new_full (schema, NULL, NULL) : NULL;
+}
+
+static void
+kc_application_startup (GApplication *application)
+{
+  KcApplication *self = KC_APPLICATION (application);
+  const char *quit_accels[] = { "<Control>q", NULL };
+
+  G_APPLICATION_CLASS (kc_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
+                                   self);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+
+  self->settings = open_settings ();
+  self->tray = kc_tray_new (g_application_get_dbus_connection (application),
+                            G_ACTION_GROUP (self));
+  g_signal_connect_object (self->tray, "notify::available", G_CALLBACK (on_tray_available),
+                           self, G_CONNECT_SWAPPED);
+
+  /* Runs with no window, in the tray, until Quit. */
+  g_application_hold (application);
+  start_engine (self);
+}
+
+static void
+kc_application_activate (GApplication *application)
+{
+  present_window (KC_APPLICATION (application));
+}
+
+/* Every launch lands here, in the running instance: a launch from the menu
+ * brings the window up; a start at login (--background) stays in the tray,
+ * and one while already running has nothing to add. */
+static int
+kc_application_command_line (GApplication            *application,
+                             GApplicationCommandLine *command_line)
+{
+  KcApplication *self = KC_APPLICATION (application);
+  g_auto (GStrv) arguments = g_application_command_line_get_arguments (command_line, NULL);
+  gboolean background = g_strv_contains ((const char *const *) arguments, "--background");
+
+  if (!background)
+    present_window (self);
+  else if (!g_application_command_line_get_is_remote (command_line) && self->tray_wait == 0)
+    self->tray_wait = g_timeout_add_seconds (TRAY_WAIT_SECONDS, tray_wait_over, self);
+  return 0;
+}
+
+static void
+kc_application_shutdown (GApplication *application)
+{
+  KcApplication *self = KC_APPLICATION (application);
+
+  g_clear_handle_id (&self->tray_wait, g_source_remove);
+  stop_engine (self);
+  g_clear_object (&self->tray);
+  g_clear_object (&self->settings);
+
+  G_APPLICATION_CLASS (kc_application_parent_class)->shutdown (application);
+}
+
+static void
+kc_application_class_init (KcApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->startup = kc_application_startup;
+  app_class->activate = kc_application_activate;
+  app_class->command_line = kc_application_command_line;
+  app_class->shutdown = kc_application_shutdown;
+}
+
+static void
+kc_application_init (KcApplication *self)
+{
+}
+
+KcApplication *
+kc_application_new (gboolean demo)
+{
+  KcApplication *self = g_object_new (KC_TYPE_APPLICATION, "application-id", APP_ID,
+                                      "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
+                                      "resource-base-path", "/uz/kerio/Cti", NULL);
+
+  self->demo = demo;
+  return self;
+}

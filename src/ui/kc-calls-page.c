@@ -1,0 +1,346 @@
+/* kc-calls-page.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kc-calls-page"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "core/kc-history-model.h"
+#include "kc-calls-page.h"
+#include "kc-dashboard-page.h"
+#include "kc-player-bar.h"
+
+struct _KcCallsPage
+{
+  GtkWidget           parent_instance;
+
+  GtkWidget          *box;
+  GtkSearchEntry     *search_entry;
+  GtkDropDown        *direction_dropdown;
+  GtkDropDown        *status_dropdown;
+  GtkDropDown        *period_dropdown;
+  GtkStack           *stack;
+  GtkScrolledWindow  *scrolled_window;
+  GtkColumnView      *column_view;
+  GtkRevealer        *player_revealer;
+  KcPlayerBar        *player_bar;
+
+  KcHistoryModel     *model;
+  GtkSingleSelection *selection;
+};
+
+G_DEFINE_FINAL_TYPE (KcCallsPage, kc_calls_page, GTK_TYPE_WIDGET)
+
+typedef enum
+{
+  COLUMN_DIRECTION,
+  COLUMN_FROM,
+  COLUMN_TO,
+  COLUMN_TIME,
+  COLUMN_DURATION,
+  COLUMN_STATUS,
+  COLUMN_RECORDING,
+} Column;
+
+static const KcRecord *
+item_record (GtkListItem *item)
+{
+  return kc_record_object_get_record (gtk_list_item_get_item (item));
+}
+
+static const char *
+status_text (const KcRecord *record)
+{
+  switch (record->status)
+    {
+    case KC_CALL_STATUS_ANSWERED:
+      return _("Answered");
+    case KC_CALL_STATUS_MISSED:
+      return record->voicemail ? _("Missed, voicemail") : _("Missed");
+    case KC_CALL_STATUS_BUSY:
+      return _("Busy");
+    case KC_CALL_STATUS_FAILED:
+    default:
+      return _("Failed");
+    }
+}
+
+static void
+on_play_clicked (GtkButton   *button,
+                 KcCallsPage *self)
+{
+  const char *call_id = g_object_get_data (G_OBJECT (button), "call-id");
+
+  gtk_revealer_set_reveal_child (self->player_revealer, TRUE);
+  kc_player_bar_play_call (self->player_bar, call_id);
+}
+
+static void
+setup_cell (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            KcCallsPage              *self)
+{
+  Column column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (factory), "column"));
+  GtkWidget *child;
+
+  if (column == COLUMN_DIRECTION)
+    {
+      child = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+      gtk_box_append (GTK_BOX (child), gtk_image_new ());
+      gtk_box_append (GTK_BOX (child), gtk_label_new (NULL));
+    }
+  else if (column == COLUMN_RECORDING)
+    {
+      child = gtk_button_new_from_icon_name ("media-playback-start-symbolic");
+      gtk_widget_add_css_class (child, "flat");
+      gtk_widget_add_css_class (child, "circular");
+      gtk_widget_add_css_class (child, "play-recording");
+      gtk_widget_set_tooltip_text (child, _("Listen to the recording"));
+      gtk_widget_set_halign (child, GTK_ALIGN_CENTER);
+      g_signal_connect (child, "clicked", G_CALLBACK (on_play_clicked), self);
+    }
+  else
+    {
+      /* Numbers and times are never cut short: on a narrow window the table
+       * scrolls sideways instead. */
+      child = gtk_label_new (NULL);
+      gtk_label_set_xalign (GTK_LABEL (child), column == COLUMN_DURATION ? 1 : 0);
+      if (column == COLUMN_DURATION || column == COLUMN_TIME)
+        gtk_widget_add_css_class (child, "numeric");
+    }
+  gtk_list_item_set_child (item, child);
+}
+
+static void
+bind_cell (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           KcCallsPage              *self)
+{
+  Column column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (factory), "column"));
+  const KcRecord *record = item_record (item);
+  GtkWidget *child = gtk_list_item_get_child (item);
+  g_autoptr (GDateTime) local = NULL;
+  g_autofree char *text = NULL;
+  gboolean incoming = record->direction == KC_DIRECTION_INCOMING;
+
+  switch (column)
+    {
+    case COLUMN_DIRECTION:
+      gtk_image_set_from_icon_name (GTK_IMAGE (gtk_widget_get_first_child (child)),
+                                    record->status == KC_CALL_STATUS_MISSED && incoming
+                                      ? "call-missed-symbolic"
+                                      : incoming ? "call-incoming-symbolic"
+                                                 : "call-outgoing-symbolic");
+      gtk_label_set_text (GTK_LABEL (gtk_widget_get_last_child (child)),
+                          incoming ? _("Incoming") : _("Outgoing"));
+      return;
+    case COLUMN_FROM:
+      gtk_label_set_text (GTK_LABEL (child), record->from_number);
+      return;
+    case COLUMN_TO:
+      gtk_label_set_text (GTK_LABEL (child), record->to_number);
+      return;
+    case COLUMN_TIME:
+      local = g_date_time_new_from_unix_local (record->start_time);
+      /* TRANSLATORS: date and time of a call in the history, see strftime */
+      text = local ? g_date_time_format (local, _("%x %H:%M")) : NULL;
+      gtk_label_set_text (GTK_LABEL (child), text ? text : "");
+      return;
+    case COLUMN_DURATION:
+      text = kc_format_duration (record->duration);
+      gtk_label_set_text (GTK_LABEL (child), text);
+      return;
+    case COLUMN_STATUS:
+      gtk_label_set_text (GTK_LABEL (child), status_text (record));
+      return;
+    case COLUMN_RECORDING:
+      gtk_widget_set_visible (child, record->recording_id != NULL);
+      g_object_set_data_full (G_OBJECT (child), "call-id", g_strdup (record->call_id), g_free);
+      return;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+add_column (KcCallsPage *self,
+            Column       column,
+            const char  *title,
+            gboolean     expand)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkColumnViewColumn *view_column;
+
+  g_object_set_data (G_OBJECT (factory), "column", GINT_TO_POINTER (column));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
+  view_column = gtk_column_view_column_new (title, factory);
+  gtk_column_view_column_set_expand (view_column, expand);
+  gtk_column_view_column_set_resizable (view_column, TRUE);
+  gtk_column_view_append_column (self->column_view, view_column);
+  g_object_unref (view_column);
+}
+
+static void
+update_empty_state (KcCallsPage *self)
+{
+  guint n = self->model ? g_list_model_get_n_items (G_LIST_MODEL (self->model)) : 0;
+
+  gtk_stack_set_visible_child_name (self->stack, n > 0 ? "list" : "empty");
+}
+
+static void
+apply_filter (KcCallsPage *self)
+{
+  KcHistoryFilter filter = { 0 };
+  guint period = gtk_drop_down_get_selected (self->period_dropdown);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) midnight = NULL;
+
+  if (self->model == NULL)
+    return;
+
+  filter.number = (char *) gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  /* The drop-downs list "all" first, then the enum values in order. */
+  filter.direction = (int) gtk_drop_down_get_selected (self->direction_dropdown) - 1;
+  filter.status = (int) gtk_drop_down_get_selected (self->status_dropdown) - 1;
+  filter.until = -1;
+  midnight = g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now),
+                                    g_date_time_get_day_of_month (now), 0, 0, 0);
+  switch (period)
+    {
+    case 1:
+      filter.since = g_date_time_to_unix (midnight);
+      break;
+    case 2:
+      filter.since = g_date_time_to_unix (midnight) - 6 * 24 * 3600;
+      break;
+    case 3:
+      filter.since = g_date_time_to_unix (midnight) - 29 * 24 * 3600;
+      break;
+    default:
+      filter.since = -1;
+      break;
+    }
+  kc_history_model_set_filter (self->model, &filter);
+}
+
+void
+kc_calls_page_set_engine (KcCallsPage *self,
+                          KcEngine    *engine)
+{
+  g_return_if_fail (KC_IS_CALLS_PAGE (self));
+  g_return_if_fail (KC_IS_ENGINE (engine));
+
+  g_clear_object (&self->model);
+  self->model = kc_history_model_new (kc_engine_get_store (engine));
+  g_signal_connect_object (self->model, "items-changed", G_CALLBACK (update_empty_state), self,
+                           G_CONNECT_SWAPPED);
+  g_clear_object (&self->selection);
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->model)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  kc_player_bar_set_engine (self->player_bar, engine);
+  apply_filter (self);
+  update_empty_state (self);
+}
+
+gboolean
+kc_calls_page_select_call (KcCallsPage *self,
+                           const char  *call_id)
+{
+  GtkAdjustment *adjustment;
+  gint64 position;
+  guint n;
+
+  g_return_val_if_fail (KC_IS_CALLS_PAGE (self), FALSE);
+
+  if (self->model == NULL)
+    return FALSE;
+  position = kc_history_model_find (self->model, call_id);
+  if (position < 0)
+    {
+      /* Perhaps hidden by a filter: show everything and look again. */
+      gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+      gtk_drop_down_set_selected (self->direction_dropdown, 0);
+      gtk_drop_down_set_selected (self->status_dropdown, 0);
+      gtk_drop_down_set_selected (self->period_dropdown, 0);
+      apply_filter (self);
+      position = kc_history_model_find (self->model, call_id);
+      if (position < 0)
+        return FALSE;
+    }
+  gtk_single_selection_set_selected (self->selection, (guint) position);
+
+  /* GTK 4.8's column view cannot scroll to a row by itself; rows have one
+   * height, so the adjustment's share is the row's place. */
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scrolled_window);
+  if (n > 0)
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) * position / n);
+  return TRUE;
+}
+
+static void
+kc_calls_page_dispose (GObject *object)
+{
+  KcCallsPage *self = KC_CALLS_PAGE (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), KC_TYPE_CALLS_PAGE);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->model);
+
+  G_OBJECT_CLASS (kc_calls_page_parent_class)->dispose (object);
+}
+
+static void
+kc_calls_page_class_init (KcCallsPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = kc_calls_page_dispose;
+
+  g_type_ensure (KC_TYPE_PLAYER_BAR);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/uz/kerio/Cti/kc-calls-page.ui");
+  /* Bound so that gtk_widget_dispose_template() unparents it */
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, box);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, direction_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, status_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, period_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, scrolled_window);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, column_view);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, player_revealer);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, player_bar);
+}
+
+static void
+kc_calls_page_init (KcCallsPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  add_column (self, COLUMN_DIRECTION, _("Direction"), FALSE);
+  add_column (self, COLUMN_FROM, _("From"), TRUE);
+  add_column (self, COLUMN_TO, _("To"), TRUE);
+  add_column (self, COLUMN_TIME, _("Time"), FALSE);
+  add_column (self, COLUMN_DURATION, _("Duration"), FALSE);
+  add_column (self, COLUMN_STATUS, _("Status"), FALSE);
+  add_column (self, COLUMN_RECORDING, _("Recording"), FALSE);
+
+  g_signal_connect_object (self->search_entry, "search-changed", G_CALLBACK (apply_filter),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->direction_dropdown, "notify::selected",
+                           G_CALLBACK (apply_filter), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->status_dropdown, "notify::selected", G_CALLBACK (apply_filter),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->period_dropdown, "notify::selected", G_CALLBACK (apply_filter),
+                           self, G_CONNECT_SWAPPED);
+}

@@ -1,0 +1,23 @@
+/* kc-calls-page.h: the call history — search, filters, recordings
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "core/kc-engine.h"
+
+G_BEGIN_DECLS
+
+#define KC_TYPE_CALLS_PAGE (kc_calls_page_get_type ())
+G_DECLARE_FINAL_TYPE (KcCallsPage, kc_calls_page, KC, CALLS_PAGE, GtkWidget)
+
+void     kc_calls_page_set_engine  (KcCallsPage *self,
+                                    KcEngine    *engine);
+/* Clears the filters if they hide it, then selects the call; FALSE when the
+ * history does not have it (yet) */
+gboolean kc_calls_page_select_call (KcCallsPage *self,
+                                    const char  *call_id);
+
+G_END_DECLS

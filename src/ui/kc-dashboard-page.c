@@ -1,0 +1,336 @@
+/* kc-dashboard-page.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kc-dashboard-page"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "kc-dashboard-page.h"
+
+struct _KcDashboardPage
+{
+  GtkWidget           parent_instance;
+
+  GtkWidget          *box;
+  GtkImage           *status_icon;
+  GtkLabel           *status_label;
+  GtkLabel           *error_label;
+  GtkStack           *stack;
+  GtkListView        *list_view;
+
+  KcCallTracker      *tracker;
+  GtkSingleSelection *selection;
+  GHashTable         *bound_rows; /* GtkListItem -> NULL: rows whose duration ticks */
+  guint               tick;
+};
+
+G_DEFINE_FINAL_TYPE (KcDashboardPage, kc_dashboard_page, GTK_TYPE_WIDGET)
+
+char *
+kc_format_duration (gint64 seconds)
+{
+  seconds = MAX (seconds, 0);
+  if (seconds >= 3600)
+    return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", seconds / 3600,
+                            (int) (seconds / 60 % 60), (int) (seconds % 60));
+  return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d", seconds / 60, (int) (seconds % 60));
+}
+
+static const char *
+state_label (KcCallState state)
+{
+  switch (state)
+    {
+    case KC_CALL_STATE_RINGING:
+      return _("Ringing");
+    case KC_CALL_STATE_TALKING:
+      return _("Talking");
+    case KC_CALL_STATE_FINISHED:
+      return _("Ended");
+    case KC_CALL_STATE_MISSED:
+    default:
+      return _("Missed");
+    }
+}
+
+/* Row widgets, found again by name on bind */
+enum { ROW_ICON, ROW_NUMBER, ROW_NAME, ROW_STATE, ROW_DURATION, N_ROW_PARTS };
+
+static void
+update_row_duration (GtkListItem *item)
+{
+  KcCall *call = gtk_list_item_get_item (item);
+  GtkWidget **parts = g_object_get_data (G_OBJECT (item), "parts");
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *text = NULL;
+
+  if (call == NULL || parts == NULL)
+    return;
+  /* From the PBX's own start time, so every operator sees the same figure */
+  text = kc_format_duration (now - kc_call_get_start_time (call));
+  gtk_label_set_text (GTK_LABEL (parts[ROW_DURATION]), text);
+}
+
+static void
+update_row (GtkListItem *item)
+{
+  KcCall *call = gtk_list_item_get_item (item);
+  GtkWidget **parts = g_object_get_data (G_OBJECT (item), "parts");
+  gboolean incoming = kc_call_get_direction (call) == KC_DIRECTION_INCOMING;
+  const char *number = incoming ? kc_call_get_from_number (call) : kc_call_get_to_number (call);
+  const char *name = incoming ? kc_call_get_from_name (call) : kc_call_get_to_name (call);
+  g_autofree char *detail = NULL;
+
+  gtk_image_set_from_icon_name (GTK_IMAGE (parts[ROW_ICON]),
+                                incoming ? "call-incoming-symbolic" : "call-outgoing-symbolic");
+  gtk_widget_set_tooltip_text (parts[ROW_ICON], incoming ? _("Incoming") : _("Outgoing"));
+  gtk_label_set_text (GTK_LABEL (parts[ROW_NUMBER]), number);
+  if (name && *name)
+    /* TRANSLATORS: under the other party's number: their name, then the operator's extension */
+    detail = g_strdup_printf (incoming ? _("%s · incoming to %s") : _("%s · outgoing from %s"),
+                              name, kc_call_get_extension (call));
+  else
+    detail = g_strdup_printf (incoming ? _("Incoming to %s") : _("Outgoing from %s"),
+                              kc_call_get_extension (call));
+  gtk_label_set_text (GTK_LABEL (parts[ROW_NAME]), detail);
+  gtk_label_set_text (GTK_LABEL (parts[ROW_STATE]), state_label (kc_call_get_state (call)));
+  if (kc_call_get_state (call) == KC_CALL_STATE_RINGING)
+    gtk_widget_add_css_class (parts[ROW_STATE], "ringing");
+  else
+    gtk_widget_remove_css_class (parts[ROW_STATE], "ringing");
+  update_row_duration (item);
+}
+
+static void
+setup_row (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           KcDashboardPage          *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget **parts = g_new0 (GtkWidget *, N_ROW_PARTS);
+
+  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_bottom (box, 6);
+  parts[ROW_ICON] = gtk_image_new ();
+  parts[ROW_NUMBER] = gtk_label_new (NULL);
+  parts[ROW_NAME] = gtk_label_new (NULL);
+  parts[ROW_STATE] = gtk_label_new (NULL);
+  parts[ROW_DURATION] = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (parts[ROW_NUMBER]), 0);
+  gtk_label_set_selectable (GTK_LABEL (parts[ROW_NUMBER]), TRUE);
+  gtk_widget_add_css_class (parts[ROW_NUMBER], "heading");
+  gtk_label_set_xalign (GTK_LABEL (parts[ROW_NAME]), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (parts[ROW_NAME]), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (parts[ROW_NAME], "dim-label");
+  gtk_widget_add_css_class (parts[ROW_NAME], "caption");
+  gtk_widget_add_css_class (parts[ROW_STATE], "call-state");
+  gtk_widget_set_valign (parts[ROW_STATE], GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (parts[ROW_DURATION], "numeric");
+  gtk_label_set_width_chars (GTK_LABEL (parts[ROW_DURATION]), 5);
+  gtk_label_set_xalign (GTK_LABEL (parts[ROW_DURATION]), 1);
+
+  gtk_widget_set_hexpand (text, TRUE);
+  gtk_box_append (GTK_BOX (text), parts[ROW_NUMBER]);
+  gtk_box_append (GTK_BOX (text), parts[ROW_NAME]);
+  gtk_box_append (GTK_BOX (box), parts[ROW_ICON]);
+  gtk_box_append (GTK_BOX (box), text);
+  gtk_box_append (GTK_BOX (box), parts[ROW_STATE]);
+  gtk_box_append (GTK_BOX (box), parts[ROW_DURATION]);
+
+  g_object_set_data_full (G_OBJECT (item), "parts", parts, g_free);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+on_call_state (GtkListItem *item)
+{
+  update_row (item);
+}
+
+static void
+bind_row (GtkSignalListItemFactory *factory,
+          GtkListItem              *item,
+          KcDashboardPage          *self)
+{
+  KcCall *call = gtk_list_item_get_item (item);
+
+  update_row (item);
+  g_signal_connect_object (call, "notify::state", G_CALLBACK (on_call_state), item,
+                           G_CONNECT_SWAPPED);
+  g_hash_table_add (self->bound_rows, item);
+}
+
+static void
+unbind_row (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            KcDashboardPage          *self)
+{
+  KcCall *call = gtk_list_item_get_item (item);
+
+  g_signal_handlers_disconnect_by_func (call, on_call_state, item);
+  g_hash_table_remove (self->bound_rows, item);
+}
+
+static gboolean
+tick (gpointer user_data)
+{
+  KcDashboardPage *self = user_data;
+  GHashTableIter iter;
+  gpointer item;
+
+  g_hash_table_iter_init (&iter, self->bound_rows);
+  while (g_hash_table_iter_next (&iter, &item, NULL))
+    update_row_duration (item);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+update_visible_page (KcDashboardPage *self)
+{
+  guint n = self->selection ? g_list_model_get_n_items (G_LIST_MODEL (self->selection)) : 0;
+
+  gtk_stack_set_visible_child_name (self->stack, n > 0 ? "list" : "empty");
+  /* Durations tick only while there is something to tick. */
+  if (n > 0 && self->tick == 0)
+    self->tick = g_timeout_add_seconds (1, tick, self);
+  else if (n == 0)
+    g_clear_handle_id (&self->tick, g_source_remove);
+}
+
+static void
+update_connection (KcDashboardPage *self)
+{
+  const char *error = kc_call_tracker_get_last_error (self->tracker);
+
+  switch (kc_call_tracker_get_connection_state (self->tracker))
+    {
+    case KC_CONNECTION_CONNECTED:
+      gtk_image_set_from_icon_name (self->status_icon, "network-transmit-receive-symbolic");
+      gtk_label_set_text (self->status_label, _("Connected to Kerio Operator"));
+      break;
+    case KC_CONNECTION_ERROR:
+      gtk_image_set_from_icon_name (self->status_icon, "network-error-symbolic");
+      gtk_label_set_text (self->status_label,
+                          _("Kerio Operator cannot be reached; trying again. Calls already on "
+                            "screen are kept."));
+      break;
+    case KC_CONNECTION_CONNECTING:
+    default:
+      gtk_image_set_from_icon_name (self->status_icon, "network-idle-symbolic");
+      gtk_label_set_text (self->status_label, _("Connecting to Kerio Operator…"));
+      break;
+    }
+  gtk_label_set_text (self->error_label, error ? error : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL);
+}
+
+void
+kc_dashboard_page_set_tracker (KcDashboardPage *self,
+                               KcCallTracker   *tracker)
+{
+  g_return_if_fail (KC_IS_DASHBOARD_PAGE (self));
+  g_return_if_fail (KC_IS_CALL_TRACKER (tracker));
+
+  if (self->tracker)
+    g_signal_handlers_disconnect_by_data (self->tracker, self);
+  g_set_object (&self->tracker, tracker);
+
+  g_clear_object (&self->selection);
+  self->selection = gtk_single_selection_new (g_object_ref (kc_call_tracker_get_calls (tracker)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect_object (self->selection, "items-changed", G_CALLBACK (update_visible_page),
+                           self, G_CONNECT_SWAPPED);
+
+  g_signal_connect_object (tracker, "notify::connection-state", G_CALLBACK (update_connection),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (tracker, "notify::last-error", G_CALLBACK (update_connection), self,
+                           G_CONNECT_SWAPPED);
+  update_connection (self);
+  update_visible_page (self);
+}
+
+gboolean
+kc_dashboard_page_select_call (KcDashboardPage *self,
+                               const char      *call_id)
+{
+  GListModel *model;
+  guint n;
+
+  g_return_val_if_fail (KC_IS_DASHBOARD_PAGE (self), FALSE);
+
+  if (self->selection == NULL)
+    return FALSE;
+  model = G_LIST_MODEL (self->selection);
+  n = g_list_model_get_n_items (model);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (KcCall) call = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (kc_call_get_call_id (call), call_id) == 0)
+        {
+          gtk_single_selection_set_selected (self->selection, i);
+          gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", i);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+kc_dashboard_page_dispose (GObject *object)
+{
+  KcDashboardPage *self = KC_DASHBOARD_PAGE (object);
+
+  g_clear_handle_id (&self->tick, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), KC_TYPE_DASHBOARD_PAGE);
+  g_clear_object (&self->selection);
+  if (self->tracker)
+    g_signal_handlers_disconnect_by_data (self->tracker, self);
+  g_clear_object (&self->tracker);
+  g_clear_pointer (&self->bound_rows, g_hash_table_unref);
+
+  G_OBJECT_CLASS (kc_dashboard_page_parent_class)->dispose (object);
+}
+
+static void
+kc_dashboard_page_class_init (KcDashboardPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = kc_dashboard_page_dispose;
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/uz/kerio/Cti/kc-dashboard-page.ui");
+  /* Bound so that gtk_widget_dispose_template() unparents it */
+  gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, box);
+  gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, status_icon);
+  gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, error_label);
+  gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, list_view);
+}
+
+static void
+kc_dashboard_page_init (KcDashboardPage *self)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  self->bound_rows = g_hash_table_new (NULL, NULL);
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_row), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row), self);
+  gtk_list_view_set_factory (self->list_view, factory);
+  g_object_unref (factory);
+}

@@ -1,0 +1,25 @@
+/* kc-dashboard-page.h: the calls ringing and talking right now
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "core/kc-call-tracker.h"
+
+G_BEGIN_DECLS
+
+#define KC_TYPE_DASHBOARD_PAGE (kc_dashboard_page_get_type ())
+G_DECLARE_FINAL_TYPE (KcDashboardPage, kc_dashboard_page, KC, DASHBOARD_PAGE, GtkWidget)
+
+void     kc_dashboard_page_set_tracker (KcDashboardPage *self,
+                                        KcCallTracker   *tracker);
+/* Selects the active call with that id; FALSE when it is not active */
+gboolean kc_dashboard_page_select_call (KcDashboardPage *self,
+                                        const char      *call_id);
+
+/* "m:ss", or "h:mm:ss" past an hour */
+char    *kc_format_duration            (gint64           seconds);
+
+G_END_DECLS

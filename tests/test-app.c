@@ -1,0 +1,290 @@
+/* test-app.c: `kerio-cti --demo` as the desktop sees it
+ *
+ * The real executable runs on this test's private session bus (the test runs
+ * under dbus-run-session and Xvfb). The test plays the desktop: it owns the
+ * notification server and the tray's StatusNotifierWatcher, and checks that
+ * a ringing call pops up, that the app puts itself in the tray, that a
+ * second launch hands over to the first, and that Quit ends it cleanly.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <gio/gio.h>
+#include <string.h>
+
+#include "kc-test-util.h"
+
+static const char notifications_xml[] =
+  "<node><interface name='org.freedesktop.Notifications'>"
+  "<method name='Notify'><arg type='s' direction='in'/><arg type='u' direction='in'/>"
+  "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "<arg type='as' direction='in'/><arg type='a{sv}' direction='in'/>"
+  "<arg type='i' direction='in'/><arg type='u' direction='out'/></method>"
+  "<method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "<method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "<method name='GetServerInformation'><arg type='s' direction='out'/>"
+  "<arg type='s' direction='out'/><arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "</method>"
+  "<signal name='NotificationClosed'><arg type='u'/><arg type='u'/></signal>"
+  "<signal name='ActionInvoked'><arg type='u'/><arg type='s'/></signal>"
+  "</interface></node>";
+
+static const char watcher_xml[] =
+  "<node><interface name='org.kde.StatusNotifierWatcher'>"
+  "<method name='RegisterStatusNotifierItem'><arg type='s' direction='in'/></method>"
+  "<method name='RegisterStatusNotifierHost'><arg type='s' direction='in'/></method>"
+  "<property name='RegisteredStatusNotifierItems' type='as' access='read'/>"
+  "<property name='IsStatusNotifierHostRegistered' type='b' access='read'/>"
+  "<property name='ProtocolVersion' type='i' access='read'/>"
+  "<signal name='StatusNotifierItemRegistered'><arg type='s'/></signal>"
+  "<signal name='StatusNotifierItemUnregistered'><arg type='s'/></signal>"
+  "<signal name='StatusNotifierHostRegistered'/>"
+  "</interface></node>";
+
+typedef struct
+{
+  GDBusConnection *bus;
+  GPtrArray       *summaries;   /* of every Notify */
+  GPtrArray       *bodies;
+  char            *tray_item;   /* what registered with the watcher */
+  gboolean         app_on_bus;
+  char            *home;
+} Desktop;
+
+static void
+notifications_call (GDBusConnection       *connection,
+                    const char            *sender,
+                    const char            *path,
+                    const char            *interface,
+                    const char            *method,
+                    GVariant              *parameters,
+                    GDBusMethodInvocation *invocation,
+                    gpointer               user_data)
+{
+  Desktop *d = user_data;
+
+  if (g_str_equal (method, "Notify"))
+    {
+      const char *summary, *body;
+
+      g_variant_get (parameters, "(&su&s&s&s@as@a{sv}i)", NULL, NULL, NULL, &summary, &body,
+                     NULL, NULL, NULL);
+      g_ptr_array_add (d->summaries, g_strdup (summary));
+      g_ptr_array_add (d->bodies, g_strdup (body));
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", d->summaries->len));
+    }
+  else if (g_str_equal (method, "GetCapabilities"))
+    {
+      const char *caps[] = { "actions", "body", "persistence", NULL };
+
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", caps));
+    }
+  else if (g_str_equal (method, "GetServerInformation"))
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(ssss)", "test", "kerio", "1", "1.2"));
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static void
+watcher_call (GDBusConnection       *connection,
+              const char            *sender,
+              const char            *path,
+              const char            *interface,
+              const char            *method,
+              GVariant              *parameters,
+              GDBusMethodInvocation *invocation,
+              gpointer               user_data)
+{
+  Desktop *d = user_data;
+
+  if (g_str_equal (method, "RegisterStatusNotifierItem"))
+    {
+      const char *item;
+
+      g_variant_get (parameters, "(&s)", &item);
+      g_free (d->tray_item);
+      d->tray_item = g_strdup (item);
+      g_dbus_connection_emit_signal (connection, NULL, "/StatusNotifierWatcher",
+                                     "org.kde.StatusNotifierWatcher",
+                                     "StatusNotifierItemRegistered",
+                                     g_variant_new ("(s)", item), NULL);
+    }
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static GVariant *
+watcher_property (GDBusConnection  *connection,
+                  const char       *sender,
+                  const char       *path,
+                  const char       *interface,
+                  const char       *property,
+                  GError          **error,
+                  gpointer          user_data)
+{
+  Desktop *d = user_data;
+
+  if (g_str_equal (property, "IsStatusNotifierHostRegistered"))
+    return g_variant_new_boolean (TRUE);
+  if (g_str_equal (property, "ProtocolVersion"))
+    return g_variant_new_int32 (0);
+  if (d->tray_item)
+    {
+      const char *items[] = { d->tray_item, NULL };
+      return g_variant_new_strv (items, -1);
+    }
+  return g_variant_new_strv (NULL, 0);
+}
+
+static void
+export (Desktop                    *d,
+        const char                 *xml,
+        const char                 *path,
+        const char                 *name,
+        const GDBusInterfaceVTable *vtable)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (xml, &error);
+  GVariant *reply;
+
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (d->bus, path, info->interfaces[0], vtable, d, NULL, &error);
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (d->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", name, 4 /* do not queue */),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  g_variant_unref (reply);
+}
+
+static void
+app_appeared (GDBusConnection *connection,
+              const char      *name,
+              const char      *owner,
+              gpointer         user_data)
+{
+  ((Desktop *) user_data)->app_on_bus = TRUE;
+}
+
+static void
+app_vanished (GDBusConnection *connection,
+              const char      *name,
+              gpointer         user_data)
+{
+  ((Desktop *) user_data)->app_on_bus = FALSE;
+}
+
+static GSubprocess *
+launch (Desktop            *d,
+        const char *const  *argv)
+{
+  g_autoptr (GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr (GError) error = NULL;
+  GSubprocess *process;
+
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", d->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", d->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", d->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "KERIO_POLL_INTERVAL", "0.2", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "KERIO_PBX_HOST");
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+static void
+store_exit (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+has (GPtrArray  *texts,
+     const char *needle)
+{
+  for (guint i = 0; i < texts->len; i++)
+    if (strstr (g_ptr_array_index (texts, i), needle))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_demo_on_the_desktop (void)
+{
+  const GDBusInterfaceVTable notifications_vtable = { notifications_call, NULL, NULL };
+  const GDBusInterfaceVTable watcher_vtable = { watcher_call, watcher_property, NULL };
+  const char *cti = g_getenv ("KERIO_CTI");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) first = NULL;
+  g_autoptr (GSubprocess) second = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  gboolean first_exited = FALSE;
+  gboolean second_exited = FALSE;
+  Desktop d = { 0 };
+  guint watch;
+
+  d.bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  d.summaries = g_ptr_array_new_with_free_func (g_free);
+  d.bodies = g_ptr_array_new_with_free_func (g_free);
+  d.home = kc_test_make_tmpdir ();
+  export (&d, notifications_xml, "/org/freedesktop/Notifications",
+          "org.freedesktop.Notifications", &notifications_vtable);
+  export (&d, watcher_xml, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher",
+          &watcher_vtable);
+  watch = g_bus_watch_name_on_connection (d.bus, "uz.kerio.Cti", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          app_appeared, app_vanished, &d, NULL);
+
+  first = launch (&d, (const char *const[]){ cti, "--demo", NULL });
+  g_subprocess_wait_async (first, NULL, store_exit, &first_exited);
+  KC_TEST_WAIT_UNTIL (d.app_on_bus || first_exited, 30);
+  g_assert_false (first_exited);
+
+  /* It lives in the tray... */
+  KC_TEST_WAIT_UNTIL (d.tray_item != NULL, 30);
+  /* ...and the demo's first call rings on screen with its number. */
+  KC_TEST_WAIT_UNTIL (has (d.summaries, "Incoming call"), 30);
+  g_assert_true (has (d.bodies, "+998"));
+
+  /* A second launch hands over to the running one and leaves. */
+  second = launch (&d, (const char *const[]){ cti, NULL });
+  g_subprocess_wait_async (second, NULL, store_exit, &second_exited);
+  KC_TEST_WAIT_UNTIL (second_exited, 30);
+  g_assert_true (g_subprocess_get_if_exited (second));
+  g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 0);
+  g_assert_false (first_exited);
+
+  /* Quit, as the tray menu and Ctrl+Q do */
+  reply = g_dbus_connection_call_sync (d.bus, "uz.kerio.Cti", "/uz/kerio/Cti",
+                                       "org.freedesktop.Application", "ActivateAction",
+                                       g_variant_new ("(sava{sv})", "quit", NULL, NULL), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  KC_TEST_WAIT_UNTIL (first_exited, 30);
+  g_assert_true (g_subprocess_get_if_exited (first));
+  g_assert_cmpint (g_subprocess_get_exit_status (first), ==, 0);
+
+  g_bus_unwatch_name (watch);
+  kc_test_rm_rf (d.home);
+  g_free (d.home);
+  g_free (d.tray_item);
+  g_ptr_array_unref (d.summaries);
+  g_ptr_array_unref (d.bodies);
+  g_object_unref (d.bus);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/app/demo-on-the-desktop", test_demo_on_the_desktop);
+
+  return g_test_run ();
+}

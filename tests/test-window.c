@@ -1,0 +1,260 @@
+/* test-window.c: what the operator sees in the main window
+ *
+ * A real engine polls the simulator over HTTP; the window is realized under
+ * Xvfb and inspected as a person would read it: the labels on screen.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <adwaita.h>
+#include <string.h>
+
+#include "core/kc-store.h"
+#include "kc-test-util.h"
+#include "sim/kc-sim-server.h"
+#include "ui/kc-window.h"
+
+typedef struct
+{
+  char        *home;
+  KcSimServer *sim;
+  KcStore     *store;
+  KcEngine    *engine;
+  KcWindow    *window;
+} Fixture;
+
+/* A widget of that type whose text is exactly / contains `text`, mapped
+ * (on screen, not in a hidden page) */
+static GtkWidget *
+find_label (GtkWidget  *root,
+            const char *text,
+            gboolean    exact)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_LABEL (child) && gtk_widget_get_mapped (child))
+        {
+          const char *label = gtk_label_get_text (GTK_LABEL (child));
+
+          if (exact ? g_strcmp0 (label, text) == 0 : strstr (label, text) != NULL)
+            return child;
+        }
+      found = find_label (child, text, exact);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+shows (Fixture    *f,
+       const char *text)
+{
+  return find_label (GTK_WIDGET (f->window), text, FALSE) != NULL;
+}
+
+static GtkColumnView *
+find_column_view (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkColumnView *found;
+
+      if (GTK_IS_COLUMN_VIEW (child))
+        return GTK_COLUMN_VIEW (child);
+      found = find_column_view (child);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_by_tooltip (GtkWidget  *root,
+                 GType       type,
+                 const char *tooltip)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type) &&
+          g_strcmp0 (gtk_widget_get_tooltip_text (child), tooltip) == 0)
+        return child;
+      found = find_by_tooltip (child, type, tooltip);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static guint
+history_rows (Fixture *f)
+{
+  GtkColumnView *view = find_column_view (GTK_WIDGET (f->window));
+  GListModel *model = G_LIST_MODEL (gtk_column_view_get_model (view));
+
+  return model ? g_list_model_get_n_items (model) : 0;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *db = NULL;
+  KcConfig config = { 0 };
+
+  f->home = kc_test_make_tmpdir ();
+  f->sim = kc_sim_server_new ();
+  kc_sim_server_listen (f->sim, 0, NULL, &error);
+  g_assert_no_error (error);
+
+  db = g_build_filename (f->home, "calls.db", NULL);
+  f->store = kc_store_open (db, &error);
+  g_assert_no_error (error);
+
+  url = kc_sim_server_get_endpoint_url (f->sim);
+  config.endpoint = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  config.username = (char *) KC_SIM_DEFAULT_USERNAME;
+  config.password = (char *) KC_SIM_DEFAULT_PASSWORD;
+  config.poll_interval = 0.1;
+  config.sync_interval = 0.005;
+  config.extension_digits = 4;
+  f->engine = kc_engine_new (&config, f->store);
+  g_uri_unref (config.endpoint);
+
+  f->window = kc_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 700);
+  kc_window_set_engine (f->window, f->engine);
+  gtk_window_present (GTK_WINDOW (f->window));
+  KC_TEST_WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (f->window)), 10);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  kc_call_tracker_stop (kc_engine_get_tracker (f->engine));
+  kc_sync_stop (kc_engine_get_sync (f->engine));
+  g_clear_object (&f->engine);
+  g_clear_object (&f->store);
+  g_clear_object (&f->sim);
+  kc_test_run_for (0.1);
+  kc_test_rm_rf (f->home);
+  g_free (f->home);
+}
+
+static void
+test_dashboard_follows_calls (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *first_duration = NULL;
+  GtkWidget *duration;
+
+  g_assert_true (shows (f, "No Active Calls"));
+  kc_engine_start (f->engine);
+  KC_TEST_WAIT_UNTIL (shows (f, "Connected to Kerio Operator"), 10);
+
+  id = g_strdup (kc_sim_server_add_call_started (f->sim, "+998901234567", "Aziz Karimov", "1001",
+                                                 NULL, 5));
+  KC_TEST_WAIT_UNTIL (shows (f, "+998901234567"), 10);
+  g_assert_false (shows (f, "No Active Calls"));
+  g_assert_true (shows (f, "Aziz Karimov"));
+  g_assert_true (shows (f, "1001"));
+  g_assert_nonnull (find_label (GTK_WIDGET (f->window), "Ringing", TRUE));
+
+  /* The duration counts from the PBX's start, 5 s ago, and keeps ticking. */
+  duration = find_label (GTK_WIDGET (f->window), "0:0", FALSE);
+  g_assert_nonnull (duration);
+  first_duration = g_strdup (gtk_label_get_text (GTK_LABEL (duration)));
+  g_assert_cmpstr (first_duration, >=, "0:05");
+  KC_TEST_WAIT_UNTIL (g_strcmp0 (gtk_label_get_text (GTK_LABEL (duration)), first_duration) != 0,
+                      5);
+
+  kc_sim_server_answer_call (f->sim, id);
+  KC_TEST_WAIT_UNTIL (find_label (GTK_WIDGET (f->window), "Talking", TRUE) != NULL, 10);
+
+  kc_sim_server_end_call (f->sim, id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (shows (f, "No Active Calls"), 10);
+}
+
+static void
+test_connection_problem_in_words (Fixture       *f,
+                                  gconstpointer  data)
+{
+  kc_engine_start (f->engine);
+  KC_TEST_WAIT_UNTIL (shows (f, "Connected to Kerio Operator"), 10);
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, 1000);
+  KC_TEST_WAIT_UNTIL (shows (f, "cannot be reached"), 10);
+  /* The reason, not only that something is wrong */
+  g_assert_true (shows (f, "500"));
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_NONE, 0);
+  KC_TEST_WAIT_UNTIL (shows (f, "Connected to Kerio Operator"), 10);
+  g_assert_false (shows (f, "500"));
+}
+
+static void
+test_history_lists_and_filters (Fixture       *f,
+                                gconstpointer  data)
+{
+  AdwViewStack *stack;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  kc_sim_server_add_cdr (f->sim, "a", now - 600, "+998901111111", "1001", KC_SIM_CDR_ANSWERED,
+                         65, 50);
+  kc_sim_server_add_cdr (f->sim, "b", now - 500, "+998902222222", "1002", KC_SIM_CDR_NO_ANSWER,
+                         20, 0);
+  kc_sim_server_add_cdr (f->sim, "c", now - 400, "1003", "+998903333333", KC_SIM_CDR_BUSY, 5, 0);
+  kc_engine_start (f->engine);
+
+  kc_window_show_call (f->window, "b");
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 3, 10);
+  stack = ADW_VIEW_STACK (gtk_widget_get_ancestor (
+    GTK_WIDGET (find_column_view (GTK_WIDGET (f->window))), ADW_TYPE_VIEW_STACK));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "calls");
+  KC_TEST_WAIT_UNTIL (shows (f, "+998902222222"), 10);
+  g_assert_true (shows (f, "Missed"));
+  g_assert_true (shows (f, "Busy"));
+  g_assert_true (shows (f, "1:05"));
+  g_assert_true (shows (f, "Outgoing"));
+
+  /* Status: Missed (the list is All, Answered, Missed, ...) */
+  gtk_drop_down_set_selected (
+    GTK_DROP_DOWN (find_by_tooltip (GTK_WIDGET (f->window), GTK_TYPE_DROP_DOWN, "Status")), 2);
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 1, 10);
+  KC_TEST_WAIT_UNTIL (!shows (f, "+998901111111"), 10);
+  g_assert_true (shows (f, "+998902222222"));
+
+  gtk_drop_down_set_selected (
+    GTK_DROP_DOWN (find_by_tooltip (GTK_WIDGET (f->window), GTK_TYPE_DROP_DOWN, "Status")), 0);
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 3, 10);
+  gtk_editable_set_text (GTK_EDITABLE (find_by_tooltip (GTK_WIDGET (f->window),
+                                                        GTK_TYPE_SEARCH_ENTRY, NULL)),
+                         "3333");
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 1, 10);
+  KC_TEST_WAIT_UNTIL (shows (f, "+998903333333"), 10);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/window/dashboard-follows-calls", test_dashboard_follows_calls);
+  ADD ("/window/connection-problem-in-words", test_connection_problem_in_words);
+  ADD ("/window/history-lists-and-filters", test_history_lists_and_filters);
+#undef ADD
+
+  return g_test_run ();
+}
