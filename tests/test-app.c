@@ -213,26 +213,98 @@ has (GPtrArray  *texts,
   return FALSE;
 }
 
+/* Whether a window titled Kerio CTI is mapped on the X display */
+static gboolean
+window_on_screen (void)
+{
+  g_autofree char *out = NULL;
+  int status = -1;
+  const char *argv[] = { "xdotool", "search", "--onlyvisible", "--name", "^Kerio CTI$", NULL };
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, &out, NULL, &status, NULL))
+    g_error ("xdotool is needed to see the windows on the display");
+  return status == 0 && out && *out;
+}
+
+static void
+quit_app (Desktop  *d,
+          gboolean *exited)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+
+  reply = g_dbus_connection_call_sync (d->bus, "uz.kerio.Cti", "/uz/kerio/Cti",
+                                       "org.freedesktop.Application", "ActivateAction",
+                                       g_variant_new ("(sava{sv})", "quit", NULL, NULL), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  KC_TEST_WAIT_UNTIL (*exited, 30);
+  KC_TEST_WAIT_UNTIL (!d->app_on_bus, 10);
+}
+
+static void
+desktop_init (Desktop *d)
+{
+  g_autoptr (GError) error = NULL;
+
+  d->bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  d->summaries = g_ptr_array_new_with_free_func (g_free);
+  d->bodies = g_ptr_array_new_with_free_func (g_free);
+  d->home = kc_test_make_tmpdir ();
+}
+
+static void
+desktop_clear (Desktop *d)
+{
+  kc_test_rm_rf (d->home);
+  g_free (d->home);
+  g_free (d->tray_item);
+  g_ptr_array_unref (d->summaries);
+  g_ptr_array_unref (d->bodies);
+  g_object_unref (d->bus);
+}
+
+/* A start at login on a desktop with no tray must not leave the operator
+ * with no way in: the window comes up after all. Runs first, before any
+ * test has put a StatusNotifierWatcher on the bus. */
+static void
+test_background_without_tray (void)
+{
+  const char *cti = g_getenv ("KERIO_CTI");
+  g_autoptr (GSubprocess) app = NULL;
+  gboolean exited = FALSE;
+  Desktop d = { 0 };
+  guint watch;
+
+  desktop_init (&d);
+  watch = g_bus_watch_name_on_connection (d.bus, "uz.kerio.Cti", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          app_appeared, app_vanished, &d, NULL);
+  app = launch (&d, (const char *const[]){ cti, "--demo", "--background", NULL });
+  g_subprocess_wait_async (app, NULL, store_exit, &exited);
+  KC_TEST_WAIT_UNTIL (d.app_on_bus, 30);
+  KC_TEST_WAIT_UNTIL (window_on_screen (), 30);
+  quit_app (&d, &exited);
+  g_assert_cmpint (g_subprocess_get_exit_status (app), ==, 0);
+  g_bus_unwatch_name (watch);
+  desktop_clear (&d);
+}
+
 static void
 test_demo_on_the_desktop (void)
 {
   const GDBusInterfaceVTable notifications_vtable = { notifications_call, NULL, NULL };
   const GDBusInterfaceVTable watcher_vtable = { watcher_call, watcher_property, NULL };
   const char *cti = g_getenv ("KERIO_CTI");
-  g_autoptr (GError) error = NULL;
   g_autoptr (GSubprocess) first = NULL;
   g_autoptr (GSubprocess) second = NULL;
-  g_autoptr (GVariant) reply = NULL;
   gboolean first_exited = FALSE;
   gboolean second_exited = FALSE;
   Desktop d = { 0 };
   guint watch;
 
-  d.bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  d.summaries = g_ptr_array_new_with_free_func (g_free);
-  d.bodies = g_ptr_array_new_with_free_func (g_free);
-  d.home = kc_test_make_tmpdir ();
+  desktop_init (&d);
   export (&d, notifications_xml, "/org/freedesktop/Notifications",
           "org.freedesktop.Notifications", &notifications_vtable);
   export (&d, watcher_xml, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher",
@@ -260,22 +332,45 @@ test_demo_on_the_desktop (void)
   g_assert_false (first_exited);
 
   /* Quit, as the tray menu and Ctrl+Q do */
-  reply = g_dbus_connection_call_sync (d.bus, "uz.kerio.Cti", "/uz/kerio/Cti",
-                                       "org.freedesktop.Application", "ActivateAction",
-                                       g_variant_new ("(sava{sv})", "quit", NULL, NULL), NULL,
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_assert_no_error (error);
-  KC_TEST_WAIT_UNTIL (first_exited, 30);
+  quit_app (&d, &first_exited);
   g_assert_true (g_subprocess_get_if_exited (first));
   g_assert_cmpint (g_subprocess_get_exit_status (first), ==, 0);
 
   g_bus_unwatch_name (watch);
-  kc_test_rm_rf (d.home);
-  g_free (d.home);
-  g_free (d.tray_item);
-  g_ptr_array_unref (d.summaries);
-  g_ptr_array_unref (d.bodies);
-  g_object_unref (d.bus);
+  desktop_clear (&d);
+}
+
+/* With a tray, a start at login shows no window until the operator asks */
+static void
+test_background_with_tray (void)
+{
+  const char *cti = g_getenv ("KERIO_CTI");
+  g_autoptr (GSubprocess) app = NULL;
+  g_autoptr (GSubprocess) second = NULL;
+  gboolean exited = FALSE;
+  gboolean second_exited = FALSE;
+  Desktop d = { 0 };
+  guint watch;
+
+  desktop_init (&d);
+  watch = g_bus_watch_name_on_connection (d.bus, "uz.kerio.Cti", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          app_appeared, app_vanished, &d, NULL);
+  app = launch (&d, (const char *const[]){ cti, "--demo", "--background", NULL });
+  g_subprocess_wait_async (app, NULL, store_exit, &exited);
+  KC_TEST_WAIT_UNTIL (d.app_on_bus, 30);
+  /* Longer than the app waits for a tray before showing itself */
+  kc_test_run_for (5);
+  g_assert_false (window_on_screen ());
+
+  second = launch (&d, (const char *const[]){ cti, NULL });
+  g_subprocess_wait_async (second, NULL, store_exit, &second_exited);
+  KC_TEST_WAIT_UNTIL (second_exited, 30);
+  KC_TEST_WAIT_UNTIL (window_on_screen (), 30);
+
+  quit_app (&d, &exited);
+  g_assert_cmpint (g_subprocess_get_exit_status (app), ==, 0);
+  g_bus_unwatch_name (watch);
+  desktop_clear (&d);
 }
 
 int
@@ -284,7 +379,10 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
+  /* In this order: the first runs before the desktop has a tray */
+  g_test_add_func ("/app/background-without-tray", test_background_without_tray);
   g_test_add_func ("/app/demo-on-the-desktop", test_demo_on_the_desktop);
+  g_test_add_func ("/app/background-with-tray", test_background_with_tray);
 
   return g_test_run ();
 }
