@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "kc-test-util.h"
 #include "ui/kc-tray.h"
@@ -534,6 +535,40 @@ test_registers (Fixture       *f,
                                    "org.kde.StatusNotifierItem-"));
 }
 
+/* In a sandbox the spec's well-known name may be out of reach (Flatpak
+ * lets an app own only its own names): the item registers its connection's
+ * unique name instead, and a host reaches it there. */
+static void
+test_registers_without_well_known_name (Fixture       *f,
+                                        gconstpointer  data)
+{
+  g_autoptr (GVariant) item = NULL;
+  const char *id;
+
+  f->watcher = fake_watcher_start (TRUE);
+  /* Someone else holds every name this process could take */
+  for (int k = 1; k <= 64; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("org.kde.StatusNotifierItem-%d-%d", (int) getpid (),
+                                               k);
+      g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+        f->host, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+        "RequestName", g_variant_new ("(su)", name, 4), G_VARIANT_TYPE ("(u)"),
+        G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+
+      g_assert_nonnull (reply);
+    }
+  start_tray (f);
+  KC_TEST_WAIT_UNTIL (kc_tray_get_available (f->tray), WAIT);
+  g_assert_cmpuint (f->watcher->services->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (f->watcher->services, 0), ==,
+                   g_dbus_connection_get_unique_name (f->tray_bus));
+
+  item = get_all (f, ITEM_PATH, ITEM_IFACE);
+  g_assert_true (g_variant_lookup (item, "Id", "&s", &id));
+  g_assert_cmpstr (id, ==, "uz.kerio.Cti");
+}
+
 static void
 test_properties (Fixture       *f,
                  gconstpointer  data)
@@ -861,6 +896,8 @@ main (int   argc,
 
   g_test_add ("/tray/registers", Fixture, NULL, setup, test_registers, teardown);
   g_test_add ("/tray/properties", Fixture, NULL, setup, test_properties, teardown);
+  g_test_add ("/tray/registers-without-well-known-name", Fixture, NULL, setup_bare,
+              test_registers_without_well_known_name, teardown);
   g_test_add ("/tray/connection", Fixture, NULL, setup, test_connection, teardown);
   g_test_add ("/tray/ringing", Fixture, NULL, setup, test_ringing, teardown);
   g_test_add ("/tray/missed-calls", Fixture, NULL, setup, test_missed_calls, teardown);

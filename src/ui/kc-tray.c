@@ -52,6 +52,7 @@ struct _KcTray
   GDBusConnection   *bus;
   GActionGroup      *actions;
   char              *bus_name;
+  gboolean           unique_name; /* bus_name is the connection's, not owned */
 
   guint              item_registration;
   guint              menu_registration;
@@ -899,8 +900,20 @@ name_lost (GDBusConnection *bus,
 {
   KcTray *self = user_data;
 
-  if (!self->name_owned)
-    g_message ("Cannot own %s for the tray icon", name);
+  if (!self->name_owned && !self->unique_name)
+    {
+      /* A sandbox (Flatpak) may not let us own the spec's name; watchers also
+       * take the connection's own unique name, with the item at its usual
+       * path. */
+      g_message ("Cannot own %s for the tray icon; registering the connection's name instead",
+                 name);
+      g_free (self->bus_name);
+      self->bus_name = g_strdup (g_dbus_connection_get_unique_name (bus));
+      self->unique_name = TRUE;
+      self->name_owned = TRUE;
+      register_item (self);
+      return;
+    }
   self->name_owned = FALSE;
   self->registered = FALSE;
   set_available (self, FALSE);
