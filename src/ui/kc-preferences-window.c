@@ -26,6 +26,8 @@
   "Name=Kerio CTI\n"                                                                     \
   "Exec=kerio-cti --background\n"                                                        \
   "Icon=" APP_ID "\n"                                                                    \
+  "Terminal=false\n"                                                                     \
+  "NoDisplay=true\n"                                                                     \
   "X-GNOME-Autostart-enabled=true\n"
 
 struct _KcPreferencesWindow
