@@ -1115,9 +1115,8 @@ on_page_answered (GObject      *source,
   if (query->n_pages >= MAX_PAGES)
     {
       g_task_return_new_error (task, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
-                               _("The PBX keeps sending pages past the %" G_GINT64_FORMAT
-                                 " rows it announced"),
-                               total_items);
+                               _("The PBX keeps sending pages past the %lld rows it announced"),
+                               (long long) total_items);
       return;
     }
   request_page (g_steal_pointer (&task));

@@ -313,7 +313,7 @@ set_rpc_error (JsonNode  *error_node,
                  _("The session on the PBX has expired (%s)"), message);
   else if (has_code)
     g_set_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_RPC,
-                 _("The PBX reported an error: %s (code %" G_GINT64_FORMAT ")"), message, code);
+                 _("The PBX reported an error: %s (code %lld)"), message, (long long) code);
   else
     g_set_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_RPC,
                  _("The PBX reported an error: %s"), message);
