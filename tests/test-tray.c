@@ -7,6 +7,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include "config.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -586,6 +588,13 @@ test_properties (Fixture       *f,
   g_assert_cmpstr (s, ==, "uz.kerio.Cti");
   g_assert_true (g_variant_lookup (item, "Category", "&s", &s));
   g_assert_cmpstr (s, ==, "Communications");
+  /* The state icons are installed under the build's prefix, which a panel
+   * must be told unless it is the system's own */
+  g_assert_true (g_variant_lookup (item, "IconThemePath", "&s", &s));
+  if (g_str_equal (DATADIR, "/usr/share"))
+    g_assert_cmpstr (s, ==, "");
+  else
+    g_assert_cmpstr (s, ==, DATADIR "/icons");
   g_assert_true (g_variant_lookup (item, "Title", "&s", &s));
   g_assert_cmpstr (s, ==, "Kerio CTI");
   g_assert_true (g_variant_lookup (item, "Status", "&s", &s));

@@ -308,6 +308,17 @@ item_method_call (GDBusConnection       *connection,
     activate (self, "show-window", NULL);
 }
 
+/* Where a panel finds our state icons when we are not installed where it
+ * looks anyway (/usr, or a Flatpak's exported icons: then it stays empty,
+ * since our prefix means nothing outside the sandbox). */
+static const char *
+icon_theme_path (void)
+{
+  if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS) || g_str_equal (DATADIR, "/usr/share"))
+    return "";
+  return DATADIR "/icons";
+}
+
 static GVariant *
 item_get_property (GDBusConnection *connection,
                    const char      *sender,
@@ -341,7 +352,9 @@ item_get_property (GDBusConnection *connection,
     return g_variant_new_object_path (MENU_PATH);
   if (g_str_has_suffix (property_name, "Pixmap"))
     return g_variant_new_array (G_VARIANT_TYPE ("(iiay)"), NULL, 0);
-  /* IconThemePath, OverlayIconName, AttentionMovieName */
+  if (g_str_equal (property_name, "IconThemePath"))
+    return g_variant_new_string (icon_theme_path ());
+  /* OverlayIconName, AttentionMovieName */
   return g_variant_new_string ("");
 }
 
