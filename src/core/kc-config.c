@@ -6,7 +6,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,7 +98,8 @@ kc_config_parse_host (const char  *text,
 
 invalid:
   g_set_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID,
-               "“%s” is not a host name, host:port, or http(s)://host:port URL", text ? text : "");
+               _("“%s” is not a host name, host:port, or http(s)://host:port URL"),
+               text ? text : "");
   return NULL;
 }
 
@@ -146,14 +149,23 @@ env (const char *name)
   return value && *value ? value : NULL;
 }
 
+/* Sets a KC_CONFIG_ERROR_INVALID from a whole, translated sentence */
+static gboolean invalid (GError    **error,
+                         const char *format,
+                         ...) G_GNUC_PRINTF (2, 3);
+
 static gboolean
 invalid (GError    **error,
-         const char *variable,
-         const char *value,
-         const char *what)
+         const char *format,
+         ...)
 {
-  g_set_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID, "%s: “%s” is not %s", variable,
-               value, what);
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID, message);
   return FALSE;
 }
 
@@ -193,8 +205,10 @@ apply_environment (KcConfig *config,
       g_clear_pointer (&config->endpoint, g_uri_unref);
       config->endpoint = kc_config_parse_host (value, &local_error);
       if (config->endpoint == NULL)
-        return invalid (error, "KERIO_PBX_HOST", value,
-                        "a host name, host:port, or http(s)://host:port URL");
+        return invalid (error,
+                        _("KERIO_PBX_HOST: “%s” is not a host name, host:port, or "
+                          "http(s)://host:port URL"),
+                        value);
     }
 
   if ((value = env ("KERIO_API_USERNAME")))
@@ -204,16 +218,19 @@ apply_environment (KcConfig *config,
 
   if ((value = env ("KERIO_POLL_INTERVAL")) &&
       !kc_config_parse_interval (value, &config->poll_interval))
-    return invalid (error, "KERIO_POLL_INTERVAL", value, "a positive number of seconds");
+    return invalid (error, _("KERIO_POLL_INTERVAL: “%s” is not a positive number of seconds"),
+                    value);
 
   if ((value = env ("KERIO_SYNC_INTERVAL")) &&
       !kc_config_parse_interval (value, &config->sync_interval))
-    return invalid (error, "KERIO_SYNC_INTERVAL", value, "a positive number of minutes");
+    return invalid (error, _("KERIO_SYNC_INTERVAL: “%s” is not a positive number of minutes"),
+                    value);
 
   if ((value = env ("KERIO_EXTENSION")))
     {
       if (!parse_extension (value))
-        return invalid (error, "KERIO_EXTENSION", value, "a phone extension (digits)");
+        return invalid (error, _("KERIO_EXTENSION: “%s” is not a phone extension (digits)"),
+                        value);
       replace_string (&config->extension, value);
     }
 
@@ -222,7 +239,8 @@ apply_environment (KcConfig *config,
       guint64 digits;
 
       if (!g_ascii_string_to_unsigned (value, 10, 1, 15, &digits, NULL))
-        return invalid (error, "KERIO_EXTENSION_DIGITS", value, "a number from 1 to 15");
+        return invalid (error, _("KERIO_EXTENSION_DIGITS: “%s” is not a number from 1 to 15"),
+                        value);
       config->extension_digits = (guint) digits;
     }
 
@@ -231,8 +249,10 @@ apply_environment (KcConfig *config,
       g_free (config->tls_pin);
       config->tls_pin = kc_tls_pin_normalize (value, NULL);
       if (config->tls_pin == NULL)
-        return invalid (error, "KERIO_TLS_PIN", value,
-                        "a SHA-256 fingerprint (sha256: and 64 hex digits)");
+        return invalid (error,
+                        _("KERIO_TLS_PIN: “%s” is not a SHA-256 fingerprint (sha256: and 64 "
+                          "hex digits)"),
+                        value);
     }
 
   return TRUE;
@@ -252,22 +272,29 @@ apply_settings (KcConfig  *config,
     {
       config->endpoint = kc_config_parse_host (host, NULL);
       if (config->endpoint == NULL)
-        return invalid (error, "pbx-host setting", host,
-                        "a host name, host:port, or http(s)://host:port URL");
+        return invalid (error,
+                        _("The server setting “%s” is not a host name, host:port, or "
+                          "http(s)://host:port URL"),
+                        host);
     }
   if (*username)
     replace_string (&config->username, username);
   if (*extension)
     {
       if (!parse_extension (extension))
-        return invalid (error, "extension setting", extension, "a phone extension (digits)");
+        return invalid (error,
+                        _("The operator extension setting “%s” is not a phone extension "
+                          "(digits)"),
+                        extension);
       replace_string (&config->extension, extension);
     }
   if (*pin)
     {
       config->tls_pin = kc_tls_pin_normalize (pin, NULL);
       if (config->tls_pin == NULL)
-        return invalid (error, "tls-pin setting", pin, "a SHA-256 fingerprint");
+        return invalid (error,
+                        _("The pinned certificate setting “%s” is not a SHA-256 fingerprint"),
+                        pin);
     }
   config->poll_interval = g_settings_get_double (settings, "poll-interval");
   config->sync_interval = g_settings_get_double (settings, "sync-interval");
