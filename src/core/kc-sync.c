@@ -45,13 +45,15 @@ typedef struct
 } SyncRun;
 
 static void
-warn_once (char         **last_message,
-           const char    *what,
-           const GError  *error)
+log_once (char         **last_message,
+          const char    *what,
+          const GError  *error)
 {
   if (g_strcmp0 (*last_message, error->message) == 0)
     return;
-  g_warning ("%s: %s", what, error->message);
+  /* A PBX that is down is part of the job, not a fault of this program:
+   * said plainly, like the tracker's failed polls. */
+  g_message ("%s: %s", what, error->message);
   g_free (*last_message);
   *last_message = g_strdup (error->message);
 }
@@ -66,7 +68,7 @@ run_failed (GTask  *task,
   /* Stopping is not a failure anyone needs to hear about. */
   if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      warn_once (&self->last_error, "Call history sync failed", error);
+      log_once (&self->last_error, "Call history sync failed", error);
       g_signal_emit (self, signals[FAILED], 0, error);
     }
   g_task_return_error (task, error);
@@ -106,7 +108,7 @@ on_recordings (GObject      *source,
    * a PBX may refuse them to an account that may read the history. */
   if (recordings == NULL || !kc_store_link_recordings (self->store, recordings, &n_linked, &error))
     {
-      warn_once (&self->last_recordings_error, "Could not link call recordings", error);
+      log_once (&self->last_recordings_error, "Could not link call recordings", error);
       g_clear_error (&error);
     }
   else
