@@ -380,9 +380,13 @@ kc_kerio_parse_response (const char  *body,
                              _("The server answered with a web page: this does not look like a "
                                "Kerio Operator API"));
       else
-        g_set_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
-                     _("The server's answer was cut off or is not valid JSON (%s)"),
-                     json_error->message);
+        {
+          /* json-glib quotes the offending token, broken UTF-8 and all */
+          g_autofree char *detail = shorten (g_utf8_make_valid (json_error->message, -1));
+
+          g_set_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
+                       _("The server's answer was cut off or is not valid JSON (%s)"), detail);
+        }
       return NULL;
     }
 
