@@ -202,9 +202,10 @@ find_derived (KcCallTracker *self,
     {
       g_autoptr (KcCall) call = g_list_model_get_item (G_LIST_MODEL (self->calls), i);
 
+      /* A KcCall keeps a missing number as "" */
       if (!g_hash_table_contains (seen, kc_call_get_call_id (call)) &&
-          g_strcmp0 (kc_call_get_from_number (call), from) == 0 &&
-          g_strcmp0 (kc_call_get_to_number (call), to) == 0 &&
+          g_strcmp0 (kc_call_get_from_number (call), from ? from : "") == 0 &&
+          g_strcmp0 (kc_call_get_to_number (call), to ? to : "") == 0 &&
           ABS (kc_call_get_start_time (call) - start) <= START_JITTER)
         return call;
     }
@@ -253,7 +254,9 @@ kc_call_tracker_apply_snapshot (KcCallTracker *self,
   for (guint i = 0; i < calls->len; i++)
     {
       const KcActiveCall *row = g_ptr_array_index (calls, i);
-      gint64 start = now - MAX (row->call_duration, 0);
+      /* A duration longer than the epoch is garbage; bounded, start times
+       * stay in [0, now] and their differences cannot overflow. */
+      gint64 start = now - CLAMP (row->call_duration, 0, MAX (now, 0));
       g_autofree char *derived_key = NULL;
       KcDirection direction;
       KcCall *call;
@@ -277,6 +280,14 @@ kc_call_tracker_apply_snapshot (KcCallTracker *self,
           if (g_hash_table_contains (seen, derived_key ? derived_key : row->id))
             continue;
 
+          /* A derived key is the call's identity, as it is for the sync: a
+           * known call with the same key (numbers with dashes join the same
+           * way) is that call, never a second one under the same key. */
+          if (derived_key)
+            call = g_hash_table_lookup (self->by_key, derived_key);
+        }
+      if (call == NULL)
+        {
           call = kc_call_new (derived_key ? derived_key : row->id, row->from_number,
                               row->from_name, row->to_number, row->to_name, direction, start);
           g_list_store_append (self->calls, call);
@@ -292,7 +303,7 @@ kc_call_tracker_apply_snapshot (KcCallTracker *self,
 
       if (kc_active_call_is_connected (row) && kc_call_get_state (call) == KC_CALL_STATE_RINGING)
         {
-          kc_call_set_answer_time (call, now - MAX (row->answered_duration, 0));
+          kc_call_set_answer_time (call, now - CLAMP (row->answered_duration, 0, MAX (now, 0)));
           /* A call first seen already connected is announced in that state,
            * with no separate change. */
           if (g_ptr_array_find (new_calls, call, NULL))
