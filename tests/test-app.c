@@ -248,7 +248,15 @@ desktop_init (Desktop *d)
 {
   g_autoptr (GError) error = NULL;
 
-  d->bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autofree char *address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+
+  g_assert_no_error (error);
+  /* A connection of the test's own: closing it at the end takes the fake
+   * desktop services away, whatever else still holds the shared one. */
+  d->bus = g_dbus_connection_new_for_address_sync (address,
+                                                   G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                   NULL, NULL, &error);
   g_assert_no_error (error);
   d->summaries = g_ptr_array_new_with_free_func (g_free);
   d->bodies = g_ptr_array_new_with_free_func (g_free);
@@ -263,12 +271,12 @@ desktop_clear (Desktop *d)
   g_free (d->tray_item);
   g_ptr_array_unref (d->summaries);
   g_ptr_array_unref (d->bodies);
+  g_dbus_connection_close_sync (d->bus, NULL, NULL);
   g_object_unref (d->bus);
 }
 
 /* A start at login on a desktop with no tray must not leave the operator
- * with no way in: the window comes up after all. Runs first, before any
- * test has put a StatusNotifierWatcher on the bus. */
+ * with no way in: the window comes up after all. */
 static void
 test_background_without_tray (void)
 {
@@ -344,6 +352,7 @@ test_demo_on_the_desktop (void)
 static void
 test_background_with_tray (void)
 {
+  const GDBusInterfaceVTable watcher_vtable = { watcher_call, watcher_property, NULL };
   const char *cti = g_getenv ("KERIO_CTI");
   g_autoptr (GSubprocess) app = NULL;
   g_autoptr (GSubprocess) second = NULL;
@@ -353,11 +362,14 @@ test_background_with_tray (void)
   guint watch;
 
   desktop_init (&d);
+  export (&d, watcher_xml, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher",
+          &watcher_vtable);
   watch = g_bus_watch_name_on_connection (d.bus, "uz.kerio.Cti", G_BUS_NAME_WATCHER_FLAGS_NONE,
                                           app_appeared, app_vanished, &d, NULL);
   app = launch (&d, (const char *const[]){ cti, "--demo", "--background", NULL });
   g_subprocess_wait_async (app, NULL, store_exit, &exited);
   KC_TEST_WAIT_UNTIL (d.app_on_bus, 30);
+  KC_TEST_WAIT_UNTIL (d.tray_item != NULL, 30);
   /* Longer than the app waits for a tray before showing itself */
   kc_test_run_for (5);
   g_assert_false (window_on_screen ());
@@ -379,7 +391,6 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  /* In this order: the first runs before the desktop has a tray */
   g_test_add_func ("/app/background-without-tray", test_background_without_tray);
   g_test_add_func ("/app/demo-on-the-desktop", test_demo_on_the_desktop);
   g_test_add_func ("/app/background-with-tray", test_background_with_tray);
