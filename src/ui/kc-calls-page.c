@@ -241,12 +241,18 @@ kc_calls_page_set_engine (KcCallsPage *self,
   g_signal_connect_object (self->model, "items-changed", G_CALLBACK (update_empty_state), self,
                            G_CONNECT_SWAPPED);
   g_clear_object (&self->selection);
-  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->model)));
+  /* Autoselect off before the model arrives: a selected row makes every
+   * items-changed (a new filter) look for it among all the new items, a
+   * get_item() per row of the history. */
+  self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  /* The filter before the view: a whole-model items-changed under rows on
+   * screen makes GTK 4.8 look up every new item. */
+  apply_filter (self);
+  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->model));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
   kc_player_bar_set_engine (self->player_bar, engine);
-  apply_filter (self);
   update_empty_state (self);
 }
 
