@@ -1,0 +1,134 @@
+/* bench-query.c: the history queries the window makes, on a big store
+ *
+ * On the store at DB_PATH (tests/bench/run fills it with 1,000,000 rows
+ * through bench-sync), each query ROUNDS times with random arguments:
+ *   newest_100   the first page, no filter
+ *   window_100   100 rows after a random row, keyset (start_time, id)
+ *   search       a number substring through KcHistoryModel, as the search
+ *                box does: the filter, the row count and the first 100 rows
+ *   count_status rows of one status over a random 7-day range
+ * and prints the median and the worst of each, in ms.
+ *
+ * usage: bench-query DB_PATH [ROUNDS]
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "core/kc-history-model.h"
+#include "kc-bench-util.h"
+
+#define DAY (24 * 3600)
+
+static void
+report (const char *name,
+        GArray     *times)
+{
+  g_autofree char *median = g_strconcat (name, "_ms", NULL);
+  g_autofree char *worst = g_strconcat (name, "_max_ms", NULL);
+
+  kc_bench_result (median, kc_bench_quantile ((double *) times->data, times->len, 0.5));
+  kc_bench_result (worst, kc_bench_quantile ((double *) times->data, times->len, 1.0));
+  g_array_set_size (times, 0);
+}
+
+static KcRecord *
+row_at (KcStore *store,
+        gint64   position)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows =
+    kc_store_query_history (store, NULL, 0, NULL, FALSE, position, 1, &error);
+
+  if (rows == NULL || rows->len == 0)
+    g_error ("No row at %" G_GINT64_FORMAT ": %s", position, error ? error->message : "");
+  return g_ptr_array_steal_index (rows, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autoptr (KcHistoryModel) model = NULL;
+  g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (KcRecord) newest = NULL;
+  g_autoptr (KcRecord) oldest = NULL;
+  gint64 n_rows;
+  guint rounds;
+
+  if (argc < 2)
+    {
+      g_printerr ("usage: bench-query DB_PATH [ROUNDS]\n");
+      return EXIT_FAILURE;
+    }
+  rounds = argc > 2 ? (guint) atoi (argv[2]) : 30;
+  store = kc_store_open (argv[1], &error);
+  if (store == NULL)
+    g_error ("%s", error->message);
+  n_rows = kc_store_count (store);
+  if (n_rows < 1000)
+    g_error ("The store has only %" G_GINT64_FORMAT " rows", n_rows);
+  newest = row_at (store, 0);
+  oldest = row_at (store, n_rows - 1);
+  g_random_set_seed (42);
+
+  for (guint i = 0; i < rounds; i++)
+    {
+      double t = kc_bench_now_ms ();
+      g_autoptr (GPtrArray) rows =
+        kc_store_query_history (store, NULL, 0, NULL, FALSE, 0, 100, &error);
+
+      t = kc_bench_now_ms () - t;
+      g_assert (rows && rows->len == 100);
+      g_array_append_val (times, t);
+    }
+  report ("newest_100", times);
+
+  for (guint i = 0; i < rounds; i++)
+    {
+      g_autoptr (KcRecord) key = row_at (store, g_random_int_range (0, (gint32) n_rows - 100));
+      double t = kc_bench_now_ms ();
+      g_autoptr (GPtrArray) rows =
+        kc_store_query_history (store, NULL, key->start_time, key->call_id, FALSE, 0, 100, &error);
+
+      t = kc_bench_now_ms () - t;
+      g_assert (rows && rows->len == 100);
+      g_array_append_val (times, t);
+    }
+  report ("window_100", times);
+
+  model = kc_history_model_new (store);
+  for (guint i = 0; i < rounds; i++)
+    {
+      g_autofree char *digits = g_strdup_printf ("%04d", g_random_int_range (0, 10000));
+      KcHistoryFilter filter = { digits, -1, -1, -1, -1 };
+      double t = kc_bench_now_ms ();
+      guint n;
+
+      kc_history_model_set_filter (model, &filter);
+      n = g_list_model_get_n_items (G_LIST_MODEL (model));
+      for (guint j = 0; j < MIN (n, 100); j++)
+        g_object_unref (g_list_model_get_item (G_LIST_MODEL (model), j));
+      t = kc_bench_now_ms () - t;
+      g_array_append_val (times, t);
+    }
+  report ("search", times);
+
+  for (guint i = 0; i < rounds; i++)
+    {
+      gint64 since = g_random_int_range ((gint32) oldest->start_time,
+                                         (gint32) MAX (oldest->start_time + 1,
+                                                       newest->start_time - 7 * DAY));
+      KcHistoryFilter filter = { NULL, -1, g_random_int_range (0, KC_CALL_STATUS_FAILED + 1),
+                                 since, since + 7 * DAY };
+      gint64 count = 0;
+      double t = kc_bench_now_ms ();
+
+      if (!kc_store_count_history (store, &filter, 0, NULL, &count, &error))
+        g_error ("%s", error->message);
+      t = kc_bench_now_ms () - t;
+      g_array_append_val (times, t);
+    }
+  report ("count_status", times);
+  return EXIT_SUCCESS;
+}
