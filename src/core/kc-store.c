@@ -213,12 +213,20 @@ cached_stmt_release (KcCachedStmt *stmt)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcCachedStmt, cached_stmt_release)
 
 static KcStoreError
-error_code_from_sqlite (int rc)
+error_code_from_sqlite (int rc,
+                        int system_errno)
 {
   switch (rc & 0xff)
     {
     case SQLITE_FULL:
       return KC_STORE_ERROR_FULL;
+    /* SQLite says SQLITE_FULL only for a short write; a write refused
+     * outright for want of space (or past a file size limit) is an I/O
+     * error to it, but the same full disk to the operator. */
+    case SQLITE_IOERR:
+      if (system_errno == ENOSPC || system_errno == EDQUOT || system_errno == EFBIG)
+        return KC_STORE_ERROR_FULL;
+      return KC_STORE_ERROR_FAILED;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return KC_STORE_ERROR_BUSY;
@@ -237,9 +245,15 @@ set_sqlite_error (KcStore    *self,
                   const char *what)
 {
   const char *message = self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
+  int system_errno = self->db ? sqlite3_system_errno (self->db) : 0;
+  KcStoreError code = error_code_from_sqlite (rc, system_errno);
 
-  g_set_error (error, KC_STORE_ERROR, error_code_from_sqlite (rc),
-               "Call history %s (%s): %s", what, self->path, message);
+  if (code == KC_STORE_ERROR_FULL)
+    g_set_error (error, KC_STORE_ERROR, code, "Call history %s (%s): the disk is full (%s)", what,
+                 self->path, system_errno != 0 ? g_strerror (system_errno) : message);
+  else
+    g_set_error (error, KC_STORE_ERROR, code, "Call history %s (%s): %s", what, self->path,
+                 message);
 }
 
 static char *
