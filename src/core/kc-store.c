@@ -212,6 +212,34 @@ cached_stmt_release (KcCachedStmt *stmt)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcCachedStmt, cached_stmt_release)
 
+static gboolean
+is_out_of_space (int saved_errno)
+{
+  return saved_errno == ENOSPC || saved_errno == EDQUOT || saved_errno == EFBIG;
+}
+
+/* The errno of a write that failed. sqlite3_system_errno() has it only when
+ * nothing touched errno in between; SQLite also keeps it with the file that
+ * failed, the database or its WAL. */
+static int
+failed_write_errno (sqlite3 *db)
+{
+  sqlite3_file *journal = NULL;
+  int saved_errno = sqlite3_system_errno (db);
+
+  if (is_out_of_space (saved_errno))
+    return saved_errno;
+  saved_errno = 0;
+  if (sqlite3_file_control (db, "main", SQLITE_FCNTL_LAST_ERRNO, &saved_errno) == SQLITE_OK &&
+      is_out_of_space (saved_errno))
+    return saved_errno;
+  saved_errno = 0;
+  if (sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal) == SQLITE_OK &&
+      journal != NULL && journal->pMethods != NULL)
+    journal->pMethods->xFileControl (journal, SQLITE_FCNTL_LAST_ERRNO, &saved_errno);
+  return saved_errno;
+}
+
 static KcStoreError
 error_code_from_sqlite (int rc,
                         int system_errno)
@@ -224,7 +252,7 @@ error_code_from_sqlite (int rc,
      * outright for want of space (or past a file size limit) is an I/O
      * error to it, but the same full disk to the operator. */
     case SQLITE_IOERR:
-      if (system_errno == ENOSPC || system_errno == EDQUOT || system_errno == EFBIG)
+      if (is_out_of_space (system_errno))
         return KC_STORE_ERROR_FULL;
       return KC_STORE_ERROR_FAILED;
     case SQLITE_BUSY:
@@ -244,8 +272,8 @@ set_sqlite_error (KcStore    *self,
                   GError    **error,
                   const char *what)
 {
+  int system_errno = self->db && (rc & 0xff) == SQLITE_IOERR ? failed_write_errno (self->db) : 0;
   const char *message = self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
-  int system_errno = self->db ? sqlite3_system_errno (self->db) : 0;
   KcStoreError code = error_code_from_sqlite (rc, system_errno);
 
   if (code == KC_STORE_ERROR_FULL)
