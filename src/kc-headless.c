@@ -309,6 +309,8 @@ kc_headless_run (gboolean    demo,
           g_printerr ("kerio-cti: KERIO_API_USERNAME is not set\n");
           return KC_EXIT_USAGE;
         }
+      if (config->password_from_environment)
+        g_warning ("%s", kc_config_password_warning ());
       store_path = kc_store_default_path ();
     }
 
