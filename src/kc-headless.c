@@ -310,7 +310,7 @@ kc_headless_run (gboolean    demo,
           return KC_EXIT_USAGE;
         }
       if (config->password_from_environment)
-        g_warning ("%s", kc_config_password_warning ());
+        g_printerr ("kerio-cti: %s\n", kc_config_password_warning ());
       store_path = kc_store_default_path ();
     }
 
