@@ -1794,19 +1794,23 @@ apply_timeout (KcKerioClient *self)
 /* A pin is the whole of the trust: without a certificate database every
  * certificate reaches on_accept_certificate(), where only the pinned one
  * passes. Otherwise a certificate some CA vouches for would get past a
- * pin that says otherwise. */
+ * pin that says otherwise. Without a pin the session keeps (or gets back)
+ * the default database. */
 static void
 apply_tls_pin (KcKerioClient *self)
 {
+  g_autoptr (GTlsDatabase) database = NULL;
+
+  if (self->tls_pin == NULL && soup_session_get_tls_database (self->session) != NULL)
+    return;
+
+  /* libsoup 3.2 passes a database on to new connections only when it
+   * differs from the session's current one, which starts as NULL for "the
+   * default, when first needed": NULL is set by way of the default. */
+  database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  soup_session_set_tls_database (self->session, database);
   if (self->tls_pin != NULL)
     soup_session_set_tls_database (self->session, NULL);
-  else
-    {
-      g_autoptr (GTlsDatabase) database =
-        g_tls_backend_get_default_database (g_tls_backend_get_default ());
-
-      soup_session_set_tls_database (self->session, database);
-    }
 }
 
 static void
