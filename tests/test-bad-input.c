@@ -175,6 +175,40 @@ test_unknown_host (Fixture       *f,
   kc_test_proc_free (proc);
 }
 
+/* --- A certificate that changed ------------------------------------------ */
+
+static void
+test_changed_certificate (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr (GTlsCertificate) presented = kc_test_load_certificate ();
+  g_autoptr (GTlsCertificate) pinned = kc_test_load_other_certificate ();
+  g_autofree char *presented_hex = kc_tls_certificate_fingerprint (presented);
+  g_autofree char *pinned_hex = kc_tls_certificate_fingerprint (pinned);
+  g_autofree char *presented_text = kc_tls_fingerprint_format (presented_hex);
+  g_autofree char *pinned_text = kc_tls_fingerprint_format (pinned_hex);
+  g_autofree char *pin_env = g_strconcat ("KERIO_TLS_PIN=sha256:", pinned_text, NULL);
+  g_autoptr (KcSimServer) sim = kc_sim_server_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  KcTestProc *proc;
+
+  kc_sim_server_listen (sim, 0, presented, &error);
+  g_assert_no_error (error);
+  url = kc_sim_server_get_endpoint_url (sim);
+  proc = kc_test_proc_spawn (f->home, url, (const char *const[]){ "--headless", NULL },
+                             (const char *const[]){ pin_env, NULL });
+  KC_TEST_WAIT_UNTIL (kc_test_lines_have (proc->err, "has changed"), 20);
+  kc_test_run_for (2);
+  assert_said_once (proc, "has changed");
+  /* Both fingerprints on that one line, and the password never sent */
+  assert_said_once (proc, pinned_text);
+  assert_said_once (proc, presented_text);
+  g_assert_cmpuint (kc_sim_server_get_request_count (sim, "Session.login"), ==, 0);
+  stop (proc);
+  kc_test_proc_free (proc);
+}
+
 /* --- Not a Kerio Operator ----------------------------------------------- */
 
 static const char html_page[] =
@@ -262,6 +296,7 @@ main (int   argc,
   ADD ("/bad-input/wrong-password", test_wrong_password);
   ADD ("/bad-input/connection-refused-then-recovers", test_connection_refused_then_recovers);
   ADD ("/bad-input/unknown-host", test_unknown_host);
+  ADD ("/bad-input/changed-certificate", test_changed_certificate);
   ADD ("/bad-input/not-kerio", test_not_kerio);
 #undef ADD
 
