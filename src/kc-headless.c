@@ -383,6 +383,8 @@ kc_headless_run (gboolean    demo,
           g_printerr ("kerio-cti: KERIO_API_USERNAME is not set\n");
           return KC_EXIT_USAGE;
         }
+      if (config->password_from_environment)
+        g_printerr ("kerio-cti: %s\n", kc_config_password_warning ());
       store_path = kc_store_default_path ();
     }
 
