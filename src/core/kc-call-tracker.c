@@ -371,9 +371,10 @@ static double
 retry_delay (KcCallTracker *self)
 {
   double first = MIN (KC_TRACKER_RETRY_FIRST, self->poll_interval);
+  double cap = MAX (KC_TRACKER_BACKOFF_MAX, self->poll_interval);
   guint doublings = MIN (self->n_failures - 1, 16);
 
-  return MIN (first * (double) (1u << doublings), KC_TRACKER_BACKOFF_MAX);
+  return MIN (first * (double) (1u << doublings), cap);
 }
 
 static void
@@ -402,7 +403,7 @@ poll_done (GObject      *source,
           /* Each distinct failure is logged once */
           if (g_strcmp0 (self->last_error, error->message) != 0)
             g_message ("Polling Kerio Operator failed: %s (retrying with backoff up to %g s)",
-                       error->message, KC_TRACKER_BACKOFF_MAX);
+                       error->message, MAX (KC_TRACKER_BACKOFF_MAX, self->poll_interval));
           set_connection (self, KC_CONNECTION_ERROR, error->message);
         }
       schedule_poll (self, retry_delay (self));

@@ -11,8 +11,10 @@
  * on a poor network must not hide it. Only a second failure in a row counts
  * as an outage: the connection state turns to error, each distinct failure
  * is logged once, and retries back off from KC_TRACKER_RETRY_FIRST doubling
- * to KC_TRACKER_BACKOFF_MAX, so a PBX that comes back is noticed within a
- * few seconds without being hammered while it is down.
+ * to KC_TRACKER_BACKOFF_MAX or the poll interval, whichever is longer: a
+ * PBX that is down gets no more requests than one that is up, and its
+ * return is noticed within a couple of seconds, before the calls that
+ * start ringing then are over.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -34,7 +36,7 @@ typedef enum
 
 /* Seconds; the first retry comes no later than the next regular poll */
 #define KC_TRACKER_RETRY_FIRST 0.25
-#define KC_TRACKER_BACKOFF_MAX 5.0
+#define KC_TRACKER_BACKOFF_MAX 2.0
 
 #define KC_TYPE_CALL_TRACKER (kc_call_tracker_get_type ())
 G_DECLARE_FINAL_TYPE (KcCallTracker, kc_call_tracker, KC, CALL_TRACKER, GObject)
