@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <math.h>
 #include <signal.h>
 #include <string.h>
 
@@ -1102,6 +1103,386 @@ test_control (Fixture       *fx,
   g_assert_nonnull (json_object_get_string_member (json_node_get_object (broken), "error"));
 }
 
+typedef enum
+{
+  OUTCOME_OK,
+  OUTCOME_DROPPED,
+  OUTCOME_HTTP_500,
+  OUTCOME_TRUNCATED,
+  OUTCOME_MALFORMED,
+  N_OUTCOMES
+} Outcome;
+
+/* What one Status.getCalls looks like from the client's side */
+static Outcome
+poll_outcome (Fixture    *fx,
+              const char *body,
+              gsize       normal_size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  guint status;
+
+  reply = send_raw (fx, body, &status, NULL, &error);
+  if (error)
+    return OUTCOME_DROPPED;
+  if (status == SOUP_STATUS_INTERNAL_SERVER_ERROR)
+    return OUTCOME_HTTP_500;
+  g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+  root = parse_json (reply);
+  if (root)
+    {
+      result_of (root);
+      return OUTCOME_OK;
+    }
+  return g_bytes_get_size (reply) == normal_size / 2 ? OUTCOME_TRUNCATED : OUTCOME_MALFORMED;
+}
+
+static void
+assert_near (guint  observed,
+             double expected)
+{
+  /* over five standard deviations of a binomial count: a fluke never fails
+   * the test, a rate not applied always does */
+  double slack = 5 * sqrt (expected) + 2;
+
+  g_assert_cmpfloat (observed, >=, expected - slack);
+  g_assert_cmpfloat (observed, <=, expected + slack);
+}
+
+/* Faults at a rate happen at about that rate, each looks as it should to a
+ * client, the counts the simulator reports are what the client saw, and the
+ * same seed gives the same run. */
+static void
+test_fault_rates (Fixture       *fx,
+                  gconstpointer  data)
+{
+  const guint n = 400;
+  guint seen[N_OUTCOMES] = { 0 };
+  g_autoptr (GString) sequence = g_string_new (NULL);
+  g_autoptr (GString) replay = g_string_new (NULL);
+  g_autofree char *body = NULL;
+  g_autoptr (GBytes) normal = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  JsonObject *faults;
+  guint status;
+
+  kc_sim_server_add_call (fx->sim, MOBILE, "Aziz Karimov", "1001", NULL);
+  login (fx);
+  body = rpc_body (fx, "Status.getCalls", NULL);
+  normal = send_raw (fx, body, &status, NULL, NULL);
+
+  json_node_unref (control (fx, "{\"action\":\"faultRates\",\"seed\":7,\"drop\":0.2,"
+                                "\"http500\":0.15,\"truncated\":0.1,\"malformed\":0.1}",
+                            SOUP_STATUS_OK));
+  for (guint i = 0; i < n; i++)
+    {
+      Outcome outcome = poll_outcome (fx, body, g_bytes_get_size (normal));
+
+      seen[outcome]++;
+      g_string_append_c (sequence, (char) ('0' + outcome));
+    }
+
+  stats = control (fx, "{\"action\":\"stats\"}", SOUP_STATUS_OK);
+  faults = json_object_get_object_member (json_node_get_object (stats), "faults");
+  /* libsoup sends a request again on a fresh connection when a kept-alive
+   * one closes under it, so a client sees fewer drops than were served */
+  assert_near (json_object_get_int_member (faults, "drop"), 0.2 * n);
+  g_assert_cmpuint (seen[OUTCOME_DROPPED], >=, 1);
+  g_assert_cmpuint (seen[OUTCOME_DROPPED], <=, json_object_get_int_member (faults, "drop"));
+  g_assert_cmpuint (seen[OUTCOME_HTTP_500], ==, json_object_get_int_member (faults, "http500"));
+  g_assert_cmpuint (seen[OUTCOME_TRUNCATED], ==,
+                    json_object_get_int_member (faults, "truncated"));
+  g_assert_cmpuint (seen[OUTCOME_MALFORMED], ==,
+                    json_object_get_int_member (faults, "malformed"));
+  assert_near (seen[OUTCOME_HTTP_500], 0.15 * n);
+  assert_near (seen[OUTCOME_TRUNCATED], 0.1 * n);
+  assert_near (seen[OUTCOME_MALFORMED], 0.1 * n);
+  g_assert_cmpuint (json_object_get_int_member (faults, "slow"), ==, 0);
+
+  /* Logins are not spared: the network fails them like anything else */
+  json_node_unref (control (fx, "{\"action\":\"faultRates\",\"http500\":1}", SOUP_STATUS_OK));
+  {
+    g_autofree char *login_body = rpc_body (fx, "Session.login",
+                                            "{\"userName\":\"admin\",\"password\":\"demo\"}");
+
+    g_bytes_unref (send_raw (fx, login_body, &status, NULL, NULL));
+    g_assert_cmpuint (status, ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+  }
+
+  /* All rates 0 again: nothing fails */
+  json_node_unref (control (fx, "{\"action\":\"faultRates\"}", SOUP_STATUS_OK));
+  for (guint i = 0; i < 20; i++)
+    g_assert_cmpint (poll_outcome (fx, body, g_bytes_get_size (normal)), ==, OUTCOME_OK);
+
+  /* Rates that cannot be */
+  json_node_unref (control (fx, "{\"action\":\"faultRates\",\"drop\":0.7,\"http500\":0.7}",
+                            SOUP_STATUS_BAD_REQUEST));
+  json_node_unref (control (fx, "{\"action\":\"faultRates\",\"drop\":-0.1}",
+                            SOUP_STATUS_BAD_REQUEST));
+
+  /* The same seed replays the same faults on the same requests */
+  json_node_unref (control (fx, "{\"action\":\"faultRates\",\"seed\":7,\"drop\":0.2,"
+                                "\"http500\":0.15,\"truncated\":0.1,\"malformed\":0.1}",
+                            SOUP_STATUS_OK));
+  g_clear_object (&fx->session);
+  fx->session = soup_session_new ();
+  for (guint i = 0; i < n; i++)
+    g_string_append_c (replay, (char) ('0' + poll_outcome (fx, body, g_bytes_get_size (normal))));
+  /* A drop may be sent again and meet the next draw, so compare the answers
+   * that are not drops up to the first drop */
+  {
+    gsize first_drop = strcspn (sequence->str, "1");
+
+    g_assert_cmpuint (first_drop, >, 0);
+    g_assert_cmpmem (sequence->str, first_drop, replay->str, first_drop);
+  }
+}
+
+/* A slow answer comes, right, but only after the delay set with the rate */
+static void
+test_slow_rate (Fixture       *fx,
+                gconstpointer  data)
+{
+  g_autofree char *body = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  Exchange ex;
+
+  login (fx);
+  json_node_unref (control (fx, "{\"action\":\"faultRates\",\"slow\":1,\"slowDelay\":1.5}",
+                            SOUP_STATUS_OK));
+  body = rpc_body (fx, "Status.getCalls", NULL);
+  msg = post_message (fx, fx->url, body);
+  exchange_start (fx->session, msg, &ex);
+  kc_test_run_for (0.3);
+  g_assert_false (ex.done);
+  KC_TEST_WAIT_UNTIL (ex.done, 10);
+  g_assert_no_error (ex.error);
+  root = parse_json (ex.body);
+  g_assert_nonnull (root);
+  result_of (root);
+  g_bytes_unref (ex.body);
+  g_assert_cmpuint (kc_sim_server_get_fault_count (fx->sim, KC_SIM_FAULT_SLOW), ==, 1);
+}
+
+/* Sessions expire on a schedule: a token that worked stops working, and a
+ * fresh login works again */
+static void
+test_expire_every (Fixture       *fx,
+                   gconstpointer  data)
+{
+  g_autoptr (JsonNode) before = NULL;
+  g_autoptr (JsonNode) after = NULL;
+  g_autoptr (JsonNode) again = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+
+  login (fx);
+  json_node_unref (control (fx, "{\"action\":\"expireEvery\",\"seconds\":0.3}", SOUP_STATUS_OK));
+  before = rpc (fx, "Status.getCalls", NULL);
+  result_of (before);
+  kc_test_run_for (0.5);
+  after = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (after), ==, -32001);
+  login (fx);
+  json_node_unref (control (fx, "{\"action\":\"expireEvery\",\"seconds\":0}", SOUP_STATUS_OK));
+  kc_test_run_for (0.5);
+  again = rpc (fx, "Status.getCalls", NULL);
+  result_of (again);
+  stats = control (fx, "{\"action\":\"stats\"}", SOUP_STATUS_OK);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (stats), "expiries"), >=, 1);
+  json_node_unref (control (fx, "{\"action\":\"expireEvery\",\"seconds\":-1}",
+                            SOUP_STATUS_BAD_REQUEST));
+}
+
+static gboolean
+request_refused (Fixture *fx)
+{
+  g_autofree char *body = rpc_body (fx, "Status.getCalls", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  guint status;
+
+  reply = send_raw (fx, body, &status, NULL, &error);
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
+/* A restart cuts the calls off with their records written, refuses
+ * connections while down, comes back on the same port with the history and
+ * the recordings, and knows no session from before. */
+static void
+test_restart (Fixture       *fx,
+              gconstpointer  data)
+{
+  g_autofree char *ringing = NULL;
+  g_autofree char *talking = NULL;
+  g_autoptr (JsonNode) page = NULL;
+  g_autoptr (JsonNode) old_session = NULL;
+  g_autoptr (JsonNode) fresh = NULL;
+  g_autoptr (JsonNode) recordings = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  g_autoptr (JsonNode) busy = NULL;
+  JsonArray *rows;
+  guint16 port = kc_sim_server_get_port (fx->sim);
+
+  kc_sim_server_add_cdr (fx->sim, "old-1", T0, MOBILE, "1001", KC_SIM_CDR_ANSWERED, 60, 50);
+  kc_sim_server_add_recording (fx->sim, "rec-old-1", "1001", MOBILE, T0 + 10, 50);
+  ringing = g_strdup (kc_sim_server_add_call (fx->sim, MOBILE, NULL, "1002", NULL));
+  talking = g_strdup (kc_sim_server_add_call (fx->sim, "1003", NULL, "+998935556677", NULL));
+  kc_sim_server_answer_call (fx->sim, talking);
+  login (fx);
+
+  /* The answer to the control request arrives; then the PBX goes down */
+  json_node_unref (control (fx, "{\"action\":\"restart\",\"downFor\":1.5}", SOUP_STATUS_OK));
+  KC_TEST_WAIT_UNTIL (kc_sim_server_is_down (fx->sim), 10);
+  g_assert_true (request_refused (fx));
+  g_assert_false (kc_sim_server_restart (fx->sim, 1));
+  g_assert_cmpuint (kc_sim_server_get_n_active_calls (fx->sim), ==, 0);
+  g_assert_cmpuint (kc_sim_server_get_restart_count (fx->sim), ==, 1);
+
+  KC_TEST_WAIT_UNTIL (!kc_sim_server_is_down (fx->sim), 10);
+  g_assert_cmpuint (kc_sim_server_get_port (fx->sim), ==, port);
+  old_session = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpint (error_code_of (old_session), ==, -32001);
+
+  login (fx);
+  fresh = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpuint (json_array_get_length (calls_of (fresh)), ==, 0);
+  page = history (fx, "CallHistory.get", "{}");
+  rows = json_object_get_array_member (result_of (page), "callHistory");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 3);
+  g_assert_nonnull (find_by_id (rows, "old-1"));
+  g_assert_cmpint (json_object_get_int_member (find_by_id (rows, ringing), "STATUS"), ==,
+                   KC_SIM_CDR_NO_ANSWER);
+  g_assert_cmpint (json_object_get_int_member (find_by_id (rows, talking), "STATUS"), ==,
+                   KC_SIM_CDR_ANSWERED);
+  recordings = history (fx, "Recordings.get", "{}");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                      result_of (recordings), "recordingList")), ==, 2);
+
+  stats = control (fx, "{\"action\":\"stats\"}", SOUP_STATUS_OK);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (stats), "restarts"), ==, 1);
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (stats), "down"));
+
+  /* Straight through the C API, down for no time at all */
+  g_assert_true (kc_sim_server_restart (fx->sim, 0));
+  g_assert_true (kc_sim_server_is_down (fx->sim));
+  KC_TEST_WAIT_UNTIL (!kc_sim_server_is_down (fx->sim), 10);
+  g_clear_pointer (&fresh, json_node_unref);
+  login (fx);
+  fresh = rpc (fx, "Status.getCalls", NULL);
+  result_of (fresh);
+  busy = control (fx, "{\"action\":\"restart\",\"downFor\":-1}", SOUP_STATUS_BAD_REQUEST);
+}
+
+static JsonObject *
+truth_call (JsonNode   *truth,
+            const char *id)
+{
+  JsonArray *calls = json_object_get_array_member (json_node_get_object (truth), "calls");
+
+  for (guint i = 0; i < json_array_get_length (calls); i++)
+    {
+      JsonObject *call = json_array_get_object_element (calls, i);
+
+      if (g_strcmp0 (json_object_get_string_member (call, "id"), id) == 0)
+        return call;
+    }
+  return NULL;
+}
+
+static JsonObject *
+truth_cdr (JsonNode   *truth,
+           const char *id)
+{
+  JsonArray *cdrs = json_object_get_array_member (json_node_get_object (truth), "cdrs");
+
+  for (guint i = 0; i < json_array_get_length (cdrs); i++)
+    {
+      JsonObject *cdr = json_array_get_object_element (cdrs, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (cdr, "id", NULL), id) == 0)
+        return cdr;
+    }
+  return NULL;
+}
+
+/* The simulator's own account: every CDR with the status and direction the
+ * application should show, and per call how long it rang and how many
+ * answers a client could have seen it ringing in. */
+static void
+test_ground_truth (Fixture       *fx,
+                   gconstpointer  data)
+{
+  g_autofree char *incoming = NULL;
+  g_autofree char *outgoing = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr (JsonNode) truth = NULL;
+  g_autoptr (JsonNode) filtered = NULL;
+  JsonObject *call, *cdr;
+  guint status;
+
+  incoming = g_strdup (kc_sim_server_add_call (fx->sim, MOBILE, NULL, "1001", NULL));
+  outgoing = g_strdup (kc_sim_server_add_call (fx->sim, "1004", NULL, "+998935556677", NULL));
+  login (fx);
+  json_node_unref (rpc (fx, "Status.getCalls", NULL));
+  /* A failed answer showed the calls to nobody */
+  kc_sim_server_inject_fault (fx->sim, KC_SIM_FAULT_HTTP_500, 1);
+  body = rpc_body (fx, "Status.getCalls", NULL);
+  g_bytes_unref (send_raw (fx, body, &status, NULL, NULL));
+  g_assert_cmpuint (status, ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+  json_node_unref (rpc (fx, "Status.getCalls", NULL));
+  kc_test_run_for (0.2);
+  kc_sim_server_answer_call (fx->sim, incoming);
+  /* Polls after the answer are not polls while ringing */
+  json_node_unref (rpc (fx, "Status.getCalls", NULL));
+  kc_sim_server_end_call (fx->sim, incoming, KC_SIM_CDR_NO_ANSWER);
+  kc_sim_server_end_call (fx->sim, outgoing, KC_SIM_CDR_BUSY);
+  kc_sim_server_add_cdr (fx->sim, NULL, T0, MOBILE, "1002", KC_SIM_CDR_VOICEMAIL, 30, 0);
+  kc_sim_server_add_call (fx->sim, "+998971112233", NULL, "1001", NULL);
+
+  truth = control (fx, "{\"action\":\"groundTruth\"}", SOUP_STATUS_OK);
+  call = truth_call (truth, incoming);
+  g_assert_nonnull (call);
+  g_assert_cmpstr (json_object_get_string_member (call, "direction"), ==, "kiruvchi");
+  g_assert_true (json_object_get_boolean_member (call, "tracked"));
+  g_assert_true (json_object_get_boolean_member (call, "ended"));
+  g_assert_true (json_object_get_boolean_member (call, "answered"));
+  g_assert_cmpint (json_object_get_int_member (call, "ringingPolls"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (call, "ringingRequests"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (call, "rangMs"), >=, 200);
+  call = truth_call (truth, outgoing);
+  g_assert_cmpstr (json_object_get_string_member (call, "direction"), ==, "chiquvchi");
+  g_assert_false (json_object_get_boolean_member (call, "answered"));
+  g_assert_cmpint (json_object_get_int_member (call, "ringingPolls"), ==, 3);
+
+  cdr = truth_cdr (truth, incoming);
+  g_assert_cmpstr (json_object_get_string_member (cdr, "status"), ==, "javob berildi");
+  g_assert_cmpint (json_object_get_int_member (cdr, "kerioStatus"), ==, KC_SIM_CDR_ANSWERED);
+  g_assert_cmpstr (json_object_get_string_member (cdr, "direction"), ==, "kiruvchi");
+  cdr = truth_cdr (truth, outgoing);
+  g_assert_cmpstr (json_object_get_string_member (cdr, "status"), ==, "band");
+  g_assert_cmpstr (json_object_get_string_member (cdr, "direction"), ==, "chiquvchi");
+  cdr = truth_cdr (truth, NULL);
+  g_assert_nonnull (cdr);
+  g_assert_cmpstr (json_object_get_string_member (cdr, "status"), ==, "javobsiz");
+  g_assert_cmpint (json_object_get_int_member (cdr, "timestamp"), ==, T0);
+  g_assert_cmpuint (json_array_get_length (
+                      json_object_get_array_member (json_node_get_object (truth), "cdrs")), ==, 3);
+  /* The call still ringing is there, not ended */
+  g_assert_cmpuint (json_array_get_length (
+                      json_object_get_array_member (json_node_get_object (truth), "calls")), ==, 3);
+
+  /* As an operator with extension 1001 sees them: the outgoing call from
+   * 1004 is not this operator's to pop up, its history row still outgoing */
+  filtered = control (fx, "{\"action\":\"groundTruth\",\"extension\":\"1001\"}", SOUP_STATUS_OK);
+  call = truth_call (filtered, outgoing);
+  g_assert_false (json_object_get_boolean_member (call, "tracked"));
+  g_assert_cmpstr (json_object_get_string_member (call, "direction"), ==, "chiquvchi");
+  g_assert_true (json_object_get_boolean_member (truth_call (filtered, incoming), "tracked"));
+}
+
 static gboolean
 is_extension (const char *number)
 {
@@ -1148,7 +1529,7 @@ test_traffic (Fixture       *fx,
   kc_sim_server_start_traffic (fx->sim, 1200, 42);
   KC_TEST_WAIT_UNTIL (kc_sim_server_get_n_active_calls (fx->sim) >= 3, 10);
 
-  /* no ring is shorter than 2 s, so the first call is still there */
+  /* no ring is shorter than 1 s, so the first call is still there */
   first = first_call_numbers (fx);
   calls = rpc (fx, "Status.getCalls", NULL);
   rows = calls_of (calls);
@@ -1272,6 +1653,75 @@ test_executable (void)
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
 }
 
+/* kerio-sim's fault switches from the command line: the restart comes on
+ * time and cuts the ringing call off, and the ground truth is written at
+ * exit. */
+static void
+test_executable_faults (void)
+{
+  const char *binary = g_getenv ("KERIO_SIM");
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *truth_path = g_build_filename (dir, "truth.json", NULL);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GDataInputStream) output = NULL;
+  g_autoptr (GAsyncResult) waited = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *line = NULL;
+  Fixture fx = { 0 };
+  JsonArray *cdrs;
+  JsonObject *cdr;
+  const char *url;
+
+  if (binary == NULL)
+    g_error ("KERIO_SIM must name the kerio-sim executable to test");
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary, "--port", "0",
+                              "--traffic", "0", "--drop-rate", "0.1", "--http500-rate", "0.05",
+                              "--truncate-rate", "0.02", "--malformed-rate", "0.01",
+                              "--slow-rate", "0.01", "--slow-delay", "12", "--fault-seed", "5",
+                              "--expire-every", "60", "--restart-at", "3", "--down-for", "60",
+                              "--ground-truth", truth_path, NULL);
+  g_assert_no_error (error);
+  output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  g_data_input_stream_read_line_async (output, G_PRIORITY_DEFAULT, NULL, line_read, &line);
+  KC_TEST_WAIT_UNTIL (line != NULL, 20);
+  url = strstr (line, "http://");
+  fx.url = g_strndup (url, strchr (url, ' ') - url);
+  fx.session = soup_session_new ();
+  /* The control port is the same server, without faults */
+  {
+    g_autofree char *control_url = g_strdup (fx.url);
+    g_autoptr (SoupMessage) msg = NULL;
+    g_autoptr (GBytes) reply = NULL;
+
+    strcpy (strstr (control_url, KC_SIM_ENDPOINT_PATH), "/sim/control");
+    msg = post_message (&fx, control_url,
+                        "{\"action\":\"addCall\",\"from\":\"" MOBILE "\",\"to\":\"1001\"}");
+    reply = exchange (fx.session, msg, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_OK);
+  }
+  KC_TEST_WAIT_UNTIL (request_refused (&fx), 20);
+  fixture_tear_down (&fx, NULL);
+
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait_async (process, NULL, kc_test_store_result, &waited);
+  KC_TEST_AWAIT (waited);
+  g_subprocess_wait_finish (process, waited, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+
+  json_parser_load_from_file (parser, truth_path, &error);
+  g_assert_no_error (error);
+  cdrs = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                       "cdrs");
+  g_assert_cmpuint (json_array_get_length (cdrs), ==, 1);
+  cdr = json_array_get_object_element (cdrs, 0);
+  g_assert_cmpstr (json_object_get_string_member (cdr, "status"), ==, "javobsiz");
+  g_assert_cmpstr (json_object_get_string_member (cdr, "direction"), ==, "kiruvchi");
+  kc_test_rm_rf (dir);
+}
+
 /* Every seed and length must stay inside its buffer (AddressSanitizer
  * catches a write past it in the sanitizer build); a recording of N seconds
  * is exactly N seconds of samples. */
@@ -1309,7 +1759,13 @@ main (int   argc,
   ADD ("/sim/faults", test_faults);
   ADD ("/sim/control", test_control);
   ADD ("/sim/traffic", test_traffic);
+  ADD ("/sim/fault-rates", test_fault_rates);
+  ADD ("/sim/slow-rate", test_slow_rate);
+  ADD ("/sim/expire-every", test_expire_every);
+  ADD ("/sim/restart", test_restart);
+  ADD ("/sim/ground-truth", test_ground_truth);
 #undef ADD
+  g_test_add_func ("/sim/executable-faults", test_executable_faults);
   g_test_add ("/sim/https", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_https,
               fixture_tear_down);
   g_test_add_func ("/sim/executable", test_executable);

@@ -252,7 +252,7 @@ static void
 fail_next_request (KcStore     *store,
                    KcSimServer *sim)
 {
-  kc_sim_server_inject_fault (sim, KC_SIM_FAULT_HTTP_500, 1);
+  kc_sim_server_inject_fault (sim, KC_SIM_FAULT_HTTP_500, KC_KERIO_PAGE_RETRIES + 1);
 }
 
 /* Recordings only decorate the history: when the PBX refuses the list, the
@@ -379,7 +379,7 @@ test_sync_failure (Fixture       *f,
   n_synced = f->n_synced;
 
   kc_sim_server_add_cdr (f->sim, "b", f->t0 + 60, "+998902222222", "1001", KC_SIM_CDR_BUSY, 5, 0);
-  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, 1);
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, KC_KERIO_PAGE_RETRIES + 1);
   g_test_expect_message ("kc-sync", G_LOG_LEVEL_MESSAGE, "Call history sync failed: *");
   g_assert_false (sync_once (f, NULL, &error));
   g_test_assert_expected_messages ();
@@ -392,7 +392,7 @@ test_sync_failure (Fixture       *f,
   /* The same failure again is signalled but not logged again (a fatal
    * warning here would abort the test). */
   g_clear_error (&error);
-  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, 1);
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, KC_KERIO_PAGE_RETRIES + 1);
   g_assert_false (sync_once (f, NULL, &error));
   g_assert_cmpuint (f->n_failed, ==, 2);
 
@@ -401,7 +401,7 @@ test_sync_failure (Fixture       *f,
 
   /* After a recovery, the PBX failing again is news worth logging. */
   g_clear_error (&error);
-  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, 1);
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, KC_KERIO_PAGE_RETRIES + 1);
   g_test_expect_message ("kc-sync", G_LOG_LEVEL_MESSAGE, "Call history sync failed: *");
   g_assert_false (sync_once (f, NULL, &error));
   g_test_assert_expected_messages ();

@@ -374,11 +374,11 @@ test_poll_survives_failures (Fixture       *f,
   g_assert_nonnull (kc_call_tracker_get_last_error (f->tracker));
 
   /* 3.5 s of failures at a 50 ms interval: without backoff ~70 polls; with
-   * 1 s, 2 s... at most a handful. */
+   * 50 ms doubling, at most eight or so. */
   kc_test_run_for (3.5);
   polls_during = kc_sim_server_get_request_count (f->sim, "Status.getCalls") - polls_before;
-  g_assert_cmpuint (polls_during, >=, 2);
-  g_assert_cmpuint (polls_during, <=, 5);
+  g_assert_cmpuint (polls_during, >=, 3);
+  g_assert_cmpuint (polls_during, <=, 9);
   g_assert_cmpuint (n_poll_failure_logs, ==, 1);
   g_assert_cmpuint (g_list_model_get_n_items (kc_call_tracker_get_calls (f->tracker)), ==, 1);
 
@@ -390,6 +390,77 @@ test_poll_survives_failures (Fixture       *f,
   g_assert_null (kc_call_tracker_get_last_error (f->tracker));
 
   expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->suhbatda", id, id);
+  assert_events (&f->rec, expected);
+  g_log_set_handler ("kc-call-tracker", G_LOG_LEVEL_MESSAGE, g_log_default_handler, NULL);
+}
+
+static void
+count_errors (KcCallTracker *tracker,
+              GParamSpec    *pspec,
+              guint         *n_errors)
+{
+  if (kc_call_tracker_get_connection_state (tracker) == KC_CONNECTION_ERROR)
+    (*n_errors)++;
+}
+
+/* One lost answer is no outage: the poll is tried again at once, so the
+ * ringing call pops up without waiting for the next poll (half a minute
+ * away here), and the operator sees no connection error. */
+static void
+test_poll_single_failure (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *expected = NULL;
+  guint n_errors = 0;
+
+  g_clear_object (&f->tracker);
+  f->tracker = kc_call_tracker_new (f->client, 30, NULL, 4);
+  g_signal_connect (f->tracker, "incoming-call", G_CALLBACK (on_incoming), &f->rec);
+  g_signal_connect (f->tracker, "notify::connection-state", G_CALLBACK (count_errors), &n_errors);
+
+  id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_DROP, 1);
+  kc_call_tracker_start (f->tracker);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 10);
+
+  expected = g_strdup_printf ("incoming %s kelyapti", id);
+  assert_events (&f->rec, expected);
+  g_assert_cmpuint (kc_sim_server_get_fault_count (f->sim, KC_SIM_FAULT_DROP), ==, 1);
+  g_assert_cmpuint (n_errors, ==, 0);
+  g_assert_cmpint (kc_call_tracker_get_connection_state (f->tracker), ==,
+                   KC_CONNECTION_CONNECTED);
+}
+
+/* The PBX reboots: the tracker reports the outage, backs off while nothing
+ * answers, notices the PBX's return within a few seconds, ends the call the
+ * reboot cut off, and pops up the next one. */
+static void
+test_poll_pbx_restart (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *cut = NULL;
+  g_autofree char *next = NULL;
+  g_autofree char *expected = NULL;
+
+  kc_call_tracker_start (f->tracker);
+  cut = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 10);
+
+  g_log_set_handler ("kc-call-tracker", G_LOG_LEVEL_MESSAGE, count_failure_logs, NULL);
+  kc_sim_server_restart (f->sim, 4);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_connection_state (f->tracker) == KC_CONNECTION_ERROR, 10);
+  KC_TEST_WAIT_UNTIL (!kc_sim_server_is_down (f->sim), 10);
+  /* Back-off is capped, so the return is seen within the cap and a login */
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_connection_state (f->tracker) == KC_CONNECTION_CONNECTED,
+                      KC_TRACKER_BACKOFF_MAX + 3);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 10);
+
+  next = g_strdup (kc_sim_server_add_call (f->sim, "+998935556677", NULL, "1002", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 3, 10);
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->javobsiz|"
+                              "incoming %s kelyapti",
+                              cut, cut, next);
   assert_events (&f->rec, expected);
   g_log_set_handler ("kc-call-tracker", G_LOG_LEVEL_MESSAGE, g_log_default_handler, NULL);
 }
@@ -412,6 +483,10 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/tracker/poll/survives-failures", Fixture, NULL, fixture_set_up,
               test_poll_survives_failures, fixture_tear_down);
+  g_test_add ("/tracker/poll/single-failure", Fixture, NULL, fixture_set_up,
+              test_poll_single_failure, fixture_tear_down);
+  g_test_add ("/tracker/poll/pbx-restart", Fixture, NULL, fixture_set_up, test_poll_pbx_restart,
+              fixture_tear_down);
 
   return g_test_run ();
 }

@@ -27,7 +27,7 @@ struct _KcCallTracker
 
   KcConnectionState  connection_state;
   char              *last_error;
-  double             backoff;
+  guint              n_failures; /* in a row */
   guint              poll_source;
   gint64             poll_started; /* monotonic µs */
   GCancellable      *cancellable;
@@ -136,7 +136,6 @@ kc_call_tracker_init (KcCallTracker *self)
   self->calls = g_list_store_new (KC_TYPE_CALL);
   self->by_key = g_hash_table_new (g_str_hash, g_str_equal);
   self->connection_state = KC_CONNECTION_CONNECTING;
-  self->backoff = KC_TRACKER_BACKOFF_MIN;
 }
 
 KcCallTracker *
@@ -366,6 +365,18 @@ set_connection (KcCallTracker     *self,
     }
 }
 
+/* After the n-th failure in a row: the first retry right away (well within
+ * a ring), then doubling up to the cap */
+static double
+retry_delay (KcCallTracker *self)
+{
+  double first = MIN (KC_TRACKER_RETRY_FIRST, self->poll_interval);
+  double cap = MAX (KC_TRACKER_BACKOFF_MAX, self->poll_interval);
+  guint doublings = MIN (self->n_failures - 1, 16);
+
+  return MIN (first * (double) (1u << doublings), cap);
+}
+
 static void
 poll_done (GObject      *source,
            GAsyncResult *result,
@@ -382,20 +393,26 @@ poll_done (GObject      *source,
 
   if (calls == NULL)
     {
-      /* Each distinct failure is logged once; the calls we know of stay as
-       * they are until the PBX can be asked again. */
-      if (g_strcmp0 (self->last_error, error->message) != 0)
-        g_message ("Polling Kerio Operator failed: %s (retrying with backoff up to %g s)",
-                   error->message, KC_TRACKER_BACKOFF_MAX);
-      set_connection (self, KC_CONNECTION_ERROR, error->message);
-      schedule_poll (self, self->backoff);
-      self->backoff = MIN (self->backoff * 2, KC_TRACKER_BACKOFF_MAX);
+      /* The calls we know of stay as they are until the PBX can be asked
+       * again. */
+      self->n_failures++;
+      if (self->n_failures == 1)
+        g_debug ("Polling Kerio Operator failed, retrying at once: %s", error->message);
+      else
+        {
+          /* Each distinct failure is logged once */
+          if (g_strcmp0 (self->last_error, error->message) != 0)
+            g_message ("Polling Kerio Operator failed: %s (retrying with backoff up to %g s)",
+                       error->message, MAX (KC_TRACKER_BACKOFF_MAX, self->poll_interval));
+          set_connection (self, KC_CONNECTION_ERROR, error->message);
+        }
+      schedule_poll (self, retry_delay (self));
       return;
     }
 
   if (self->connection_state == KC_CONNECTION_ERROR)
     g_message ("Connection to Kerio Operator restored");
-  self->backoff = KC_TRACKER_BACKOFF_MIN;
+  self->n_failures = 0;
   set_connection (self, KC_CONNECTION_CONNECTED, NULL);
   kc_call_tracker_apply_snapshot (self, calls, g_get_real_time () / G_USEC_PER_SEC);
 
@@ -437,7 +454,7 @@ kc_call_tracker_start (KcCallTracker *self)
     return;
   self->running = TRUE;
   self->cancellable = g_cancellable_new ();
-  self->backoff = KC_TRACKER_BACKOFF_MIN;
+  self->n_failures = 0;
   schedule_poll (self, 0);
 }
 

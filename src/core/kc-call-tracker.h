@@ -6,8 +6,15 @@
  *   "call-state-changed" (KcCall*, KcCallState old)  kelyapti -> suhbatda ->
  *                        yakunlandi, or kelyapti -> javobsiz; a call in a
  *                        final state has left the model
- * A failed poll ends no call: state is kept, polling backs off 1 s doubling
- * to 60 s, and each distinct failure is logged once.
+ * A failed poll ends no call: state is kept and the poll is tried again at
+ * once, since a call may be ringing right now and one request in ten lost
+ * on a poor network must not hide it. Only a second failure in a row counts
+ * as an outage: the connection state turns to error, each distinct failure
+ * is logged once, and retries back off from KC_TRACKER_RETRY_FIRST doubling
+ * to KC_TRACKER_BACKOFF_MAX or the poll interval, whichever is longer: a
+ * PBX that is down gets no more requests than one that is up, and its
+ * return is noticed within a couple of seconds, before the calls that
+ * start ringing then are over.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -27,8 +34,9 @@ typedef enum
   KC_CONNECTION_ERROR,
 } KcConnectionState;
 
-#define KC_TRACKER_BACKOFF_MIN 1.0
-#define KC_TRACKER_BACKOFF_MAX 60.0
+/* Seconds; the first retry comes no later than the next regular poll */
+#define KC_TRACKER_RETRY_FIRST 0.25
+#define KC_TRACKER_BACKOFF_MAX 2.0
 
 #define KC_TYPE_CALL_TRACKER (kc_call_tracker_get_type ())
 G_DECLARE_FINAL_TYPE (KcCallTracker, kc_call_tracker, KC, CALL_TRACKER, GObject)

@@ -21,6 +21,7 @@
  * its pages small. A server that ignores "start" is caught sooner, by its
  * repeated pages. */
 #define MAX_PAGES 10000
+#define PAGE_RETRY_DELAY_MS 500
 /* Idle keep-alive connections are dropped after this; polls come every
  * second or two, so the one connection stays up. */
 #define IDLE_TIMEOUT 60
@@ -1010,6 +1011,7 @@ typedef struct
   gint64         since;
   gint64         start;
   guint          n_pages;
+  guint          n_retries; /* of the current page */
   GPtrArray     *rows;
   JsonNode      *previous_first_row;
 } PagedQuery;
@@ -1077,6 +1079,28 @@ get_raw_rows (JsonNode   *result,
 
 static void request_page (GTask *task);
 
+/* What a second try may cure; a foreign server, a refused login or a body
+ * over the limit it will not. */
+static gboolean
+page_error_is_transient (const GError *error)
+{
+  return g_error_matches (error, KC_KERIO_ERROR, KC_KERIO_ERROR_TRANSPORT)
+         || g_error_matches (error, KC_KERIO_ERROR, KC_KERIO_ERROR_HTTP)
+         || g_error_matches (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+}
+
+static gboolean
+retry_page (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  if (g_task_return_error_if_cancelled (task))
+    g_object_unref (task);
+  else
+    request_page (task);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_page_answered (GObject      *source,
                   GAsyncResult *result,
@@ -1098,9 +1122,21 @@ on_page_answered (GObject      *source,
     page = query->parse (answer, &total_items, &error);
   if (page == NULL)
     {
+      if (query->n_retries < KC_KERIO_PAGE_RETRIES && page_error_is_transient (error))
+        {
+          guint delay = PAGE_RETRY_DELAY_MS << query->n_retries;
+
+          g_debug ("%s from row %" G_GINT64_FORMAT " failed, asking again in %u ms: %s",
+                   query->method, query->start, delay, error->message);
+          query->n_retries++;
+          g_error_free (error);
+          g_timeout_add (delay, retry_page, g_steal_pointer (&task));
+          return;
+        }
       g_task_return_error (task, error);
       return;
     }
+  query->n_retries = 0;
 
   /* Without totalItems, only an empty page tells the end. */
   total_known = kc_kerio_json_get_int (json_node_get_object (answer), "totalItems", NULL);

@@ -92,6 +92,12 @@ GPtrArray     *kc_kerio_client_get_calls_finish (KcKerioClient  *self,
                                                  GAsyncResult   *result,
                                                  GError        **error);
 
+/* A page lost in transit (connection dropped, HTTP error, body cut off or
+ * unreadable) is asked for again this many times, after 0.5 s, 1 s, 2 s,
+ * before the whole paged read fails: one bad answer in a poor network must
+ * not throw away the pages already read. */
+#define KC_KERIO_PAGE_RETRIES 3
+
 /* CallHistory.get, newest first, every record with TIMESTAMP >= since
  * (since < 0: all), read page by page until totalItems rows have arrived or
  * a page comes back empty; tolerates servers that cap the page size.

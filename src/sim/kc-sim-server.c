@@ -47,7 +47,22 @@ typedef struct
   char   *to_name;
   gint64  start_us;
   gint64  answer_us; /* 0 while ringing */
+  guint   ringing_polls;
+  guint   ringing_requests;
 } SimCall;
+
+/* What became of a live call, for the ground truth */
+typedef struct
+{
+  guint32 id;
+  guint32 from;
+  guint32 to;
+  gint64  start_us;
+  gint64  ring_end_us; /* answered or gone */
+  guint   ringing_polls;
+  guint   ringing_requests;
+  gboolean answered;
+} SimCallLog;
 
 /* The time column comes first in both row types: SimTable reads it without
  * knowing the rest. */
@@ -177,6 +192,21 @@ struct _KcSimServer
   guint         fault_remaining;
   double        slow_delay;
   GPtrArray    *pending; /* PendingAnswer */
+  GRand        *fault_rand;
+  double        fault_rates[KC_SIM_FAULT_SLOW + 1];
+  guint         fault_counts[KC_SIM_FAULT_SLOW + 1];
+  KcSimFault    current_fault; /* of the answer being written */
+  double        expire_every;
+  guint         expire_source;
+  guint         expiry_count;
+
+  GTlsCertificate *certificate;
+  gboolean      down;
+  guint         up_source;
+  guint         restart_count;
+  SoupServerMessage *control_msg; /* the control request being handled */
+  double        restart_down_for;
+  GArray       *call_log; /* SimCallLog of the calls gone */
 
   GHashTable   *request_counts; /* method -> count */
   guint         unauthenticated_count;
@@ -1034,9 +1064,13 @@ rpc_get_calls (KcSimServer        *self,
   g_string_append (out, "{\"calls\":[");
   for (guint i = 0; i < self->calls->len; i++)
     {
+      SimCall *call = g_ptr_array_index (self->calls, i);
+
       if (i > 0)
         g_string_append_c (out, ',');
-      write_call (self, out, g_ptr_array_index (self->calls, i), now);
+      write_call (self, out, call, now);
+      if (call->answer_us == 0 && self->current_fault == KC_SIM_FAULT_NONE)
+        call->ringing_polls++;
     }
   g_string_append (out, "],");
   write_member_int (self, out, "totalItems", self->calls->len);
@@ -1344,6 +1378,30 @@ count_unauthenticated (KcSimServer *self)
     self->unauthenticated_count++;
 }
 
+/* The fault for the answer to this request: a counted one first (never on
+ * a login), else one drawn at the configured rates. */
+static KcSimFault
+next_fault (KcSimServer *self,
+            gboolean     login)
+{
+  double draw, sum = 0;
+
+  if (!login && self->fault_remaining > 0)
+    {
+      self->fault_remaining--;
+      return self->fault;
+    }
+  /* One draw per request whatever the rates, so that a run repeats */
+  draw = g_rand_double (self->fault_rand);
+  for (guint fault = KC_SIM_FAULT_NONE + 1; fault < G_N_ELEMENTS (self->fault_rates); fault++)
+    {
+      sum += self->fault_rates[fault];
+      if (draw < sum)
+        return (KcSimFault) fault;
+    }
+  return KC_SIM_FAULT_NONE;
+}
+
 static void
 handle_jsonrpc (SoupServer        *server,
                 SoupServerMessage *msg,
@@ -1401,19 +1459,29 @@ handle_jsonrpc (SoupServer        *server,
     }
 
   count_request (self, method);
+  fault = next_fault (self, strcmp (method, "Session.login") == 0);
+  self->current_fault = fault;
+  if (fault != KC_SIM_FAULT_NONE)
+    self->fault_counts[fault]++;
 
   if (strcmp (method, "Session.login") == 0)
     {
       rpc_login (self, msg, params, result, &error);
-      respond (msg, SOUP_STATUS_OK, JSON_RPC_TYPE, rpc_envelope (id_json, result->str, error));
+      send_rpc_answer (self, msg, fault,
+                       rpc_envelope (id_json,
+                                     fault == KC_SIM_FAULT_WRONG_SHAPE ? "\"oops\"" : result->str,
+                                     error));
       return;
     }
 
-  if (self->fault_remaining > 0)
-    {
-      fault = self->fault;
-      self->fault_remaining--;
-    }
+  if (strcmp (method, "Status.getCalls") == 0)
+    for (guint i = 0; i < self->calls->len; i++)
+      {
+        SimCall *call = g_ptr_array_index (self->calls, i);
+
+        if (call->answer_us == 0)
+          call->ringing_requests++;
+      }
 
   for (entry = 0; entry < G_N_ELEMENTS (rpc_methods); entry++)
     if (strcmp (method, rpc_methods[entry].name) == 0)
@@ -1521,7 +1589,11 @@ handle_control (SoupServer        *server,
   if (request->length == 0)
     g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Empty request");
   else if (json_parser_load_from_data (parser, request->data, request->length, &error))
-    answer = kc_sim_server_control (self, json_parser_get_root (parser), &error);
+    {
+      self->control_msg = msg;
+      answer = kc_sim_server_control (self, json_parser_get_root (parser), &error);
+      self->control_msg = NULL;
+    }
 
   if (answer == NULL)
     {
@@ -1560,8 +1632,13 @@ kc_sim_server_finalize (GObject *object)
   KcSimServer *self = KC_SIM_SERVER (object);
 
   g_clear_handle_id (&self->traffic_source, g_source_remove);
+  g_clear_handle_id (&self->expire_source, g_source_remove);
+  g_clear_handle_id (&self->up_source, g_source_remove);
   g_clear_pointer (&self->traffic_calls, g_ptr_array_unref);
   g_clear_pointer (&self->traffic_rand, g_rand_free);
+  g_clear_pointer (&self->fault_rand, g_rand_free);
+  g_clear_pointer (&self->call_log, g_array_unref);
+  g_clear_object (&self->certificate);
   /* Before the server goes: its connections would report the held messages
    * as disconnected to an object half torn down. */
   g_clear_pointer (&self->pending, g_ptr_array_unref);
@@ -1614,6 +1691,9 @@ kc_sim_server_init (KcSimServer *self)
   self->pending = g_ptr_array_new_with_free_func (pending_answer_free);
   self->request_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->traffic_calls = g_ptr_array_new_with_free_func (traffic_call_free);
+  self->fault_rand = g_rand_new_with_seed (0);
+  self->restart_down_for = -1;
+  self->call_log = g_array_new (FALSE, FALSE, sizeof (SimCallLog));
 
   self->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (self->server, KC_SIM_ENDPOINT_PATH, handle_jsonrpc, self, NULL);
@@ -1642,7 +1722,10 @@ kc_sim_server_listen (KcSimServer      *self,
   g_return_val_if_fail (self->port == 0, FALSE);
 
   if (certificate)
-    soup_server_set_tls_certificate (self->server, certificate);
+    {
+      soup_server_set_tls_certificate (self->server, certificate);
+      self->certificate = g_object_ref (certificate);
+    }
   if (!soup_server_listen (self->server, address, certificate ? SOUP_SERVER_LISTEN_HTTPS : 0,
                            error))
     return FALSE;
@@ -1768,6 +1851,25 @@ kc_sim_server_answer_call (KcSimServer *self,
 }
 
 static void
+log_call (KcSimServer *self,
+          SimCall     *call,
+          gint64       now)
+{
+  SimCallLog entry = {
+    .id = intern (self, call->id),
+    .from = intern (self, call->from_number),
+    .to = intern (self, call->to_number),
+    .start_us = call->start_us,
+    .ring_end_us = call->answer_us ? call->answer_us : now,
+    .ringing_polls = call->ringing_polls,
+    .ringing_requests = call->ringing_requests,
+    .answered = call->answer_us != 0,
+  };
+
+  g_array_append_val (self->call_log, entry);
+}
+
+static void
 add_cdr_row (KcSimServer    *self,
              guint32         id,
              gint64          timestamp,
@@ -1853,6 +1955,7 @@ kc_sim_server_end_call (KcSimServer    *self,
                          call->answer_us / G_USEC_PER_SEC, MAX (talk, 1));
     }
 
+  log_call (self, call, now);
   g_ptr_array_remove_index (self->calls, position);
   return TRUE;
 }
@@ -2022,6 +2125,7 @@ kc_sim_server_expire_sessions (KcSimServer *self)
 {
   g_return_if_fail (KC_IS_SIM_SERVER (self));
   g_hash_table_remove_all (self->sessions);
+  self->expiry_count++;
 }
 
 void
@@ -2042,6 +2146,297 @@ kc_sim_server_set_slow_delay (KcSimServer *self,
   g_return_if_fail (KC_IS_SIM_SERVER (self));
   g_return_if_fail (seconds >= 0);
   self->slow_delay = seconds;
+}
+
+void
+kc_sim_server_set_fault_rate (KcSimServer *self,
+                              KcSimFault   fault,
+                              double       rate)
+{
+  g_return_if_fail (KC_IS_SIM_SERVER (self));
+  g_return_if_fail (fault > KC_SIM_FAULT_NONE && fault <= KC_SIM_FAULT_SLOW);
+  g_return_if_fail (rate >= 0 && rate <= 1);
+  self->fault_rates[fault] = rate;
+}
+
+void
+kc_sim_server_set_fault_seed (KcSimServer *self,
+                              guint32      seed)
+{
+  g_return_if_fail (KC_IS_SIM_SERVER (self));
+  g_rand_set_seed (self->fault_rand, seed);
+}
+
+guint
+kc_sim_server_get_fault_count (KcSimServer *self,
+                               KcSimFault   fault)
+{
+  g_return_val_if_fail (KC_IS_SIM_SERVER (self), 0);
+  g_return_val_if_fail (fault <= KC_SIM_FAULT_SLOW, 0);
+  return self->fault_counts[fault];
+}
+
+static gboolean
+on_expire_tick (gpointer data)
+{
+  KcSimServer *self = data;
+
+  kc_sim_server_expire_sessions (self);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+kc_sim_server_set_expire_every (KcSimServer *self,
+                                double       seconds)
+{
+  g_return_if_fail (KC_IS_SIM_SERVER (self));
+  g_return_if_fail (seconds >= 0);
+
+  self->expire_every = seconds;
+  g_clear_handle_id (&self->expire_source, g_source_remove);
+  if (seconds > 0)
+    self->expire_source = g_timeout_add ((guint) MAX (seconds * 1000, 1), on_expire_tick, self);
+}
+
+/* --- Restart */
+
+static gboolean
+listen_again (KcSimServer  *self,
+              GError      **error)
+{
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, self->port);
+
+  return soup_server_listen (self->server, address,
+                             self->certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+}
+
+static gboolean
+on_up_again (gpointer data)
+{
+  KcSimServer *self = data;
+  g_autoptr (GError) error = NULL;
+
+  self->up_source = 0;
+  /* The old listening socket is closed, and bound with SO_REUSEADDR: the
+   * port is ours again unless something else took it meanwhile. */
+  if (!listen_again (self, &error))
+    {
+      g_warning ("The simulator cannot listen on port %u again: %s", self->port, error->message);
+      return G_SOURCE_REMOVE;
+    }
+  self->down = FALSE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+kc_sim_server_restart (KcSimServer *self,
+                       double       down_for)
+{
+  g_return_val_if_fail (KC_IS_SIM_SERVER (self), FALSE);
+  g_return_val_if_fail (down_for >= 0, FALSE);
+  g_return_val_if_fail (self->port != 0, FALSE);
+
+  if (self->down)
+    return FALSE;
+  self->down = TRUE;
+  self->restart_count++;
+
+  /* Held answers die with their connections */
+  g_ptr_array_set_size (self->pending, 0);
+  soup_server_disconnect (self->server);
+
+  g_hash_table_remove_all (self->sessions);
+  g_hash_table_remove_all (self->downloads);
+  while (self->calls->len > 0)
+    {
+      SimCall *call = g_ptr_array_index (self->calls, 0);
+      g_autofree char *id = g_strdup (call->id);
+
+      kc_sim_server_end_call (self, id, KC_SIM_CDR_NO_ANSWER);
+    }
+
+  self->up_source = g_timeout_add ((guint) (down_for * 1000), on_up_again, self);
+  return TRUE;
+}
+
+gboolean
+kc_sim_server_is_down (KcSimServer *self)
+{
+  g_return_val_if_fail (KC_IS_SIM_SERVER (self), FALSE);
+  return self->down;
+}
+
+guint
+kc_sim_server_get_restart_count (KcSimServer *self)
+{
+  g_return_val_if_fail (KC_IS_SIM_SERVER (self), 0);
+  return self->restart_count;
+}
+
+/* --- Ground truth */
+
+static guint
+count_digits (const char *number)
+{
+  guint n = 0;
+
+  for (const char *p = number; *p; p++)
+    if (g_ascii_isdigit (*p))
+      n++;
+  return n;
+}
+
+/* Kerio CTI's rule (kc_classify_call): with an extension, only calls to it
+ * (incoming) or from it (outgoing) are its own; without one, a caller with
+ * more digits than an extension has is outside. Untracked calls still get
+ * the number rule's direction, as the history gives them. */
+static const char *
+classify (const char *from,
+          const char *to,
+          const char *extension,
+          guint       extension_digits,
+          gboolean   *tracked)
+{
+  *tracked = TRUE;
+  if (extension && *extension)
+    {
+      if (strcmp (to, extension) == 0)
+        return "kiruvchi";
+      if (strcmp (from, extension) == 0)
+        return "chiquvchi";
+      *tracked = FALSE;
+    }
+  return count_digits (from) > extension_digits ? "kiruvchi" : "chiquvchi";
+}
+
+static const char *
+status_name (guint kerio_status)
+{
+  switch (kerio_status)
+    {
+    case KC_SIM_CDR_ANSWERED:
+      return "javob berildi";
+    case KC_SIM_CDR_NO_ANSWER:
+    case KC_SIM_CDR_VOICEMAIL:
+      return "javobsiz";
+    case KC_SIM_CDR_BUSY:
+      return "band";
+    default:
+      return "xatolik";
+    }
+}
+
+static void
+add_call_truth (JsonBuilder *builder,
+                const char  *id,
+                const char  *from,
+                const char  *to,
+                const char  *extension,
+                guint        extension_digits,
+                gboolean     ended,
+                gboolean     answered,
+                gint64       rang_us,
+                guint        ringing_polls,
+                guint        ringing_requests)
+{
+  gboolean tracked;
+  const char *direction = classify (from, to, extension, extension_digits, &tracked);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, id);
+  json_builder_set_member_name (builder, "from");
+  json_builder_add_string_value (builder, from);
+  json_builder_set_member_name (builder, "to");
+  json_builder_add_string_value (builder, to);
+  json_builder_set_member_name (builder, "direction");
+  json_builder_add_string_value (builder, direction);
+  json_builder_set_member_name (builder, "tracked");
+  json_builder_add_boolean_value (builder, tracked);
+  json_builder_set_member_name (builder, "ended");
+  json_builder_add_boolean_value (builder, ended);
+  json_builder_set_member_name (builder, "answered");
+  json_builder_add_boolean_value (builder, answered);
+  json_builder_set_member_name (builder, "rangMs");
+  json_builder_add_int_value (builder, MAX (rang_us, 0) / 1000);
+  json_builder_set_member_name (builder, "ringingPolls");
+  json_builder_add_int_value (builder, ringing_polls);
+  json_builder_set_member_name (builder, "ringingRequests");
+  json_builder_add_int_value (builder, ringing_requests);
+  json_builder_end_object (builder);
+}
+
+JsonNode *
+kc_sim_server_get_ground_truth (KcSimServer *self,
+                                const char  *extension,
+                                guint        extension_digits)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  gint64 now = g_get_real_time ();
+
+  g_return_val_if_fail (KC_IS_SIM_SERVER (self), NULL);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "cdrs");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->cdrs.rows->len; i++)
+    {
+      const SimCdr *cdr = &g_array_index (self->cdrs.rows, SimCdr, i);
+      const char *from = lookup_string (self, cdr->from);
+      const char *to = lookup_string (self, cdr->to);
+      gboolean tracked;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      if (cdr->id != NO_STRING)
+        {
+          g_autofree char *id = cdr_id (self, cdr);
+
+          json_builder_add_string_value (builder, id);
+        }
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "timestamp");
+      json_builder_add_int_value (builder, cdr->timestamp);
+      json_builder_set_member_name (builder, "from");
+      json_builder_add_string_value (builder, from);
+      json_builder_set_member_name (builder, "to");
+      json_builder_add_string_value (builder, to);
+      json_builder_set_member_name (builder, "kerioStatus");
+      json_builder_add_int_value (builder, cdr->status);
+      json_builder_set_member_name (builder, "status");
+      json_builder_add_string_value (builder, status_name (cdr->status));
+      json_builder_set_member_name (builder, "direction");
+      json_builder_add_string_value (builder,
+                                     classify (from, to, extension, extension_digits, &tracked));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "calls");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->call_log->len; i++)
+    {
+      const SimCallLog *entry = &g_array_index (self->call_log, SimCallLog, i);
+
+      add_call_truth (builder, lookup_string (self, entry->id), lookup_string (self, entry->from),
+                      lookup_string (self, entry->to), extension, extension_digits, TRUE,
+                      entry->answered, entry->ring_end_us - entry->start_us,
+                      entry->ringing_polls, entry->ringing_requests);
+    }
+  for (guint i = 0; i < self->calls->len; i++)
+    {
+      const SimCall *call = g_ptr_array_index (self->calls, i);
+
+      add_call_truth (builder, call->id, call->from_number, call->to_number, extension,
+                      extension_digits, FALSE, call->answer_us != 0,
+                      (call->answer_us ? call->answer_us : now) - call->start_us,
+                      call->ringing_polls, call->ringing_requests);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
 }
 
 /* --- Counters */
@@ -2142,7 +2537,7 @@ traffic_start_call (KcSimServer *self)
     call->call_id = g_strdup (kc_sim_server_add_call (self, extension, operator_name, mobile,
                                                       caller_name));
 
-  ring_ms = random_ms (rand, 2, 15);
+  ring_ms = random_ms (rand, 1, 15);
   if (outcome < 60)
     {
       call->outcome = KC_SIM_CDR_ANSWERED;
@@ -2172,7 +2567,9 @@ traffic_tick (gpointer data)
   KcSimServer *self = data;
   double gap = -log (1.0 - g_rand_double (self->traffic_rand)) * 60.0 / self->traffic_rate;
 
-  traffic_start_call (self);
+  /* Nobody can call a PBX that is rebooting */
+  if (!self->down)
+    traffic_start_call (self);
   self->traffic_source = g_timeout_add ((guint) CLAMP (gap * 1000, 1, 3600 * 1000), traffic_tick,
                                         self);
   return G_SOURCE_REMOVE;
@@ -2267,8 +2664,114 @@ control_stats (KcSimServer *self)
   json_builder_add_int_value (builder, self->download_count);
   json_builder_set_member_name (builder, "connections");
   json_builder_add_int_value (builder, self->connection_count);
+  json_builder_set_member_name (builder, "faults");
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < G_N_ELEMENTS (fault_names); i++)
+    if (fault_names[i].fault != KC_SIM_FAULT_NONE)
+      {
+        json_builder_set_member_name (builder, fault_names[i].name);
+        json_builder_add_int_value (builder, self->fault_counts[fault_names[i].fault]);
+      }
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "expiries");
+  json_builder_add_int_value (builder, self->expiry_count);
+  json_builder_set_member_name (builder, "restarts");
+  json_builder_add_int_value (builder, self->restart_count);
+  json_builder_set_member_name (builder, "down");
+  json_builder_add_boolean_value (builder, self->down);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
+}
+
+static gboolean
+object_get_double (JsonObject *object,
+                   const char *name,
+                   double     *out)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+      *out = (double) json_node_get_int (node);
+      return TRUE;
+    case G_TYPE_DOUBLE:
+      *out = json_node_get_double (node);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static JsonNode *
+control_fault_rates (KcSimServer  *self,
+                     JsonObject   *object,
+                     GError      **error)
+{
+  double rates[G_N_ELEMENTS (self->fault_rates)] = { 0 };
+  double sum = 0, slow_delay = self->slow_delay;
+  gint64 seed;
+
+  for (guint i = 0; i < G_N_ELEMENTS (fault_names); i++)
+    {
+      KcSimFault fault = fault_names[i].fault;
+      double rate = 0;
+
+      if (fault == KC_SIM_FAULT_NONE || !json_object_has_member (object, fault_names[i].name))
+        continue;
+      if (!object_get_double (object, fault_names[i].name, &rate) || rate < 0 || rate > 1)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "'%s' must be a rate from 0 to 1", fault_names[i].name);
+          return NULL;
+        }
+      rates[fault] = rate;
+      sum += rate;
+    }
+  if (sum > 1)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "The rates add up to more than 1");
+      return NULL;
+    }
+  if (json_object_has_member (object, "slowDelay")
+      && (!object_get_double (object, "slowDelay", &slow_delay) || slow_delay < 0))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "'slowDelay' must be a number >= 0");
+      return NULL;
+    }
+
+  memcpy (self->fault_rates, rates, sizeof rates);
+  self->slow_delay = slow_delay;
+  if (object_get_int (object, "seed", &seed))
+    kc_sim_server_set_fault_seed (self, (guint32) seed);
+  return empty_object ();
+}
+
+static gboolean
+restart_later (gpointer data)
+{
+  KcSimServer *self = data;
+  double down_for = self->restart_down_for;
+
+  self->restart_down_for = -1;
+  kc_sim_server_restart (self, down_for);
+  return G_SOURCE_REMOVE;
+}
+
+/* From inside libsoup's own I/O callback the connection cannot be torn
+ * down: the restart waits for the main loop. */
+static void
+on_control_finished (SoupServerMessage *msg,
+                     gpointer           data)
+{
+  KcSimServer *self = data;
+
+  g_signal_handlers_disconnect_by_func (msg, on_control_finished, data);
+  g_idle_add_full (G_PRIORITY_DEFAULT, restart_later, g_object_ref (self), g_object_unref);
 }
 
 JsonNode *
@@ -2375,6 +2878,81 @@ kc_sim_server_control (KcSimServer  *self,
       object_get_int (object, "count", &count);
       kc_sim_server_inject_fault (self, fault, (guint) CLAMP (count, 0, G_MAXUINT));
       return empty_object ();
+    }
+
+  if (strcmp (action, "faultRates") == 0)
+    return control_fault_rates (self, object, error);
+
+  if (strcmp (action, "expireEvery") == 0)
+    {
+      double seconds = 0;
+
+      if (!object_get_double (object, "seconds", &seconds) || seconds < 0)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "'seconds' must be a number >= 0");
+          return NULL;
+        }
+      kc_sim_server_set_expire_every (self, seconds);
+      return empty_object ();
+    }
+
+  if (strcmp (action, "restart") == 0)
+    {
+      double down_for = 0;
+
+      if (json_object_has_member (object, "downFor")
+          && (!object_get_double (object, "downFor", &down_for) || down_for < 0))
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "'downFor' must be a number >= 0");
+          return NULL;
+        }
+      if (self->down || self->restart_down_for >= 0)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, "Already restarting");
+          return NULL;
+        }
+      /* Over HTTP, the answer must leave before the connection it travels
+       * on is closed. */
+      if (self->control_msg)
+        {
+          self->restart_down_for = down_for;
+          g_signal_connect (self->control_msg, "finished", G_CALLBACK (on_control_finished),
+                            self);
+        }
+      else
+        kc_sim_server_restart (self, down_for);
+      return empty_object ();
+    }
+
+  if (strcmp (action, "traffic") == 0)
+    {
+      double rate = 0;
+      gint64 seed = 0;
+
+      if (!object_get_double (object, "rate", &rate) || rate < 0)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "'rate' must be a number >= 0");
+          return NULL;
+        }
+      if (!object_get_int (object, "seed", &seed))
+        seed = g_random_int ();
+      if (rate > 0)
+        kc_sim_server_start_traffic (self, rate, (guint32) seed);
+      else
+        kc_sim_server_stop_traffic (self);
+      return empty_object ();
+    }
+
+  if (strcmp (action, "groundTruth") == 0)
+    {
+      gint64 digits = 4;
+
+      object_get_int (object, "extensionDigits", &digits);
+      return kc_sim_server_get_ground_truth (self, object_get_string (object, "extension"),
+                                             (guint) CLAMP (digits, 0, G_MAXINT));
     }
 
   if (strcmp (action, "stats") == 0)

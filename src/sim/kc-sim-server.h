@@ -150,6 +150,64 @@ void         kc_sim_server_inject_fault      (KcSimServer *self,
 void         kc_sim_server_set_slow_delay    (KcSimServer *self,
                                               double       seconds);
 
+/* --- Faults at a rate. Each JSON-RPC request, logins included (a flaky
+ * network does not spare them), draws one number from a PRNG seeded with
+ * kc_sim_server_set_fault_seed(), so that a run repeats; with probability
+ * `rate` its answer gets `fault`. Faults counted by inject_fault() come
+ * first. The rates of all faults together are at most 1. */
+void         kc_sim_server_set_fault_rate    (KcSimServer *self,
+                                              KcSimFault   fault,
+                                              double       rate);
+void         kc_sim_server_set_fault_seed    (KcSimServer *self,
+                                              guint32      seed);
+/* Answers given with `fault` so far, counted and at a rate alike */
+guint        kc_sim_server_get_fault_count   (KcSimServer *self,
+                                              KcSimFault   fault);
+/* Forget every session every `seconds` (0: never), as a PBX with a short
+ * session lifetime does */
+void         kc_sim_server_set_expire_every  (KcSimServer *self,
+                                              double       seconds);
+
+/* --- Restart: the PBX reboots and keeps its disk.
+ *
+ * What a reboot of the appliance does, as far as a client can tell:
+ * - the listener and every open connection close at once; answers held back
+ *   by the DROP and SLOW faults are never sent;
+ * - every session is forgotten: an old X-Token gets -32001 afterwards;
+ * - the calls under way are cut off. The telephony engine hangs up its
+ *   channels before it stops, and each hang-up writes its CDR as any other
+ *   would: ANSWERED (with its recording) for a call in conversation,
+ *   NO_ANSWER for one still ringing. Nothing is lost, nothing is left
+ *   half-written;
+ * - for `down_for` seconds connections are refused (nothing listens), and
+ *   no new call can arrive;
+ * - then it listens again on the same port and scheme, with its call
+ *   history and recordings as they were, and the generated traffic goes on.
+ * Returns FALSE when it is down already. */
+gboolean     kc_sim_server_restart           (KcSimServer *self,
+                                              double       down_for);
+gboolean     kc_sim_server_is_down           (KcSimServer *self);
+guint        kc_sim_server_get_restart_count (KcSimServer *self);
+
+/* --- Ground truth, for judging a client that watched this server:
+ *   {"cdrs":[{"id":"..."|null,"timestamp":T,"from":"...","to":"...",
+ *             "kerioStatus":4,"status":"javob berildi","direction":"kiruvchi"}],
+ *    "calls":[{"id":"...","from":"...","to":"...","direction":"kiruvchi",
+ *              "tracked":true,"ended":true,"answered":false,"rangMs":N,
+ *              "ringingPolls":N,"ringingRequests":N}]}
+ * "cdrs" is the whole call history; "calls" every live call this server
+ * has had since it was created, ended or not. direction and tracked are as
+ * Kerio CTI classifies a call with this `extension` (NULL: none) and
+ * `extension_digits` (see kc_classify_call and shared/kerio-operator-api.md):
+ * toward the extension, or from a number longer than extension_digits, is
+ * kiruvchi. rangMs is how long the call rang (until answered or gone);
+ * ringingRequests how many Status.getCalls requests arrived while it rang,
+ * and ringingPolls how many of them were answered in full, without a
+ * fault and within a valid session, listing it as ringing. */
+JsonNode    *kc_sim_server_get_ground_truth  (KcSimServer *self,
+                                              const char  *extension,
+                                              guint        extension_digits);
+
 /* --- What the server saw, for assertions */
 /* Requests to `method` ("Session.login", "Status.getCalls", ...) */
 guint        kc_sim_server_get_request_count (KcSimServer *self,
@@ -165,7 +223,7 @@ guint        kc_sim_server_get_connection_count (KcSimServer *self);
 /* --- Generated traffic (kerio-sim, --demo): random realistic calls, roughly
  * `calls_per_minute`, incoming from Uzbek mobile numbers to extensions
  * 1001..1010 and outgoing the other way; some answered, some missed, some
- * busy; rings of 2-15 s, talks of 5-120 s. Seeded for repeatability. */
+ * busy; rings of 1-15 s, talks of 5-120 s. Seeded for repeatability. */
 void         kc_sim_server_start_traffic     (KcSimServer *self,
                                               double       calls_per_minute,
                                               guint32      seed);
@@ -177,7 +235,15 @@ void         kc_sim_server_stop_traffic      (KcSimServer *self);
  *   {"action":"answerCall","id":"..."}      {"action":"endCall","id":"...","status":3}
  *   {"action":"addCdr","id":..,"timestamp":..,"from":..,"to":..,"status":..,"duration":..,"answered":..}
  *   {"action":"expireSessions"}             {"action":"fault","fault":"http500","count":3}
- *   {"action":"stats"} -> {"requests":{method:n},"unauthenticated":n,"cdrs":n,"activeCalls":n}
+ *   {"action":"stats"} -> {"requests":{method:n},"unauthenticated":n,"cdrs":n,"activeCalls":n,
+ *                          "faults":{name:n},"restarts":n,"down":false,...}
+ *   {"action":"faultRates","seed":N,"drop":0.1,"http500":0.05,...,"slowDelay":S}
+ *       (any fault name; a rate left out is 0)
+ *   {"action":"expireEvery","seconds":S}
+ *   {"action":"restart","downFor":S}        (after this answer is sent)
+ *   {"action":"traffic","rate":N,"seed":N}  (rate 0 stops new calls)
+ *   {"action":"groundTruth","extension":"1001","extensionDigits":4}
+ *       -> kc_sim_server_get_ground_truth()
  * Returns the answer object (transfer full) or NULL with error. */
 JsonNode    *kc_sim_server_control           (KcSimServer  *self,
                                               JsonNode     *request,

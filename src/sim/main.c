@@ -15,11 +15,65 @@
 /* History spread over the last two weeks, at most one call a second */
 #define HISTORY_SPAN (14 * 24 * 3600)
 
+typedef struct
+{
+  KcSimServer *sim;
+  double       down_for;
+  double       every;
+} Restarts;
+
 static gboolean
 on_quit_signal (gpointer user_data)
 {
   g_main_loop_quit (user_data);
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_restart_at (gpointer user_data)
+{
+  Restarts *restarts = user_data;
+
+  if (!kc_sim_server_restart (restarts->sim, restarts->down_for))
+    g_message ("A restart is due while the simulator is still down; skipped");
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_restart_every (gpointer user_data)
+{
+  on_restart_at (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_traffic_end (gpointer user_data)
+{
+  kc_sim_server_stop_traffic (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The timeouts live as long as the process */
+static void
+add_seconds_timeout (double       seconds,
+                     GSourceFunc  func,
+                     gpointer     data)
+{
+  g_timeout_add ((guint) MAX (seconds * 1000, 1), func, data);
+}
+
+static gboolean
+write_ground_truth (KcSimServer  *sim,
+                    const char   *path,
+                    const char   *extension,
+                    guint         extension_digits,
+                    GError      **error)
+{
+  g_autoptr (JsonNode) truth = kc_sim_server_get_ground_truth (sim, extension, extension_digits);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+
+  json_generator_set_root (generator, truth);
+  return json_generator_to_file (generator, path, error);
 }
 
 int
@@ -38,6 +92,18 @@ main (int   argc,
   gboolean omit_call_ids = FALSE;
   gboolean numeric_status = FALSE;
   gboolean numbers_as_strings = FALSE;
+  double fault_rates[KC_SIM_FAULT_SLOW + 1] = { 0 };
+  double slow_delay = 12;
+  gint64 fault_seed = 0;
+  double expire_every = 0;
+  g_auto (GStrv) restart_at = NULL;
+  double restart_every = 0;
+  double down_for = 5;
+  double traffic_for = 0;
+  g_autofree char *ground_truth = NULL;
+  g_autofree char *extension = NULL;
+  int extension_digits = 4;
+  Restarts restarts = { 0 };
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port on 127.0.0.1 (default 8021, 0: any free one)",
       "PORT" },
@@ -62,6 +128,37 @@ main (int   argc,
       "Send the status of active calls as a number", NULL },
     { "numbers-as-strings", 0, 0, G_OPTION_ARG_NONE, &numbers_as_strings,
       "Send numbers as JSON strings", NULL },
+    { "traffic-for", 0, 0, G_OPTION_ARG_DOUBLE, &traffic_for,
+      "Start new random calls only for this many seconds (0: for ever)", "SECONDS" },
+    { "drop-rate", 0, 0, G_OPTION_ARG_DOUBLE, &fault_rates[KC_SIM_FAULT_DROP],
+      "Close this share of connections without an answer (0-1)", "RATE" },
+    { "http500-rate", 0, 0, G_OPTION_ARG_DOUBLE, &fault_rates[KC_SIM_FAULT_HTTP_500],
+      "Answer this share of requests with HTTP 500", "RATE" },
+    { "truncate-rate", 0, 0, G_OPTION_ARG_DOUBLE, &fault_rates[KC_SIM_FAULT_TRUNCATED],
+      "Cut this share of answers in half", "RATE" },
+    { "malformed-rate", 0, 0, G_OPTION_ARG_DOUBLE, &fault_rates[KC_SIM_FAULT_MALFORMED],
+      "Answer this share of requests with JSON that does not parse", "RATE" },
+    { "slow-rate", 0, 0, G_OPTION_ARG_DOUBLE, &fault_rates[KC_SIM_FAULT_SLOW],
+      "Answer this share of requests only after --slow-delay", "RATE" },
+    { "slow-delay", 0, 0, G_OPTION_ARG_DOUBLE, &slow_delay,
+      "How late a slow answer comes (default 12 s, beyond the client's timeout)", "SECONDS" },
+    { "fault-seed", 0, 0, G_OPTION_ARG_INT64, &fault_seed,
+      "Seed of the fault draws (default 0)", "N" },
+    { "expire-every", 0, 0, G_OPTION_ARG_DOUBLE, &expire_every,
+      "Forget every session this often (0: never)", "SECONDS" },
+    { "restart-at", 0, 0, G_OPTION_ARG_STRING_ARRAY, &restart_at,
+      "Restart this many seconds after start, keeping the history (repeatable)", "SECONDS" },
+    { "restart-every", 0, 0, G_OPTION_ARG_DOUBLE, &restart_every,
+      "Restart this often, keeping the history", "SECONDS" },
+    { "down-for", 0, 0, G_OPTION_ARG_DOUBLE, &down_for,
+      "Refuse connections this long in a restart (default 5)", "SECONDS" },
+    { "ground-truth", 0, 0, G_OPTION_ARG_FILENAME, &ground_truth,
+      "At exit, write the call history and what became of each live call to FILE as JSON",
+      "FILE" },
+    { "extension", 0, 0, G_OPTION_ARG_STRING, &extension,
+      "Classify calls in the ground truth as Kerio CTI with this extension does", "EXT" },
+    { "extension-digits", 0, 0, G_OPTION_ARG_INT, &extension_digits,
+      "... and this many digits of an extension (default 4)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -82,10 +179,40 @@ main (int   argc,
       return EXIT_FAILURE;
     }
   if (port < 0 || port > G_MAXUINT16 || page_cap < 0 || history < 0 || traffic < 0
-      || (tls_cert == NULL) != (tls_key == NULL))
+      || (tls_cert == NULL) != (tls_key == NULL) || slow_delay < 0 || expire_every < 0
+      || restart_every < 0 || down_for < 0 || traffic_for < 0 || extension_digits < 0)
     {
       g_printerr ("kerio-sim: invalid options; see --help\n");
       return EXIT_FAILURE;
+    }
+  {
+    double sum = 0;
+
+    for (guint i = 0; i < G_N_ELEMENTS (fault_rates); i++)
+      {
+        if (fault_rates[i] < 0 || fault_rates[i] > 1)
+          {
+            g_printerr ("kerio-sim: a fault rate is a share from 0 to 1\n");
+            return EXIT_FAILURE;
+          }
+        sum += fault_rates[i];
+      }
+    if (sum > 1)
+      {
+        g_printerr ("kerio-sim: the fault rates add up to more than 1\n");
+        return EXIT_FAILURE;
+      }
+  }
+  for (guint i = 0; restart_at && restart_at[i]; i++)
+    {
+      char *end;
+      double at = g_ascii_strtod (restart_at[i], &end);
+
+      if (end == restart_at[i] || *end != '\0' || at < 0)
+        {
+          g_printerr ("kerio-sim: --restart-at wants seconds, not '%s'\n", restart_at[i]);
+          return EXIT_FAILURE;
+        }
     }
 
   if (tls_cert)
@@ -104,6 +231,11 @@ main (int   argc,
   kc_sim_server_set_omit_call_ids (sim, omit_call_ids);
   kc_sim_server_set_numeric_status (sim, numeric_status);
   kc_sim_server_set_numbers_as_strings (sim, numbers_as_strings);
+  for (guint i = KC_SIM_FAULT_NONE + 1; i < G_N_ELEMENTS (fault_rates); i++)
+    if (fault_rates[i] > 0)
+      kc_sim_server_set_fault_rate (sim, (KcSimFault) i, fault_rates[i]);
+  kc_sim_server_set_fault_seed (sim, (guint32) fault_seed);
+  kc_sim_server_set_slow_delay (sim, slow_delay);
   if (history > 0)
     {
       gint64 step = MAX (1, HISTORY_SPAN / history);
@@ -118,7 +250,18 @@ main (int   argc,
       return EXIT_FAILURE;
     }
   if (traffic > 0)
-    kc_sim_server_start_traffic (sim, traffic, seed >= 0 ? (guint32) seed : g_random_int ());
+    {
+      kc_sim_server_start_traffic (sim, traffic, seed >= 0 ? (guint32) seed : g_random_int ());
+      if (traffic_for > 0)
+        add_seconds_timeout (traffic_for, on_traffic_end, sim);
+    }
+  kc_sim_server_set_expire_every (sim, expire_every);
+  restarts.sim = sim;
+  restarts.down_for = down_for;
+  for (guint i = 0; restart_at && restart_at[i]; i++)
+    add_seconds_timeout (g_ascii_strtod (restart_at[i], NULL), on_restart_at, &restarts);
+  if (restart_every > 0)
+    add_seconds_timeout (restart_every, on_restart_every, &restarts);
 
   loop = g_main_loop_new (NULL, FALSE);
   sigint = g_unix_signal_add (SIGINT, on_quit_signal, loop);
@@ -132,5 +275,12 @@ main (int   argc,
 
   g_source_remove (sigint);
   g_source_remove (sigterm);
+
+  if (ground_truth
+      && !write_ground_truth (sim, ground_truth, extension, (guint) extension_digits, &error))
+    {
+      g_printerr ("kerio-sim: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
   return EXIT_SUCCESS;
 }
