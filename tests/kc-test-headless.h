@@ -16,7 +16,8 @@
 typedef struct
 {
   GSubprocess *process;
-  GPtrArray   *out; /* lines of stdout */
+  GPtrArray   *out;   /* lines of stdout but the "sync" events */
+  GPtrArray   *syncs; /* the "sync" events */
   GPtrArray   *err; /* lines of stderr */
   gboolean     out_closed;
   gboolean     err_closed;
@@ -45,7 +46,10 @@ kc_test_proc_line_read (GObject      *source,
       g_object_unref (stream);
       return;
     }
-  g_ptr_array_add (is_out ? proc->out : proc->err, line);
+  if (is_out && g_str_has_prefix (line, "{\"event\":\"sync\""))
+    g_ptr_array_add (proc->syncs, line);
+  else
+    g_ptr_array_add (is_out ? proc->out : proc->err, line);
   kc_test_proc_read_next (stream, proc);
 }
 
@@ -125,6 +129,7 @@ kc_test_proc_spawn (const char        *home,
                                                 &error);
   g_assert_no_error (error);
   proc->out = g_ptr_array_new_with_free_func (g_free);
+  proc->syncs = g_ptr_array_new_with_free_func (g_free);
   proc->err = g_ptr_array_new_with_free_func (g_free);
 
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
@@ -147,6 +152,7 @@ kc_test_proc_free (KcTestProc *proc)
   KC_TEST_WAIT_UNTIL (proc->out_closed && proc->err_closed, 10);
   g_object_unref (proc->process);
   g_ptr_array_unref (proc->out);
+  g_ptr_array_unref (proc->syncs);
   g_ptr_array_unref (proc->err);
   g_free (proc);
 }

@@ -151,8 +151,10 @@ test_connection_refused_then_recovers (Fixture       *f,
   kc_sim_server_add_call (sim, "+998901234567", NULL, "1001", NULL);
   KC_TEST_WAIT_UNTIL (proc->out->len == 1, 20);
   g_assert_nonnull (strstr (g_ptr_array_index (proc->out, 0), "\"event\":\"incoming_call\""));
-  /* The history catches up as well. */
+  /* The history catches up as well, and says so on stdout. */
   KC_TEST_WAIT_UNTIL (kc_test_lines_have (proc->err, "Synced"), 20);
+  KC_TEST_WAIT_UNTIL (proc->syncs->len > 0, 20);
+  g_assert_nonnull (strstr (g_ptr_array_index (proc->syncs, 0), "\"result\":\"ok\""));
 
   stop (proc);
   kc_test_proc_free (proc);

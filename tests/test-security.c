@@ -181,9 +181,11 @@ collect_output (KcTestProc *proc,
                 GString    *seen)
 {
   g_autofree char *out = kc_test_lines_join (proc->out);
+  g_autofree char *syncs = kc_test_lines_join (proc->syncs);
   g_autofree char *err = kc_test_lines_join (proc->err);
 
   g_string_append (seen, out);
+  g_string_append (seen, syncs);
   g_string_append (seen, err);
 }
 
