@@ -511,3 +511,16 @@ kc_application_new (gboolean demo)
   self->demo = demo;
   return self;
 }
+
+G_MODULE_EXPORT int
+kc_application_main (gboolean    demo,
+                     gboolean    background,
+                     const char *argv0)
+{
+  g_autoptr (KcApplication) app = kc_application_new (demo);
+  const char *argv[] = { argv0, background ? "--background" : NULL, NULL };
+
+  /* The options are parsed already; the running instance (this one or an
+   * earlier one) only needs to know whether this is a start at login. */
+  return g_application_run (G_APPLICATION (app), background ? 2 : 1, (char **) argv);
+}
