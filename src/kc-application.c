@@ -41,6 +41,7 @@ struct _KcApplication
   GCancellable   *cancellable; /* the engine being started */
   guint           tray_wait;
   gboolean        quitting;
+  gboolean        password_warned;
   gboolean        empty_gtk_theme; /* GTK_THEME=Empty is ours, until GTK has read it */
 };
 
@@ -212,6 +213,24 @@ run_engine (KcApplication *self,
   kc_engine_start (self->engine);
 }
 
+/* Once per run, even in the tray with no window: a notification stays in
+ * the desktop's list until the operator has seen it. */
+static void
+warn_password_in_environment (KcApplication *self)
+{
+  g_autoptr (GNotification) notification = NULL;
+
+  if (self->password_warned)
+    return;
+  self->password_warned = TRUE;
+  g_warning ("%s", kc_config_password_warning ());
+  notification = g_notification_new (_("The password is in the environment"));
+  g_notification_set_body (notification, kc_config_password_warning ());
+  g_notification_set_default_action (notification, "app.show-window");
+  g_application_send_notification (G_APPLICATION (self), "password-in-environment",
+                                   notification);
+}
+
 typedef struct
 {
   KcApplication *self;
@@ -276,6 +295,8 @@ start_engine (KcApplication *self)
 
   /* The password lives in the keyring, never in a file or in GSettings;
    * KERIO_API_PASSWORD, when set, wins. */
+  if (!self->demo && config->password_from_environment)
+    warn_password_in_environment (self);
   self->cancellable = g_cancellable_new ();
   lookup = g_new0 (PasswordLookup, 1);
   lookup->self = g_object_ref (self);

@@ -108,6 +108,80 @@ on_state_changed (KcCallTracker *tracker,
   emit (out, line);
 }
 
+/* A failure's kind, for a supervising program to act on without parsing the
+ * English message */
+static const char *
+sync_failure_reason (const GError *error)
+{
+  if (error->domain != KC_STORE_ERROR)
+    return "pbx";
+  switch (error->code)
+    {
+    case KC_STORE_ERROR_FULL:
+      return "disk-full";
+    case KC_STORE_ERROR_BUSY:
+      return "database-locked";
+    default:
+      return "database";
+    }
+}
+
+char *
+kc_headless_format_sync (guint         n_new,
+                         const GError *error)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "event");
+  json_builder_add_string_value (builder, "sync");
+  json_builder_set_member_name (builder, "data");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "result");
+  json_builder_add_string_value (builder, error ? "failed" : "ok");
+  if (error)
+    {
+      json_builder_set_member_name (builder, "reason");
+      json_builder_add_string_value (builder, sync_failure_reason (error));
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, error->message);
+    }
+  else
+    {
+      json_builder_set_member_name (builder, "newRecords");
+      json_builder_add_int_value (builder, n_new);
+    }
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  return to_line (builder);
+}
+
+static void
+on_synced (KcSync *sync,
+           guint   n_new,
+           FILE   *out)
+{
+  g_autofree char *line = kc_headless_format_sync (n_new, NULL);
+  emit (out, line);
+}
+
+static void
+on_sync_failed (KcSync *sync,
+                GError *error,
+                FILE   *out)
+{
+  g_autofree char *line = kc_headless_format_sync (0, error);
+  emit (out, line);
+}
+
+void
+kc_headless_attach_sync (KcSync *sync,
+                         FILE   *out)
+{
+  g_signal_connect (sync, "synced", G_CALLBACK (on_synced), out);
+  g_signal_connect (sync, "failed", G_CALLBACK (on_sync_failed), out);
+}
+
 void
 kc_headless_attach (KcCallTracker *tracker,
                     FILE          *out)
@@ -309,6 +383,8 @@ kc_headless_run (gboolean    demo,
           g_printerr ("kerio-cti: KERIO_API_USERNAME is not set\n");
           return KC_EXIT_USAGE;
         }
+      if (config->password_from_environment)
+        g_printerr ("kerio-cti: %s\n", kc_config_password_warning ());
       store_path = kc_store_default_path ();
     }
 
@@ -333,6 +409,7 @@ kc_headless_run (gboolean    demo,
   else
     {
       kc_headless_attach (kc_engine_get_tracker (app.engine), stdout);
+      kc_headless_attach_sync (kc_engine_get_sync (app.engine), stdout);
       kc_engine_start (app.engine);
     }
 

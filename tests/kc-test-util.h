@@ -103,3 +103,16 @@ kc_test_load_certificate (void)
   g_assert_no_error (error);
   return cert;
 }
+
+/* A second certificate for the same address (tests/meson.build): what a
+ * replaced PBX certificate, or someone in the middle, would present */
+static inline GTlsCertificate *
+kc_test_load_other_certificate (void)
+{
+  g_autoptr (GError) error = NULL;
+  GTlsCertificate *cert = g_tls_certificate_new_from_files (g_getenv ("KC_TEST_CERT2"),
+                                                            g_getenv ("KC_TEST_KEY2"), &error);
+
+  g_assert_no_error (error);
+  return cert;
+}

@@ -175,9 +175,22 @@ app_vanished (GDBusConnection *connection,
   ((Desktop *) user_data)->app_on_bus = FALSE;
 }
 
+static GSubprocess *launch_with_env (Desktop           *d,
+                                     const char *const *argv,
+                                     const char *const *extra_env);
+
 static GSubprocess *
 launch (Desktop            *d,
         const char *const  *argv)
+{
+  return launch_with_env (d, argv, NULL);
+}
+
+/* extra_env: NULL-terminated "NAME=VALUE" pairs over the usual ones */
+static GSubprocess *
+launch_with_env (Desktop           *d,
+                 const char *const *argv,
+                 const char *const *extra_env)
 {
   g_autoptr (GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
@@ -189,6 +202,13 @@ launch (Desktop            *d,
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", d->home, TRUE);
   g_subprocess_launcher_setenv (launcher, "KERIO_POLL_INTERVAL", "0.2", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "KERIO_PBX_HOST");
+  g_subprocess_launcher_unsetenv (launcher, "KERIO_API_PASSWORD");
+  for (const char *const *e = extra_env; e && *e; e++)
+    {
+      g_auto (GStrv) kv = g_strsplit (*e, "=", 2);
+
+      g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
+    }
   process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   return process;
@@ -346,6 +366,7 @@ test_demo_on_the_desktop (void)
   /* ...and the demo's first call rings on screen with its number. */
   KC_TEST_WAIT_UNTIL (has (d.summaries, "Incoming call"), 30);
   g_assert_true (has (d.bodies, "+998"));
+  g_assert_false (has (d.summaries, "The password is in the environment"));
 
   /* A second launch hands over to the running one and leaves. */
   second = launch (&d, (const char *const[]){ cti, NULL });
@@ -403,6 +424,57 @@ test_background_with_tray (void)
   desktop_clear (&d);
 }
 
+static guint
+count (GPtrArray  *texts,
+       const char *needle)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < texts->len; i++)
+    n += strstr (g_ptr_array_index (texts, i), needle) != NULL;
+  return n;
+}
+
+/* KERIO_API_PASSWORD works, but the operator is told once, on the desktop,
+ * that it should live in the keyring; the warning itself never shows it. */
+static void
+test_password_in_environment (void)
+{
+  const GDBusInterfaceVTable notifications_vtable = { notifications_call, NULL, NULL };
+  const char *cti = g_getenv ("KERIO_CTI");
+  g_autoptr (GSubprocess) app = NULL;
+  gboolean exited = FALSE;
+  Desktop d = { 0 };
+  guint watch;
+
+  desktop_init (&d);
+  export (&d, notifications_xml, "/org/freedesktop/Notifications",
+          "org.freedesktop.Notifications", &notifications_vtable);
+  watch = g_bus_watch_name_on_connection (d.bus, "uz.kerio.Cti", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          app_appeared, app_vanished, &d, NULL);
+  /* Nothing listens there: the warning must not wait for a PBX. */
+  app = launch_with_env (&d, (const char *const[]){ cti, NULL },
+                         (const char *const[]){ "KERIO_PBX_HOST=127.0.0.1:9",
+                                                "KERIO_API_USERNAME=cti",
+                                                "KERIO_API_PASSWORD=Env-Pw-4417", NULL });
+  g_subprocess_wait_async (app, NULL, store_exit, &exited);
+  KC_TEST_WAIT_UNTIL (d.app_on_bus || exited, 30);
+  g_assert_false (exited);
+  KC_TEST_WAIT_UNTIL (has (d.summaries, "The password is in the environment"), 30);
+  g_assert_true (has (d.bodies, "KERIO_API_PASSWORD"));
+  g_assert_true (has (d.bodies, "keyring"));
+  g_assert_false (has (d.bodies, "Env-Pw-4417"));
+
+  /* Once: polls keep failing, and nothing repeats it. */
+  kc_test_run_for (3);
+  g_assert_cmpuint (count (d.summaries, "The password is in the environment"), ==, 1);
+
+  quit_app (&d, &exited);
+  g_assert_cmpint (g_subprocess_get_exit_status (app), ==, 0);
+  g_bus_unwatch_name (watch);
+  desktop_clear (&d);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -412,6 +484,7 @@ main (int   argc,
   g_test_add_func ("/app/background-without-tray", test_background_without_tray);
   g_test_add_func ("/app/demo-on-the-desktop", test_demo_on_the_desktop);
   g_test_add_func ("/app/background-with-tray", test_background_with_tray);
+  g_test_add_func ("/app/password-in-environment", test_password_in_environment);
 
   return g_test_run ();
 }

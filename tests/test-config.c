@@ -112,6 +112,8 @@ test_defaults (void)
   g_assert_cmpuint (config->extension_digits, ==, 4);
   g_assert_null (config->extension);
   g_assert_null (config->tls_pin);
+  g_assert_null (config->password);
+  g_assert_false (config->password_from_environment);
 }
 
 static void
@@ -139,6 +141,7 @@ test_environment (void)
   g_assert_cmpstr (url, ==, "https://pbx.office.uz:4021/admin/api/jsonrpc/");
   g_assert_cmpstr (config->username, ==, "cti");
   g_assert_cmpstr (config->password, ==, "s3cret");
+  g_assert_true (config->password_from_environment);
   g_assert_cmpfloat (config->poll_interval, ==, 0.5);
   g_assert_cmpfloat (config->sync_interval, ==, 0.25);
   g_assert_cmpstr (config->extension, ==, "1001");
@@ -207,6 +210,36 @@ test_invalid_names_variable (void)
   clear_environment ();
 }
 
+/* A password written into the server address is not repeated in the
+ * message that refuses it, which goes to logs and dialogs. */
+static void
+test_host_password_not_shown (void)
+{
+  const char *hosts[] = { "https://cti:Pw-in-url-77@pbx.office.uz", "cti:Pw-in-url-77@pbx",
+                          "https://cti:Pw/in-url-77@pbx" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GError) parse_error = NULL;
+      g_autoptr (KcConfig) config = NULL;
+      g_autoptr (GUri) uri = kc_config_parse_host (hosts[i], &parse_error);
+
+      g_assert_null (uri);
+      g_assert_error (parse_error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+      g_assert_null (strstr (parse_error->message, "Pw"));
+
+      clear_environment ();
+      g_setenv ("KERIO_PBX_HOST", hosts[i], TRUE);
+      config = kc_config_load (&error);
+      g_assert_null (config);
+      g_assert_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+      g_assert_true (g_str_has_prefix (error->message, "KERIO_PBX_HOST"));
+      g_assert_null (strstr (error->message, "Pw"));
+    }
+  clear_environment ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -220,6 +253,7 @@ main (int   argc,
   g_test_add_func ("/config/environment", test_environment);
   g_test_add_func ("/config/environment-over-settings", test_environment_over_settings);
   g_test_add_func ("/config/invalid-names-variable", test_invalid_names_variable);
+  g_test_add_func ("/config/host-password-not-shown", test_host_password_not_shown);
 
   return g_test_run ();
 }

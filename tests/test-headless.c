@@ -17,7 +17,8 @@
 typedef struct
 {
   GSubprocess *process;
-  GPtrArray   *out;  /* lines of stdout */
+  GPtrArray   *out;  /* lines of stdout but the "sync" events */
+  GPtrArray   *syncs; /* the "sync" events */
   GPtrArray   *err;  /* lines of stderr */
   gboolean     out_closed;
   gboolean     err_closed;
@@ -52,7 +53,10 @@ line_read (GObject      *source,
       g_object_unref (stream);
       return;
     }
-  g_ptr_array_add (is_out ? proc->out : proc->err, line);
+  if (is_out && g_str_has_prefix (line, "{\"event\":\"sync\""))
+    g_ptr_array_add (proc->syncs, line);
+  else
+    g_ptr_array_add (is_out ? proc->out : proc->err, line);
   read_next_line (stream, proc);
 }
 
@@ -122,6 +126,7 @@ spawn (Fixture            *f,
   g_assert_no_error (error);
   proc->out = g_ptr_array_new_with_free_func (g_free);
   proc->err = g_ptr_array_new_with_free_func (g_free);
+  proc->syncs = g_ptr_array_new_with_free_func (g_free);
 
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
   err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc->process));
@@ -144,6 +149,7 @@ proc_free (Proc *proc)
   g_object_unref (proc->process);
   g_ptr_array_unref (proc->out);
   g_ptr_array_unref (proc->err);
+  g_ptr_array_unref (proc->syncs);
   g_free (proc);
 }
 
@@ -214,6 +220,7 @@ assert_usage_error (Fixture            *f,
   /* One line, for a person or a supervisor script to read */
   g_assert_cmpuint (proc->err->len, ==, 1);
   g_assert_cmpuint (proc->out->len, ==, 0);
+  g_assert_cmpuint (proc->syncs->len, ==, 0);
   proc_free (proc);
 }
 
@@ -320,6 +327,10 @@ test_event_stream (Fixture       *f,
   g_assert_true (has_line (proc->err, "Starting real-time polling every 0.1 seconds"));
   KC_TEST_WAIT_UNTIL (has_line (proc->err, "Synced 0 new call records"), 20);
   g_assert_true (has_line (proc->err, "Fetched 0 call records from Kerio Operator"));
+  /* A supervising program learns of each sync on stdout. */
+  KC_TEST_WAIT_UNTIL (proc->syncs->len > 0, 20);
+  g_assert_cmpstr (g_ptr_array_index (proc->syncs, 0), ==,
+                   "{\"event\":\"sync\",\"data\":{\"result\":\"ok\",\"newRecords\":0}}");
 
   in_id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", "Aziz Karimov", "1001",
                                             NULL));
@@ -352,8 +363,12 @@ test_event_stream (Fixture       *f,
   g_subprocess_send_signal (proc->process, SIGTERM);
   g_assert_cmpint (wait_exit (proc), ==, 0);
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.logout"), ==, 1);
-  /* Nothing else ever reached stdout: each line is one of the events above. */
+  /* Nothing else ever reached stdout: each line is one of the events above,
+   * or a sync that went well. */
   g_assert_cmpuint (proc->out->len, ==, 6);
+  for (guint i = 0; i < proc->syncs->len; i++)
+    g_assert_true (g_str_has_prefix (g_ptr_array_index (proc->syncs, i),
+                                     "{\"event\":\"sync\",\"data\":{\"result\":\"ok\","));
 
   db_path = g_build_filename (f->home, "kerio-cti", "calls.db", NULL);
   store = kc_store_open (db_path, &error);
@@ -430,6 +445,7 @@ test_fetch_recording (Fixture       *f,
                 NULL);
   g_assert_cmpint (wait_exit (proc), ==, 0);
   g_assert_cmpuint (proc->out->len, ==, 1);
+  g_assert_cmpuint (proc->syncs->len, ==, 0);
   g_assert_true (g_str_has_prefix (g_ptr_array_index (proc->out, 0), expected_dir));
   g_assert_true (g_file_get_contents (g_ptr_array_index (proc->out, 0), &contents, &length, NULL));
   g_assert_cmpuint (length, >, 44);

@@ -649,6 +649,45 @@ test_tls_wrong_pin_is_refused (TlsFixture    *f,
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.login"), ==, 0);
 }
 
+/* Trusted on first use, then the PBX shows another certificate: refused
+ * before any password is sent, and the operator is told both fingerprints
+ * so the new one can be checked against the PBX. */
+static void
+test_tls_changed_certificate_is_refused (TlsFixture    *f,
+                                         gconstpointer  data)
+{
+  g_autoptr (GTlsCertificate) other = kc_test_load_other_certificate ();
+  g_autofree char *other_hex = kc_tls_certificate_fingerprint (other);
+  g_autofree char *pinned = kc_tls_fingerprint_format (other_hex);
+  g_autofree char *presented = kc_tls_fingerprint_format (f->hex);
+  g_autoptr (KcKerioClient) client = new_client (f->endpoint, KC_SIM_DEFAULT_PASSWORD);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) calls = NULL;
+  const char *at_pinned;
+  const char *at_presented;
+
+  g_assert_cmpstr (other_hex, !=, f->hex);
+  kc_kerio_client_set_tls_pin (client, other_hex);
+  calls = get_calls (client, &error);
+  g_assert_null (calls);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_TLS);
+  g_assert_nonnull (strstr (error->message, "has changed"));
+  /* Both named, the pinned one first, and the server by its address */
+  at_pinned = strstr (error->message, pinned);
+  at_presented = strstr (error->message, presented);
+  g_assert_nonnull (at_pinned);
+  g_assert_nonnull (at_presented);
+  g_assert_true (at_pinned < at_presented);
+  g_assert_nonnull (strstr (error->message, "127.0.0.1:"));
+  g_assert_cmpstr (kc_kerio_client_get_peer_fingerprint (client), ==, f->hex);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.login"), ==, 0);
+
+  /* Once the new certificate is checked and pinned, it gets through. */
+  kc_kerio_client_set_tls_pin (client, f->hex);
+  assert_get_calls_ok (client);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.login"), ==, 1);
+}
+
 /* --- Recordings --- */
 
 typedef struct
@@ -1122,6 +1161,7 @@ main (int   argc,
   ADD_TLS ("unpinned", test_tls_unpinned_is_refused);
   ADD_TLS ("pinned", test_tls_pinned_is_accepted);
   ADD_TLS ("wrong-pin", test_tls_wrong_pin_is_refused);
+  ADD_TLS ("changed-certificate", test_tls_changed_certificate_is_refused);
   ADD ("download/ok", test_download_recording);
   ADD ("download/foreign-origin", test_download_foreign_origin_forbidden);
   ADD ("download/hostile-id", test_download_hostile_id_stays_inside);

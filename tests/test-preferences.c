@@ -665,6 +665,69 @@ test_connection_trust_certificate (Fixture       *f,
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.login"), ==, 1);
 }
 
+/* Trusted before, and now the server shows another certificate: refused,
+ * with the fingerprint trusted before and the one presented now side by
+ * side, and the new one trusted only when the operator says so. */
+static void
+test_connection_changed_certificate (Fixture       *f,
+                                     gconstpointer  data)
+{
+  GTlsCertificate *certificate = (GTlsCertificate *) data;
+  g_autoptr (GTlsCertificate) before = kc_test_load_other_certificate ();
+  g_autofree char *hex = kc_tls_certificate_fingerprint (certificate);
+  g_autofree char *presented = kc_tls_fingerprint_format (hex);
+  g_autofree char *before_hex = kc_tls_certificate_fingerprint (before);
+  g_autofree char *pinned = kc_tls_fingerprint_format (before_hex);
+  g_autofree char *old_pin = g_strconcat ("sha256:", before_hex, NULL);
+  g_autofree char *new_pin = g_strconcat ("sha256:", hex, NULL);
+  g_autofree char *pin = NULL;
+  GtkWidget *trust;
+
+  g_settings_set_string (f->settings, "tls-pin", old_pin);
+  enter (f, "_Server", f->endpoint);
+  enter (f, "_User name", KC_SIM_DEFAULT_USERNAME);
+  enter (f, "_Password", KC_SIM_DEFAULT_PASSWORD);
+  run_connection_test (f);
+
+  g_assert_true (shows_label (window (f), "The server’s certificate has changed: it is not the "
+                                          "one trusted before, so the connection was refused. "
+                                          "Trust the new one only if its fingerprint is the one "
+                                          "the Kerio Operator administration shows for its "
+                                          "certificate; otherwise someone may be intercepting "
+                                          "the connection."));
+  g_assert_true (shows_label (window (f), "Trusted before, SHA-256 fingerprint"));
+  g_assert_true (shows_fingerprint (window (f), pinned));
+  g_assert_true (shows_label (window (f), "Presented now, SHA-256 fingerprint"));
+  g_assert_true (shows_fingerprint (window (f), presented));
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.login"), ==, 0);
+  pin = g_settings_get_string (f->settings, "tls-pin");
+  g_assert_cmpstr (pin, ==, old_pin);
+
+  trust = get_widget (window (f), GTK_TYPE_BUTTON, "T_rust this certificate");
+  g_assert_true (gtk_widget_is_visible (trust));
+  g_signal_emit_by_name (trust, "clicked");
+  g_clear_pointer (&pin, g_free);
+  pin = g_settings_get_string (f->settings, "tls-pin");
+  g_assert_cmpstr (pin, ==, new_pin);
+  KC_TEST_WAIT_UNTIL (shows_label (window (f), "Connected: 0 active calls"), 20);
+  g_assert_false (shows_fingerprint (window (f), pinned));
+  g_assert_false (shows_fingerprint (window (f), presented));
+}
+
+/* The first time there is nothing to compare with: one fingerprint only */
+static void
+test_connection_first_certificate_alone (Fixture       *f,
+                                         gconstpointer  data)
+{
+  enter (f, "_Server", f->endpoint);
+  enter (f, "_User name", KC_SIM_DEFAULT_USERNAME);
+  enter (f, "_Password", KC_SIM_DEFAULT_PASSWORD);
+  run_connection_test (f);
+  g_assert_true (shows_label (window (f), "SHA-256 fingerprint"));
+  g_assert_false (shows_label (window (f), "Trusted before, SHA-256 fingerprint"));
+  g_assert_false (shows_label (window (f), "Presented now, SHA-256 fingerprint"));
+}
+
 static void
 test_connection_ends_with_window (Fixture       *f,
                                   gconstpointer  data)
@@ -772,7 +835,8 @@ test_start_at_login (Fixture       *f,
   g_assert_true (g_key_file_get_boolean (entry, G_KEY_FILE_DESKTOP_GROUP,
                                          "X-GNOME-Autostart-enabled", NULL));
   g_assert_cmpint (g_stat (path, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0644);
+  /* Private, like every file the application writes (umask 022 here) */
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
   g_assert_cmpint (g_stat (dir, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
 
@@ -842,6 +906,9 @@ main (int   argc,
   ADD ("test-connection/ok", test_connection_ok, NULL);
   ADD ("test-connection/wrong-password", test_connection_wrong_password, NULL);
   ADD ("test-connection/trust-certificate", test_connection_trust_certificate, certificate);
+  ADD ("test-connection/changed-certificate", test_connection_changed_certificate, certificate);
+  ADD ("test-connection/first-certificate-alone", test_connection_first_certificate_alone,
+       certificate);
   ADD ("test-connection/ends-with-window", test_connection_ends_with_window, NULL);
   ADD ("polling-intervals", test_polling_intervals, NULL);
   ADD ("start-at-login", test_start_at_login, NULL);

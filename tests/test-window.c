@@ -6,7 +6,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <adwaita.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/kc-store.h"
 #include "kc-test-util.h"
@@ -243,6 +245,34 @@ test_history_lists_and_filters (Fixture       *f,
   KC_TEST_WAIT_UNTIL (shows (f, "+998903333333"), 10);
 }
 
+/* The disk fills up for real: files of this process may not grow past
+ * 256 KiB (a write past that fails with EFBIG, SIGXFSZ ignored, as a full
+ * disk fails with ENOSPC) until the limit is lifted again. */
+static void
+test_disk_full_in_words (Fixture       *f,
+                         gconstpointer  data)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  struct rlimit saved, full;
+
+  kc_sim_server_add_generated_cdrs (f->sim, "hist", 3000, now - 3000 * 60, 60);
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  full = saved;
+  full.rlim_cur = 256 * 1024;
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &full), ==, 0);
+
+  kc_engine_start (f->engine);
+  KC_TEST_WAIT_UNTIL (shows (f, "the disk is full"), 30);
+  /* Live calls are not the history: they go on. */
+  KC_TEST_WAIT_UNTIL (shows (f, "Connected to Kerio Operator"), 10);
+  g_assert_cmpint (kc_store_count (f->store), <, 3000);
+
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  KC_TEST_WAIT_UNTIL (!shows (f, "the disk is full"), 30);
+  g_assert_cmpint (kc_store_count (f->store), ==, 3000);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -254,6 +284,7 @@ main (int   argc,
   ADD ("/window/dashboard-follows-calls", test_dashboard_follows_calls);
   ADD ("/window/connection-problem-in-words", test_connection_problem_in_words);
   ADD ("/window/history-lists-and-filters", test_history_lists_and_filters);
+  ADD ("/window/disk-full-in-words", test_disk_full_in_words);
 #undef ADD
 
   return g_test_run ();

@@ -32,6 +32,23 @@ kc_config_free (KcConfig *config)
   g_free (config);
 }
 
+const char *
+kc_config_password_warning (void)
+{
+  return _("The password is taken from KERIO_API_PASSWORD. The environment is not a safe "
+           "place for it: other programs of this user can read it, and programs started from "
+           "here inherit it. Keep the password in the keyring through the preferences instead, "
+           "and unset the variable.");
+}
+
+/* "https://user:password@pbx": a host setting with an "@" may carry a
+ * password, so its text is never repeated in a message. */
+static gboolean
+may_hold_password (const char *text)
+{
+  return text != NULL && strchr (text, '@') != NULL;
+}
+
 static gboolean
 is_valid_host_name (const char *host)
 {
@@ -97,9 +114,14 @@ kc_config_parse_host (const char  *text,
                       NULL, NULL);
 
 invalid:
-  g_set_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID,
-               _("“%s” is not a host name, host:port, or http(s)://host:port URL"),
-               text ? text : "");
+  if (may_hold_password (text))
+    g_set_error_literal (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID,
+                         _("A server address may not hold a user name or password; give "
+                           "them separately"));
+  else
+    g_set_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID,
+                 _("“%s” is not a host name, host:port, or http(s)://host:port URL"),
+                 text ? text : "");
   return NULL;
 }
 
@@ -204,6 +226,9 @@ apply_environment (KcConfig *config,
 
       g_clear_pointer (&config->endpoint, g_uri_unref);
       config->endpoint = kc_config_parse_host (value, &local_error);
+      if (config->endpoint == NULL && may_hold_password (value))
+        return invalid (error, _("KERIO_PBX_HOST may not hold a user name or password; set "
+                                 "KERIO_API_USERNAME and KERIO_API_PASSWORD instead"));
       if (config->endpoint == NULL)
         return invalid (error,
                         _("KERIO_PBX_HOST: “%s” is not a host name, host:port, or "
@@ -214,7 +239,10 @@ apply_environment (KcConfig *config,
   if ((value = env ("KERIO_API_USERNAME")))
     replace_string (&config->username, value);
   if ((value = env ("KERIO_API_PASSWORD")))
-    replace_string (&config->password, value);
+    {
+      replace_string (&config->password, value);
+      config->password_from_environment = TRUE;
+    }
 
   if ((value = env ("KERIO_POLL_INTERVAL")) &&
       !kc_config_parse_interval (value, &config->poll_interval))
@@ -271,6 +299,9 @@ apply_settings (KcConfig  *config,
   if (*host)
     {
       config->endpoint = kc_config_parse_host (host, NULL);
+      if (config->endpoint == NULL && may_hold_password (host))
+        return invalid (error, _("The server setting may not hold a user name or password; "
+                                 "enter them in their own fields"));
       if (config->endpoint == NULL)
         return invalid (error,
                         _("The server setting “%s” is not a host name, host:port, or "

@@ -29,6 +29,7 @@ typedef struct
   char   *extension;         /* NULL when unset */
   guint   extension_digits;
   char   *tls_pin;           /* 64 lowercase hex, NULL when unset */
+  gboolean password_from_environment; /* KERIO_API_PASSWORD was used */
 } KcConfig;
 
 GQuark     kc_config_error_quark (void);
@@ -38,6 +39,8 @@ GQuark     kc_config_error_quark (void);
  * KC_CONFIG_ERROR_INVALID whose one-line message names the variable. */
 KcConfig  *kc_config_load        (GError **error);
 void       kc_config_free        (KcConfig *config);
+/* The warning, translated, for a password taken from KERIO_API_PASSWORD */
+const char *kc_config_password_warning (void);
 
 /* "host", "host:port", "[v6]:port", "https://host:port[/path]" or http://
  * -> endpoint URL; default scheme https, port 4021, path /admin/api/jsonrpc/ */

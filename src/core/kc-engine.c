@@ -140,6 +140,18 @@ kc_engine_get_store (KcEngine *self)
   return self->store;
 }
 
+/* The history waits for the first good poll: while the PBX is unreachable
+ * or refuses the login, the poller alone says so, once, and retries with
+ * backoff; a sync would only repeat the same error. */
+static void
+on_connection_state (KcEngine *self)
+{
+  if (kc_call_tracker_get_connection_state (self->tracker) != KC_CONNECTION_CONNECTED)
+    return;
+  g_signal_handlers_disconnect_by_func (self->tracker, on_connection_state, self);
+  kc_sync_start (self->sync);
+}
+
 void
 kc_engine_start (KcEngine *self)
 {
@@ -152,7 +164,9 @@ kc_engine_start (KcEngine *self)
   g_message ("Starting real-time polling every %g seconds", self->poll_interval);
   kc_call_tracker_start (self->tracker);
   g_message ("Starting auto-sync every %g minutes", self->sync_interval);
-  kc_sync_start (self->sync);
+  g_signal_connect_object (self->tracker, "notify::connection-state",
+                           G_CALLBACK (on_connection_state), self, G_CONNECT_SWAPPED);
+  on_connection_state (self);
 }
 
 static void

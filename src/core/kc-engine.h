@@ -29,7 +29,8 @@ KcCallTracker *kc_engine_get_tracker (KcEngine *self);
 KcSync        *kc_engine_get_sync    (KcEngine *self);
 KcStore       *kc_engine_get_store   (KcEngine *self);
 
-/* Starts polling and the periodic sync; logs the design's start-up lines. */
+/* Starts polling, and the periodic sync once a poll has succeeded; logs
+ * the design's start-up lines. */
 void           kc_engine_start       (KcEngine *self);
 
 /* Stops the timers and logs out. */

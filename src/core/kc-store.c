@@ -212,13 +212,49 @@ cached_stmt_release (KcCachedStmt *stmt)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcCachedStmt, cached_stmt_release)
 
+static gboolean
+is_out_of_space (int saved_errno)
+{
+  return saved_errno == ENOSPC || saved_errno == EDQUOT || saved_errno == EFBIG;
+}
+
+/* The errno of a write that failed. sqlite3_system_errno() has it only when
+ * nothing touched errno in between; SQLite also keeps it with the file that
+ * failed, the database or its WAL. */
+static int
+failed_write_errno (sqlite3 *db)
+{
+  sqlite3_file *journal = NULL;
+  int saved_errno = sqlite3_system_errno (db);
+
+  if (is_out_of_space (saved_errno))
+    return saved_errno;
+  saved_errno = 0;
+  if (sqlite3_file_control (db, "main", SQLITE_FCNTL_LAST_ERRNO, &saved_errno) == SQLITE_OK &&
+      is_out_of_space (saved_errno))
+    return saved_errno;
+  saved_errno = 0;
+  if (sqlite3_file_control (db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal) == SQLITE_OK &&
+      journal != NULL && journal->pMethods != NULL)
+    journal->pMethods->xFileControl (journal, SQLITE_FCNTL_LAST_ERRNO, &saved_errno);
+  return saved_errno;
+}
+
 static KcStoreError
-error_code_from_sqlite (int rc)
+error_code_from_sqlite (int rc,
+                        int system_errno)
 {
   switch (rc & 0xff)
     {
     case SQLITE_FULL:
       return KC_STORE_ERROR_FULL;
+    /* SQLite says SQLITE_FULL only for a short write; a write refused
+     * outright for want of space (or past a file size limit) is an I/O
+     * error to it, but the same full disk to the operator. */
+    case SQLITE_IOERR:
+      if (is_out_of_space (system_errno))
+        return KC_STORE_ERROR_FULL;
+      return KC_STORE_ERROR_FAILED;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return KC_STORE_ERROR_BUSY;
@@ -236,10 +272,16 @@ set_sqlite_error (KcStore    *self,
                   GError    **error,
                   const char *what)
 {
+  int system_errno = self->db && (rc & 0xff) == SQLITE_IOERR ? failed_write_errno (self->db) : 0;
   const char *message = self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
+  KcStoreError code = error_code_from_sqlite (rc, system_errno);
 
-  g_set_error (error, KC_STORE_ERROR, error_code_from_sqlite (rc),
-               "Call history %s (%s): %s", what, self->path, message);
+  if (code == KC_STORE_ERROR_FULL)
+    g_set_error (error, KC_STORE_ERROR, code, "Call history %s (%s): the disk is full (%s)", what,
+                 self->path, system_errno != 0 ? g_strerror (system_errno) : message);
+  else
+    g_set_error (error, KC_STORE_ERROR, code, "Call history %s (%s): %s", what, self->path,
+                 message);
 }
 
 static char *

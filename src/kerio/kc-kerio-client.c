@@ -177,6 +177,22 @@ transport_error (KcKerioClient *self,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return g_error_copy (error);
 
+  if (rejected != NULL && self->tls_pin != NULL)
+    {
+      g_autofree char *pinned = kc_tls_fingerprint_format (self->tls_pin);
+      g_autofree char *presented = kc_tls_fingerprint_format (rejected);
+
+      /* Someone may be in the middle; the operator must be able to tell
+       * which certificate was trusted and which one came instead. */
+      return g_error_new (KC_KERIO_ERROR, KC_KERIO_ERROR_TLS,
+                          _("The certificate of %s has changed, so the connection was refused. "
+                            "Pinned certificate: SHA-256 %s. Presented now: SHA-256 %s. If the "
+                            "Kerio Operator administration shows the new fingerprint, trust it "
+                            "in the preferences or pin it with KERIO_TLS_PIN=sha256:%s; "
+                            "otherwise someone may be intercepting the connection."),
+                          self->host_port, pinned, presented, presented);
+    }
+
   if (rejected != NULL)
     {
       g_autofree char *formatted = kc_tls_fingerprint_format (rejected);
@@ -1775,6 +1791,28 @@ apply_timeout (KcKerioClient *self)
   soup_session_set_idle_timeout (self->session, MAX (self->timeout, IDLE_TIMEOUT));
 }
 
+/* A pin is the whole of the trust: without a certificate database every
+ * certificate reaches on_accept_certificate(), where only the pinned one
+ * passes. Otherwise a certificate some CA vouches for would get past a
+ * pin that says otherwise. Without a pin the session keeps (or gets back)
+ * the default database. */
+static void
+apply_tls_pin (KcKerioClient *self)
+{
+  g_autoptr (GTlsDatabase) database = NULL;
+
+  if (self->tls_pin == NULL && soup_session_get_tls_database (self->session) != NULL)
+    return;
+
+  /* libsoup 3.2 passes a database on to new connections only when it
+   * differs from the session's current one, which starts as NULL for "the
+   * default, when first needed": NULL is set by way of the default. */
+  database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  soup_session_set_tls_database (self->session, database);
+  if (self->tls_pin != NULL)
+    soup_session_set_tls_database (self->session, NULL);
+}
+
 static void
 kc_kerio_client_constructed (GObject *object)
 {
@@ -1796,6 +1834,8 @@ kc_kerio_client_constructed (GObject *object)
                                                  NULL);
   soup_session_add_feature (self->session, SOUP_SESSION_FEATURE (jar));
   apply_timeout (self);
+  if (self->tls_pin != NULL)
+    apply_tls_pin (self);
 }
 
 static void
@@ -1970,6 +2010,8 @@ kc_kerio_client_set_tls_pin (KcKerioClient *self,
     return;
   g_free (self->tls_pin);
   self->tls_pin = g_strdup (pin);
+  if (self->session != NULL)
+    apply_tls_pin (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_TLS_PIN]);
 }
 

@@ -11,6 +11,10 @@
  * TLS is verified; a certificate that is not trusted may be pinned by the
  * SHA-256 of its DER encoding. An untrusted, unpinned certificate fails with
  * KC_KERIO_ERROR_TLS whose message carries the certificate's fingerprint.
+ * With a pin, only the pinned certificate is accepted, whatever CA signed
+ * another: a different one fails with KC_KERIO_ERROR_TLS naming both
+ * fingerprints, before any request (a password) is sent. A pin set later
+ * applies to new connections.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -19,10 +19,12 @@ struct _KcDashboardPage
   GtkImage           *status_icon;
   GtkLabel           *status_label;
   GtkLabel           *error_label;
+  GtkLabel           *history_label;
   GtkStack           *stack;
   GtkListView        *list_view;
 
   KcCallTracker      *tracker;
+  KcSync             *sync;
   GtkSingleSelection *selection;
   GHashTable         *bound_rows; /* GtkListItem -> NULL: rows whose duration ticks */
   guint               tick;
@@ -230,6 +232,50 @@ update_connection (KcDashboardPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL);
 }
 
+/* A history that cannot be written is this computer's problem, which the
+ * operator can fix and the connection state does not show; the PBX's own
+ * failures are the connection's. */
+static void
+on_sync_failed (KcDashboardPage *self,
+                GError          *error)
+{
+  g_autofree char *text = NULL;
+
+  if (error->domain != KC_STORE_ERROR)
+    return;
+  if (error->code == KC_STORE_ERROR_FULL)
+    text = g_strdup (_("The call history cannot be saved: the disk is full. Calls still show "
+                       "here, and the history catches up once there is space again."));
+  else if (error->code == KC_STORE_ERROR_BUSY)
+    text = g_strdup (_("The call history is locked by another program. The next sync tries "
+                       "again."));
+  else
+    text = g_strdup_printf (_("The call history cannot be saved: %s"), error->message);
+  gtk_label_set_text (self->history_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->history_label), TRUE);
+}
+
+static void
+on_synced (KcDashboardPage *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->history_label), FALSE);
+}
+
+void
+kc_dashboard_page_set_sync (KcDashboardPage *self,
+                            KcSync          *sync)
+{
+  g_return_if_fail (KC_IS_DASHBOARD_PAGE (self));
+  g_return_if_fail (KC_IS_SYNC (sync));
+
+  if (self->sync)
+    g_signal_handlers_disconnect_by_data (self->sync, self);
+  g_set_object (&self->sync, sync);
+  on_synced (self);
+  g_signal_connect_object (sync, "failed", G_CALLBACK (on_sync_failed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (sync, "synced", G_CALLBACK (on_synced), self, G_CONNECT_SWAPPED);
+}
+
 void
 kc_dashboard_page_set_tracker (KcDashboardPage *self,
                                KcCallTracker   *tracker)
@@ -295,6 +341,9 @@ kc_dashboard_page_dispose (GObject *object)
   if (self->tracker)
     g_signal_handlers_disconnect_by_data (self->tracker, self);
   g_clear_object (&self->tracker);
+  if (self->sync)
+    g_signal_handlers_disconnect_by_data (self->sync, self);
+  g_clear_object (&self->sync);
   g_clear_pointer (&self->bound_rows, g_hash_table_unref);
 
   G_OBJECT_CLASS (kc_dashboard_page_parent_class)->dispose (object);
@@ -316,6 +365,7 @@ kc_dashboard_page_class_init (KcDashboardPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, status_icon);
   gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, status_label);
   gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, error_label);
+  gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, history_label);
   gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, stack);
   gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, list_view);
 }

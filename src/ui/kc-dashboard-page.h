@@ -7,6 +7,7 @@
 #include <gtk/gtk.h>
 
 #include "core/kc-call-tracker.h"
+#include "core/kc-sync.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +16,9 @@ G_DECLARE_FINAL_TYPE (KcDashboardPage, kc_dashboard_page, KC, DASHBOARD_PAGE, Gt
 
 void     kc_dashboard_page_set_tracker (KcDashboardPage *self,
                                         KcCallTracker   *tracker);
+/* Shows why the history could not be saved, until a sync goes through */
+void     kc_dashboard_page_set_sync    (KcDashboardPage *self,
+                                        KcSync          *sync);
 /* Selects the active call with that id; FALSE when it is not active */
 gboolean kc_dashboard_page_select_call (KcDashboardPage *self,
                                         const char      *call_id);

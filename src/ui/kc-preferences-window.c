@@ -57,7 +57,10 @@ struct _KcPreferencesWindow
   AdwPreferencesRow    *result_row;
   GtkLabel             *result_label;
   GtkWidget            *certificate_box;
+  GtkLabel             *fingerprint_title;
   GtkLabel             *fingerprint_label;
+  GtkWidget            *pinned_box;
+  GtkLabel             *pinned_fingerprint_label;
   GtkWidget            *trust_button;
   GtkAdjustment        *poll_adjustment;
   GtkAdjustment        *sync_adjustment;
@@ -524,28 +527,50 @@ finish_test_with_error (KcPreferencesWindow *self,
                         const GError        *error)
 {
   const char *fingerprint = kc_kerio_client_get_peer_fingerprint (self->test_client);
+  g_autofree char *pin = NULL;
 
   g_clear_pointer (&self->untrusted_fingerprint, g_free);
   if (g_error_matches (error, KC_KERIO_ERROR, KC_KERIO_ERROR_TLS) && fingerprint != NULL)
     {
       g_autofree char *formatted = fingerprint_lines (fingerprint);
-      g_autofree char *pin = g_settings_get_string (self->settings, "tls-pin");
+      g_autofree char *pin_setting = g_settings_get_string (self->settings, "tls-pin");
+
+      pin = kc_tls_pin_normalize (pin_setting, NULL);
+      if (g_strcmp0 (pin, fingerprint) == 0)
+        g_clear_pointer (&pin, g_free);
 
       /* The client's own message tells how to pin with an environment
-       * variable; here the button below does it. */
-      show_result (self,
-                   *pin ? _("The server’s certificate is not the one trusted before. Trust it "
-                            "only if this fingerprint is the one the Kerio Operator "
-                            "administration shows for its certificate.")
-                        : _("The server’s certificate is not trusted. Trust it only if this "
-                            "fingerprint is the one the Kerio Operator administration shows "
-                            "for its certificate."),
-                   FALSE);
+       * variable; here the button below does it. A changed certificate
+       * shows both fingerprints, the one trusted before first. */
+      if (pin != NULL)
+        {
+          g_autofree char *pinned = fingerprint_lines (pin);
+
+          show_result (self,
+                       _("The server’s certificate has changed: it is not the one trusted "
+                         "before, so the connection was refused. Trust the new one only if its "
+                         "fingerprint is the one the Kerio Operator administration shows for "
+                         "its certificate; otherwise someone may be intercepting the "
+                         "connection."),
+                       FALSE);
+          gtk_label_set_text (self->pinned_fingerprint_label, pinned);
+          gtk_label_set_text (self->fingerprint_title, _("Presented now, SHA-256 fingerprint"));
+        }
+      else
+        {
+          show_result (self,
+                       _("The server’s certificate is not trusted. Trust it only if this "
+                         "fingerprint is the one the Kerio Operator administration shows "
+                         "for its certificate."),
+                       FALSE);
+          gtk_label_set_text (self->fingerprint_title, _("SHA-256 fingerprint"));
+        }
       gtk_label_set_text (self->fingerprint_label, formatted);
       self->untrusted_fingerprint = g_strdup (fingerprint);
     }
   else
     show_result (self, error->message, FALSE);
+  gtk_widget_set_visible (self->pinned_box, pin != NULL);
   gtk_widget_set_visible (self->certificate_box, self->untrusted_fingerprint != NULL);
   g_clear_object (&self->test_client);
 }
@@ -787,8 +812,9 @@ write_autostart (GError **error)
                    g_strerror (saved_errno));
       return FALSE;
     }
+  /* Private like every file of ours; the session that starts it is ours. */
   return g_file_set_contents_full (path, AUTOSTART_ENTRY, -1, G_FILE_SET_CONTENTS_CONSISTENT,
-                                   0644, error);
+                                   0600, error);
 }
 
 static gboolean
@@ -1006,7 +1032,11 @@ kc_preferences_window_class_init (KcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, result_row);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, result_label);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, certificate_box);
+  gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, fingerprint_title);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, fingerprint_label);
+  gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, pinned_box);
+  gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow,
+                                        pinned_fingerprint_label);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, trust_button);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, poll_adjustment);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, sync_adjustment);

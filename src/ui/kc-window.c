@@ -91,6 +91,7 @@ kc_window_set_engine (KcWindow *self,
   g_return_if_fail (KC_IS_WINDOW (self));
 
   kc_dashboard_page_set_tracker (self->dashboard, kc_engine_get_tracker (engine));
+  kc_dashboard_page_set_sync (self->dashboard, kc_engine_get_sync (engine));
   kc_calls_page_set_engine (self->calls, engine);
   kc_window_show_content (self);
 }
