@@ -42,6 +42,7 @@ struct _KcApplication
   guint           tray_wait;
   gboolean        quitting;
   gboolean        password_warned;
+  gboolean        empty_gtk_theme; /* GTK_THEME=Empty is ours, until GTK has read it */
 };
 
 G_DEFINE_FINAL_TYPE (KcApplication, kc_application, ADW_TYPE_APPLICATION)
@@ -452,6 +453,18 @@ kc_application_startup (GApplication *application)
   KcApplication *self = KC_APPLICATION (application);
   const char *quit_accels[] = { "<Control>q", NULL };
 
+  /* GTK loads the theme named by its settings when it creates them, and
+   * libadwaita then replaces it with its own stylesheet: parsing GTK's
+   * Adwaita, about 80 M instructions (a sixth of the start), was wasted.
+   * So GTK's settings are created here under GTK's empty theme, and
+   * GTK_THEME is gone again before libadwaita looks at it (it leaves the
+   * styling to a theme the user set there). */
+  if (self->empty_gtk_theme)
+    {
+      gtk_init ();
+      gtk_settings_get_default ();
+      g_unsetenv ("GTK_THEME");
+    }
   G_APPLICATION_CLASS (kc_application_parent_class)->startup (application);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
@@ -531,4 +544,55 @@ kc_application_new (gboolean demo)
 
   self->demo = demo;
   return self;
+}
+
+/* Appends item to the comma-separated list in the environment variable */
+static void
+add_to_env_list (const char *variable,
+                 const char *item)
+{
+  const char *list = g_getenv (variable);
+  g_autofree char *value = list && *list ? g_strconcat (list, ",", item, NULL) : g_strdup (item);
+
+  g_setenv (variable, value, TRUE);
+}
+
+/* GTK opens an X11 display by setting up OpenGL to pick its visual, and
+ * Mesa's driver brings libLLVM: that was 50 of the 87 MB resident in the
+ * tray all day, and a fifth of the instructions before the window showed
+ * (tests/bench/README.md). Lists and text draw in time with cairo, so cairo
+ * is the renderer unless the user chose another with GSK_RENDERER, and with
+ * cairo OpenGL is not set up at all. Must run before GTK opens the display. */
+static void
+choose_renderer (void)
+{
+  if (g_getenv ("GSK_RENDERER") == NULL)
+    g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  if (g_strcmp0 (g_getenv ("GSK_RENDERER"), "cairo") != 0)
+    return;
+  /* GTK 4.16 moved the switch from GDK_DEBUG to GDK_DISABLE. */
+  if (gtk_get_minor_version () >= 16)
+    add_to_env_list ("GDK_DISABLE", "gl");
+  else
+    add_to_env_list ("GDK_DEBUG", "gl-disable");
+}
+
+G_MODULE_EXPORT int
+kc_application_main (gboolean    demo,
+                     gboolean    background,
+                     const char *argv0)
+{
+  g_autoptr (KcApplication) app = NULL;
+  const char *argv[] = { argv0, background ? "--background" : NULL, NULL };
+
+  choose_renderer ();
+  app = kc_application_new (demo);
+  if (g_getenv ("GTK_THEME") == NULL)
+    {
+      app->empty_gtk_theme = TRUE;
+      g_setenv ("GTK_THEME", "Empty", TRUE);
+    }
+  /* The options are parsed already; the running instance (this one or an
+   * earlier one) only needs to know whether this is a start at login. */
+  return g_application_run (G_APPLICATION (app), background ? 2 : 1, (char **) argv);
 }

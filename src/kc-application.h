@@ -6,13 +6,13 @@
 
 #include <adwaita.h>
 
+#include "kc-gui-module.h"
+
 G_BEGIN_DECLS
 
 #define KC_TYPE_APPLICATION (kc_application_get_type ())
 G_DECLARE_FINAL_TYPE (KcApplication, kc_application, KC, APPLICATION, AdwApplication)
 
-/* demo: run against the built-in simulator; background: start in the tray
- * (the window still comes up when no tray host exists) */
 /* demo: run against the built-in simulator instead of the configured PBX */
 KcApplication *kc_application_new (gboolean demo);
 

@@ -7,11 +7,51 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <gmodule.h>
 #include <locale.h>
 #include <stdlib.h>
 
-#include "kc-application.h"
+#include "kc-gui-module.h"
 #include "kc-headless.h"
+
+/* Run from the build tree, the module beside the executable is the one built
+ * with it; installed, it is in KC_GUI_MODULE_DIR. */
+static char *
+gui_module_path (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *name = g_strconcat (KC_GUI_MODULE_NAME, ".", G_MODULE_SUFFIX, NULL);
+
+  if (self)
+    {
+      g_autofree char *dir = g_path_get_dirname (self);
+      g_autofree char *beside = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (beside, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&beside);
+    }
+  return g_build_filename (KC_GUI_MODULE_DIR, name, NULL);
+}
+
+static int
+run_gui (gboolean    demo,
+         gboolean    background,
+         const char *argv0)
+{
+  g_autofree char *path = gui_module_path ();
+  GModule *module = g_module_open (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+  KcGuiMainFunc gui_main = NULL;
+
+  if (module == NULL || !g_module_symbol (module, KC_GUI_MAIN_SYMBOL, (gpointer *) &gui_main))
+    {
+      g_printerr ("kerio-cti: %s: %s\n", _("The desktop application cannot be loaded"),
+                  g_module_error ());
+      return EXIT_FAILURE;
+    }
+  /* GTK and GLib keep types and callbacks of the module until exit. */
+  g_module_make_resident (module);
+  return gui_main (demo, background, argv0);
+}
 
 int
 main (int   argc,
@@ -19,14 +59,12 @@ main (int   argc,
 {
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (KcApplication) app = NULL;
   g_autofree char *fetch_call_id = NULL;
   gboolean headless = FALSE;
   gboolean demo = FALSE;
   gboolean background = FALSE;
   gboolean version = FALSE;
   gboolean service = FALSE;
-  const char *app_argv[3] = { NULL };
   const GOptionEntry entries[] = {
     { "background", 0, 0, G_OPTION_ARG_NONE, &background,
       N_("Start in the tray without showing the window"), NULL },
@@ -74,10 +112,5 @@ main (int   argc,
   if (headless || fetch_call_id)
     return kc_headless_run (demo, fetch_call_id);
 
-  /* The options are parsed here; the running instance (this one or an
-   * earlier one) only needs to know whether this is a start at login. */
-  app = kc_application_new (demo);
-  app_argv[0] = argv[0];
-  app_argv[1] = background ? "--background" : NULL;
-  return g_application_run (G_APPLICATION (app), background ? 2 : 1, (char **) app_argv);
+  return run_gui (demo, background, argv[0]);
 }

@@ -193,7 +193,15 @@ stage=$(mktemp -d)
 if out=$(meson install -C "$build" --no-rebuild --quiet --destdir "$stage" 2>&1); then
   prefix=$(meson introspect --buildoptions "$build" \
            | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])')
+  libdir=$(meson introspect --buildoptions "$build" \
+           | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "libdir"][0])')
   root=$stage$prefix
+  case $libdir in
+    /*) module_dir=$stage$libdir/kerio-cti ;;
+    *) module_dir=$root/$libdir/kerio-cti ;;
+  esac
+  # The desktop application, which kerio-cti loads for a GUI start
+  [ -f "$module_dir/kerio-cti-gui.so" ] || fail "meson install does not produce $module_dir/kerio-cti-gui.so"
   for f in bin/kerio-cti \
            share/applications/uz.kerio.Cti.desktop \
            share/metainfo/uz.kerio.Cti.metainfo.xml \

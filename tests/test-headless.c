@@ -395,6 +395,34 @@ test_sigint_exits_cleanly (Fixture       *f,
   proc_free (proc);
 }
 
+/* The desktop's libraries cost a headless process most of its start-up time
+ * and a third of its memory; it must not load them. */
+static void
+test_no_desktop_libraries (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *const desktop[] = { "libgtk-4.so", "libadwaita-1.so", "libgstreamer-1.0.so",
+                                  "libsecret-1.so", NULL };
+  Proc *proc = spawn (f, (const char *const[]){ "--headless", NULL }, NULL);
+  g_autofree char *maps_path = NULL;
+  g_autofree char *maps = NULL;
+  g_autoptr (GError) error = NULL;
+
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") > 0, 20);
+  maps_path = g_strdup_printf ("/proc/%s/maps", g_subprocess_get_identifier (proc->process));
+  g_file_get_contents (maps_path, &maps, NULL, &error);
+  g_assert_no_error (error);
+  /* The event stream's own libraries are there, so the check can fail. */
+  g_assert_nonnull (strstr (maps, "libsoup-3.0.so"));
+  for (const char *const *lib = desktop; *lib; lib++)
+    if (strstr (maps, *lib))
+      g_error ("kerio-cti --headless has loaded %s", *lib);
+
+  g_subprocess_send_signal (proc->process, SIGTERM);
+  g_assert_cmpint (wait_exit (proc), ==, 0);
+  proc_free (proc);
+}
+
 /* --- --fetch-recording ------------------------------------------------- */
 
 static void
@@ -512,6 +540,7 @@ main (int   argc,
   ADD ("/headless/invalid-configuration", test_invalid_configuration);
   ADD ("/headless/event-stream", test_event_stream);
   ADD ("/headless/sigint", test_sigint_exits_cleanly);
+  ADD ("/headless/no-desktop-libraries", test_no_desktop_libraries);
   ADD ("/headless/fetch-recording", test_fetch_recording);
   ADD ("/headless/demo", test_demo_shows_calls);
   ADD ("/headless/unreadable-database", test_unreadable_database_moved_aside);

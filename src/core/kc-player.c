@@ -529,25 +529,32 @@ kc_player_init (KcPlayer *self)
 KcPlayer *
 kc_player_new (void)
 {
-  KcPlayer *self = g_object_new (KC_TYPE_PLAYER, NULL);
+  return g_object_new (KC_TYPE_PLAYER, NULL);
+}
+
+/* GStreamer and the pipeline start with the first recording opened, not
+ * with the window that holds the player: most sessions never play one, and
+ * gst_init() and playbin were a tenth of the desktop application's start. */
+static gboolean
+ensure_playbin (KcPlayer *self)
+{
   g_autoptr (GError) error = NULL;
   g_autoptr (GstBus) bus = NULL;
 
+  if (self->playbin != NULL)
+    return TRUE;
   if (!ensure_gstreamer ())
-    {
-      set_error (self, _(NO_OUTPUT_TEXT));
-      return self;
-    }
+    return FALSE;
   self->playbin = make_playbin (&error);
   if (self->playbin == NULL)
     {
       g_message ("Cannot set up playback: %s", error->message);
-      set_error (self, _(NO_OUTPUT_TEXT));
-      return self;
+      return FALSE;
     }
+  g_object_set (self->playbin, "volume", self->volume, NULL);
   bus = gst_element_get_bus (self->playbin);
   gst_bus_add_watch (bus, on_bus_message, self);
-  return self;
+  return TRUE;
 }
 
 void
@@ -560,14 +567,18 @@ kc_player_open (KcPlayer   *self,
   g_return_if_fail (KC_IS_PLAYER (self));
   g_return_if_fail (path != NULL);
 
-  if (self->playbin == NULL)
-    return;
-
   shut_down (self);
   g_clear_pointer (&self->uri, g_free);
   set_error (self, NULL);
   set_duration (self, -1);
   set_position (self, 0);
+
+  if (!ensure_playbin (self))
+    {
+      set_error (self, _(NO_OUTPUT_TEXT));
+      update_state (self);
+      return;
+    }
 
   absolute = g_canonicalize_filename (path, NULL);
   if (!g_file_test (absolute, G_FILE_TEST_IS_REGULAR))

@@ -24,8 +24,8 @@ typedef enum
 #define KC_TYPE_PLAYER (kc_player_get_type ())
 G_DECLARE_FINAL_TYPE (KcPlayer, kc_player, KC, PLAYER, GObject)
 
-/* Initializes GStreamer on first use; when that fails the player says so in
- * its "error" property and does nothing. */
+/* GStreamer starts with the first kc_player_open(); when it cannot, the
+ * player says so in its "error" property and plays nothing. */
 KcPlayer      *kc_player_new          (void);
 
 /* A local file; prerolls paused (LOADING, then PAUSED). */
