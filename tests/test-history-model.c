@@ -767,6 +767,121 @@ test_store_error (Fixture       *f,
   g_assert_cmpint (kc_history_model_find (f->model, "c0999"), ==, 0);
 }
 
+/* A model over the small history whose rows the view has read from POSITION
+ * to POSITION + 30, as a screen of rows; then the main loop runs, as it does
+ * between two frames. */
+static KcHistoryModel *
+model_read_at (Fixture *f,
+               guint    position)
+{
+  KcHistoryModel *model = kc_history_model_new (f->store);
+
+  for (guint i = position; i < position + 30 && i < N_SMALL; i++)
+    g_object_unref (get_item (model, i));
+  drain_main_context ();
+  return model;
+}
+
+/* Scrolling on, the rows of the next page are already there: read between
+ * frames, before the view asks for them. Shown by the store failing after
+ * that idle: those rows still come, right, without a read. */
+static void
+test_read_ahead (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr (KcHistoryModel) reference = kc_history_model_new (f->store);
+  g_autoptr (GPtrArray) expected = walk (reference);
+  g_autoptr (KcHistoryModel) down = NULL;
+  g_autoptr (KcHistoryModel) up = NULL;
+  const char *path = kc_store_get_path (f->store);
+
+  /* down from the top: page [0, 200) read, [200, 400) read ahead */
+  down = model_read_at (f, 150);
+  /* up from the bottom: the last page read, the one above it read ahead */
+  up = model_read_at (f, N_SMALL - 30);
+
+  sqlite_exec_on (path, "ALTER TABLE calls RENAME TO calls_away");
+  for (guint i = 200; i < 400; i++)
+    {
+      g_autoptr (KcRecordObject) item = get_item (down, i);
+
+      g_assert_cmpstr (call_id_of (item), ==, g_ptr_array_index (expected, i));
+    }
+  for (guint i = N_SMALL - 31; i > N_SMALL - 231; i--)
+    {
+      g_autoptr (KcRecordObject) item = get_item (up, i);
+
+      g_assert_cmpstr (call_id_of (item), ==, g_ptr_array_index (expected, i));
+    }
+  sqlite_exec_on (path, "ALTER TABLE calls_away RENAME TO calls");
+  g_assert_cmpuint (f->changes->len, ==, 0);
+}
+
+/* Reading ahead while a call comes in at the top changes nothing the view
+ * sees: one insertion at the top, every row once, in order. */
+static void
+test_read_ahead_while_adding (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr (KcHistoryModel) reference = NULL;
+  g_autoptr (GPtrArray) expected = NULL;
+  g_autoptr (GPtrArray) shown = NULL;
+
+  watch_model (f);
+  for (guint i = 0; i < 30; i++)
+    g_object_unref (get_item (f->model, 170 + i));
+  upsert_one (f->store, make_record ("new", KC_DIRECTION_INCOMING, "+998901112233", "1001",
+                                     KC_CALL_STATUS_ANSWERED, T0 + 86400));
+  KC_TEST_WAIT_UNTIL (f->changes->len > 0, 5);
+  drain_main_context ();
+  g_assert_cmpuint (f->changes->len, ==, 1);
+  assert_change (f, 0, 0, 0, 1);
+
+  reference = kc_history_model_new (f->store);
+  expected = walk (reference);
+  shown = walk (f->model);
+  g_assert_cmpuint (shown->len, ==, N_SMALL + 1);
+  for (guint i = 0; i < shown->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (shown, i), ==, g_ptr_array_index (expected, i));
+}
+
+/* A model made with a filter counts and shows what setting that filter
+ * shows, without telling the view of any change. */
+static void
+test_new_filtered (Fixture       *f,
+                   gconstpointer  data)
+{
+  const KcHistoryFilter filters[] = {
+    { NULL, KC_DIRECTION_INCOMING, -1, -1, -1 },
+    { "90777", -1, KC_CALL_STATUS_ANSWERED, -1, -1 },
+    { NULL, -1, -1, T0 + 100 * 60, T0 + 200 * 60 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (filters); i++)
+    {
+      g_autoptr (KcHistoryModel) set = kc_history_model_new (f->store);
+      g_autoptr (KcHistoryModel) made = kc_history_model_new_filtered (f->store, &filters[i]);
+      g_autoptr (GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+      g_autoptr (GPtrArray) set_rows = NULL;
+      g_autoptr (GPtrArray) made_rows = NULL;
+      guint expected = 0;
+
+      g_signal_connect (made, "items-changed", G_CALLBACK (on_items_changed), changes);
+      for (guint j = 0; j < f->records->len; j++)
+        expected += filter_matches (&filters[i], g_ptr_array_index (f->records, j));
+      g_assert_cmpuint (expected, >, 0);
+
+      kc_history_model_set_filter (set, &filters[i]);
+      g_assert_cmpuint (n_items (made), ==, expected);
+      g_assert_cmpuint (n_items (set), ==, expected);
+      set_rows = walk (set);
+      made_rows = walk (made);
+      for (guint j = 0; j < expected; j++)
+        g_assert_cmpstr (g_ptr_array_index (made_rows, j), ==, g_ptr_array_index (set_rows, j));
+      g_assert_cmpuint (changes->len, ==, 0);
+    }
+}
+
 /* The large history, written once and shared by the tests that only read */
 static char    *large_dir;
 static KcStore *large_store;
@@ -956,6 +1071,52 @@ test_large_filter (void)
     g_assert_true (g_hash_table_contains (expected, g_ptr_array_index (found, i)));
 }
 
+/* Scrolling through a filtered large history a screen at a time, the main
+ * loop running between screens as between frames: every row under the
+ * filter once, in order, with read-ahead filling the pages in between. */
+static void
+test_large_read_ahead (void)
+{
+  KcStore *store = get_large_store ();
+  KcHistoryFilter filter = { NULL, KC_DIRECTION_INCOMING, -1, -1, -1 };
+  g_autoptr (KcHistoryModel) model = kc_history_model_new_filtered (store, &filter);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (KcRecordObject) previous = NULL;
+  guint n = n_items (model);
+  guint max_live = 0;
+
+  /* large_record (i) is incoming for even i */
+  g_assert_cmpuint (n, ==, (N_LARGE + 1) / 2);
+
+  n_live = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      KcRecordObject *item = get_item (model, i);
+      const KcRecord *record = kc_record_object_get_record (item);
+      guint64 number = g_ascii_strtoull (record->call_id + 1, NULL, 10);
+
+      track (item);
+      g_assert_cmpuint (number % 2, ==, 0);
+      g_assert_cmpint (record->direction, ==, KC_DIRECTION_INCOMING);
+      if (previous)
+        assert_newer (kc_record_object_get_record (previous), record);
+      g_assert_true (g_hash_table_add (seen, g_strdup (record->call_id)));
+      g_clear_object (&previous);
+      previous = item;
+      max_live = MAX (max_live, n_live);
+      if (i % 20 == 19)
+        drain_main_context ();
+    }
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (model), n));
+  g_assert_cmpuint (g_hash_table_size (seen), ==, n);
+
+  g_test_message ("live items at most %u", max_live);
+  g_assert_cmpuint (max_live, <=, 5000);
+  g_clear_object (&previous);
+  g_clear_object (&model);
+  g_assert_cmpuint (n_live, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -981,9 +1142,13 @@ main (int   argc,
   ADD ("read-top-while-adding", fixture_set_up_small, test_read_top_while_adding);
   ADD ("find", fixture_set_up_small, test_find);
   ADD ("store-error", fixture_set_up_small, test_store_error);
+  ADD ("read-ahead", fixture_set_up_small, test_read_ahead);
+  ADD ("read-ahead-while-adding", fixture_set_up_small, test_read_ahead_while_adding);
+  ADD ("new-filtered", fixture_set_up_small, test_new_filtered);
   g_test_add_func ("/history-model/large/walk", test_large_walk);
   g_test_add_func ("/history-model/large/jumps", test_large_jumps);
   g_test_add_func ("/history-model/large/filter", test_large_filter);
+  g_test_add_func ("/history-model/large/read-ahead", test_large_read_ahead);
 
 #undef ADD
 

@@ -273,6 +273,152 @@ test_disk_full_in_words (Fixture       *f,
   g_assert_cmpint (kc_store_count (f->store), ==, 3000);
 }
 
+/* A history longer than the rows the page builds before its first frame,
+ * and than the 200 rows GTK keeps: written straight into the store. */
+#define N_LONG 1000
+
+static GPtrArray *
+write_long_history (KcStore *store,
+                    gint64   newest)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_record_free);
+
+  for (guint i = 0; i < N_LONG; i++)
+    {
+      KcRecord *record = kc_record_new ();
+
+      record->call_id = g_strdup_printf ("long-%04u", i);
+      record->direction = i % 2 ? KC_DIRECTION_OUTGOING : KC_DIRECTION_INCOMING;
+      record->from_number = g_strdup_printf ("+99890%07u", i);
+      record->to_number = g_strdup ("1001");
+      record->extension = g_strdup ("1001");
+      /* one a minute, long-0999 the newest */
+      record->start_time = newest - (N_LONG - 1 - i) * 60;
+      record->duration = 30;
+      record->end_time = record->start_time + 30;
+      record->status = i % 3 == 0 ? KC_CALL_STATUS_MISSED : KC_CALL_STATUS_ANSWERED;
+      record->from_cdr = TRUE;
+      g_ptr_array_add (records, record);
+    }
+  g_assert_true (kc_store_upsert_records (store, records, NULL, &error));
+  g_assert_no_error (error);
+  return records;
+}
+
+/* A label with exactly TEXT laid out inside the visible part of the
+ * history list (GTK keeps rows built and mapped beyond it) */
+static gboolean
+label_in_view (GtkWidget  *root,
+               GtkWidget  *viewport,
+               const char *text)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      graphene_rect_t bounds;
+
+      if (GTK_IS_LABEL (child) && gtk_widget_get_mapped (child) &&
+          g_strcmp0 (gtk_label_get_text (GTK_LABEL (child)), text) == 0 &&
+          gtk_widget_compute_bounds (child, viewport, &bounds) && bounds.size.height > 0 &&
+          bounds.origin.y + bounds.size.height > 0 &&
+          bounds.origin.y < gtk_widget_get_height (viewport))
+        return TRUE;
+      if (label_in_view (child, viewport, text))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+in_history_view (Fixture    *f,
+                 const char *text)
+{
+  GtkWidget *view = GTK_WIDGET (find_column_view (GTK_WIDGET (f->window)));
+  GtkWidget *scrolled = gtk_widget_get_ancestor (view, GTK_TYPE_SCROLLED_WINDOW);
+
+  return label_in_view (view, scrolled, text);
+}
+
+static GtkAdjustment *
+history_vadjustment (Fixture *f)
+{
+  return gtk_scrollable_get_vadjustment (
+    GTK_SCROLLABLE (find_column_view (GTK_WIDGET (f->window))));
+}
+
+/* A long history: the page opens on its first rows and then holds every
+ * row; the operator scrolls to the oldest call and back, jumps to a call
+ * from a notification, and filters, and sees the right rows and counts. */
+static void
+test_long_history (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  AdwViewStack *stack;
+  GtkAdjustment *adjustment;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint n_missed = 0;
+
+  records = write_long_history (f->store, now - 3600);
+  for (guint i = 0; i < records->len; i++)
+    n_missed += ((KcRecord *) g_ptr_array_index (records, i))->status == KC_CALL_STATUS_MISSED;
+
+  stack = ADW_VIEW_STACK (gtk_widget_get_ancestor (
+    GTK_WIDGET (find_column_view (GTK_WIDGET (f->window))), ADW_TYPE_VIEW_STACK));
+  adw_view_stack_set_visible_child_name (stack, "calls");
+  KC_TEST_WAIT_UNTIL (history_rows (f) == N_LONG, 10);
+  KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000999"), 10);
+
+  /* to the bottom: the oldest call */
+  adjustment = history_vadjustment (f);
+  KC_TEST_WAIT_UNTIL (gtk_adjustment_get_upper (adjustment) >
+                        gtk_adjustment_get_page_size (adjustment) * 10,
+                      10);
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+  KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000000"), 10);
+  g_assert_false (in_history_view (f, "+998900000999"));
+
+  /* a call in the middle, as a click on its notification shows it */
+  kc_window_show_call (f->window, "long-0500");
+  KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000500"), 10);
+  g_assert_false (in_history_view (f, "+998900000000"));
+  /* the view keeps it in view for the frames it takes to lay out the rows;
+   * the operator reads it before scrolling on */
+  kc_test_run_for (0.5);
+  g_assert_true (in_history_view (f, "+998900000500"));
+
+  /* back to the top */
+  gtk_adjustment_set_value (adjustment, 0);
+  KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000999"), 10);
+
+  /* Status: Missed (the list is All, Answered, Missed, ...) */
+  gtk_drop_down_set_selected (
+    GTK_DROP_DOWN (find_by_tooltip (GTK_WIDGET (f->window), GTK_TYPE_DROP_DOWN, "Status")), 2);
+  KC_TEST_WAIT_UNTIL (history_rows (f) == n_missed, 10);
+  /* long-0999 is missed (999 % 3 == 0), long-0998 and long-0997 not */
+  KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000996"), 10);
+  g_assert_true (in_history_view (f, "+998900000999"));
+  g_assert_false (in_history_view (f, "+998900000998"));
+  g_assert_false (in_history_view (f, "+998900000997"));
+}
+
+/* A notification for an old call opens the window on it, before the page
+ * has shown a frame: the view holds every row and shows that one. */
+static void
+test_long_history_show_old_call (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  records = write_long_history (f->store, now - 3600);
+  kc_window_show_call (f->window, "long-0003");
+  KC_TEST_WAIT_UNTIL (history_rows (f) == N_LONG, 10);
+  KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000003"), 10);
+  g_assert_false (in_history_view (f, "+998900000999"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -285,6 +431,8 @@ main (int   argc,
   ADD ("/window/connection-problem-in-words", test_connection_problem_in_words);
   ADD ("/window/history-lists-and-filters", test_history_lists_and_filters);
   ADD ("/window/disk-full-in-words", test_disk_full_in_words);
+  ADD ("/window/long-history", test_long_history);
+  ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);
 #undef ADD
 
   return g_test_run ();

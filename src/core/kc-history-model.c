@@ -19,6 +19,10 @@
  * frame is applied before that frame asks for rows. */
 #define REFRESH_PRIORITY G_PRIORITY_HIGH_IDLE
 
+/* Behind GTK's layout and paint: pages are read ahead between frames, not
+ * inside one. */
+#define PREFETCH_PRIORITY G_PRIORITY_DEFAULT_IDLE
+
 struct _KcRecordObject
 {
   GObject   parent_instance;
@@ -133,6 +137,13 @@ struct _KcHistoryModel
   gboolean         failed;     /* a read failed and was logged */
   guint            refresh_source;
   gint64           last_refresh; /* monotonic µs */
+
+  /* The rows asked for since the last read-ahead: the pages just beyond
+   * them are read next, from an idle. */
+  gboolean         asked;
+  guint            asked_low;
+  guint            asked_high;
+  guint            prefetch_source;
 };
 
 static void kc_history_model_list_model_init (GListModelInterface *iface);
@@ -172,6 +183,8 @@ drop_pages (KcHistoryModel *self)
 {
   g_ptr_array_set_size (self->pages, 0);
   self->origin = 0;
+  self->asked = FALSE;
+  g_clear_handle_id (&self->prefetch_source, g_source_remove);
 }
 
 static gboolean
@@ -284,6 +297,8 @@ apply_prepend (KcHistoryModel *self)
       page->end += n_new;
     }
   self->origin = (self->origin + n_new) % PAGE_SIZE;
+  self->asked_low += n_new;
+  self->asked_high += n_new;
   self->n_items += n_new;
   g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, n_new);
   return TRUE;
@@ -463,6 +478,87 @@ load_page (KcHistoryModel *self,
   return page;
 }
 
+/* The first position of the page beyond the rows asked for, in the
+ * direction NEWER, when it is not cached; else FALSE */
+static gboolean
+page_to_prefetch (KcHistoryModel *self,
+                  gboolean        newer,
+                  guint          *position)
+{
+  guint first, end;
+
+  if (newer)
+    {
+      page_bounds (self, self->asked_low, &first, &end);
+      if (first == 0)
+        return FALSE;
+      *position = first - 1;
+    }
+  else
+    {
+      page_bounds (self, self->asked_high, &first, &end);
+      if (end >= self->n_items)
+        return FALSE;
+      *position = end;
+    }
+  return find_page (self, *position) == NULL;
+}
+
+/* One page per call, so that no idle takes long; older rows first, where a
+ * list is mostly scrolled to. */
+static gboolean
+prefetch_cb (gpointer data)
+{
+  KcHistoryModel *self = data;
+  guint position;
+  gboolean more;
+
+  /* A change waits for its refresh, which may drop every page. */
+  if (self->stale || self->failed || !self->asked)
+    {
+      self->prefetch_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  if (page_to_prefetch (self, FALSE, &position) || page_to_prefetch (self, TRUE, &position))
+    {
+      Page *page = load_page (self, position);
+
+      if (page != NULL)
+        page->used = ++self->clock;
+    }
+  more = !self->failed &&
+         (page_to_prefetch (self, FALSE, &position) || page_to_prefetch (self, TRUE, &position));
+  if (!more)
+    {
+      self->asked = FALSE;
+      self->prefetch_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Notes a row the view asked for; the pages around it are read ahead. */
+static void
+note_asked (KcHistoryModel *self,
+            guint           position)
+{
+  if (!self->asked)
+    {
+      self->asked = TRUE;
+      self->asked_low = self->asked_high = position;
+    }
+  else
+    {
+      self->asked_low = MIN (self->asked_low, position);
+      self->asked_high = MAX (self->asked_high, position);
+    }
+  if (self->prefetch_source == 0 && !self->stale && !self->failed)
+    {
+      self->prefetch_source = g_idle_add_full (PREFETCH_PRIORITY, prefetch_cb, self, NULL);
+      g_source_set_name_by_id (self->prefetch_source, "[kerio-cti] history read-ahead");
+    }
+}
+
 static GType
 kc_history_model_get_item_type (GListModel *model)
 {
@@ -491,6 +587,7 @@ kc_history_model_get_item (GListModel *model,
   if (page == NULL)
     return NULL;
   page->used = ++self->clock;
+  note_asked (self, position);
 
   /* Short only when the store lost rows since they were counted; the
    * refresh that follows its change sets the list right. */
@@ -513,6 +610,7 @@ kc_history_model_dispose (GObject *object)
   KcHistoryModel *self = KC_HISTORY_MODEL (object);
 
   g_clear_handle_id (&self->refresh_source, g_source_remove);
+  g_clear_handle_id (&self->prefetch_source, g_source_remove);
   g_clear_signal_handler (&self->changed_handler, self->store);
   g_clear_object (&self->store);
   drop_pages (self);
@@ -552,14 +650,25 @@ kc_history_model_init (KcHistoryModel *self)
 KcHistoryModel *
 kc_history_model_new (KcStore *store)
 {
+  return kc_history_model_new_filtered (store, NULL);
+}
+
+KcHistoryModel *
+kc_history_model_new_filtered (KcStore               *store,
+                               const KcHistoryFilter *filter)
+{
   KcHistoryModel *self;
 
   g_return_val_if_fail (KC_IS_STORE (store), NULL);
+  g_return_val_if_fail (filter == NULL || (filter->direction <= (int) KC_DIRECTION_OUTGOING &&
+                                           filter->status <= (int) KC_CALL_STATUS_FAILED),
+                        NULL);
 
   self = g_object_new (KC_TYPE_HISTORY_MODEL, NULL);
   self->store = g_object_ref (store);
   self->changed_handler = g_signal_connect_swapped (store, "changed",
                                                     G_CALLBACK (on_store_changed), self);
+  copy_filter (&self->filter, filter);
   reload (self);
   return self;
 }

@@ -2,7 +2,10 @@
  *
  * Newest first (start_time DESC, id DESC), read from the store a page at a
  * time and keeping only a bounded number of pages, so a list view scrolls a
- * million rows in constant memory. Changes of the store are applied at most
+ * million rows in constant memory. The pages just beyond the rows last asked
+ * for are read ahead from an idle of the main loop (G_PRIORITY_DEFAULT_IDLE,
+ * after GTK's layout and paint), so a view scrolling on finds them read and
+ * no frame waits for the store. Changes of the store are applied at most
  * every 250 ms: calls added above the newest row as an insertion at the top,
  * anything else as a reset of the whole list. When the store fails, the
  * model logs once and shows no rows until the store changes or the filter is
@@ -34,6 +37,10 @@ G_DECLARE_FINAL_TYPE (KcHistoryModel, kc_history_model, KC, HISTORY_MODEL, GObje
 
 /* Shows every row until a filter is set. */
 KcHistoryModel *kc_history_model_new        (KcStore               *store);
+/* Shows the rows under FILTER (copied; NULL: every row) from the start:
+ * one count of the history, where new() and set_filter() make two. */
+KcHistoryModel *kc_history_model_new_filtered (KcStore               *store,
+                                               const KcHistoryFilter *filter);
 /* Copies the filter (NULL: every row); re-queries; emits
  * items-changed(0, old_n, new_n) */
 void            kc_history_model_set_filter (KcHistoryModel        *self,

@@ -14,6 +14,12 @@
 #include "kc-dashboard-page.h"
 #include "kc-player-bar.h"
 
+/* The rows the view holds until it has shown its first frame: a tall
+ * window's worth. GTK 4.8's list view builds a row for up to 200 items
+ * around the ones it shows, which costs more than all else the first frame
+ * of the page needs; the rest are built this many a frame afterwards. */
+#define FIRST_ROWS 60
+
 struct _KcCallsPage
 {
   GtkWidget           parent_instance;
@@ -30,7 +36,14 @@ struct _KcCallsPage
   KcPlayerBar        *player_bar;
 
   KcHistoryModel     *model;
+  GtkSliceListModel  *slice; /* the first rows of model, then all of them */
   GtkSingleSelection *selection;
+  guint               grow_tick;
+  gboolean            grow_started; /* the first frame went by */
+  char               *scroll_to;    /* a call kept in view while the view lays out rows */
+  guint               scroll_tick;
+  guint               scroll_frames;
+  double              scroll_upper; /* the adjustment's range when last scrolled */
 };
 
 G_DEFINE_FINAL_TYPE (KcCallsPage, kc_calls_page, GTK_TYPE_WIDGET)
@@ -193,81 +206,200 @@ update_empty_state (KcCallsPage *self)
   gtk_stack_set_visible_child_name (self->stack, n > 0 ? "list" : "empty");
 }
 
+/* The filter the search box and the drop-downs ask for; filter->number
+ * points into the search box's text */
 static void
-apply_filter (KcCallsPage *self)
+read_filter (KcCallsPage     *self,
+             KcHistoryFilter *filter)
 {
-  KcHistoryFilter filter = { 0 };
   guint period = gtk_drop_down_get_selected (self->period_dropdown);
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autoptr (GDateTime) midnight = NULL;
 
-  if (self->model == NULL)
-    return;
-
-  filter.number = (char *) gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  filter->number = (char *) gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
   /* The drop-downs list "all" first, then the enum values in order. */
-  filter.direction = (int) gtk_drop_down_get_selected (self->direction_dropdown) - 1;
-  filter.status = (int) gtk_drop_down_get_selected (self->status_dropdown) - 1;
-  filter.until = -1;
+  filter->direction = (int) gtk_drop_down_get_selected (self->direction_dropdown) - 1;
+  filter->status = (int) gtk_drop_down_get_selected (self->status_dropdown) - 1;
+  filter->until = -1;
   midnight = g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now),
                                     g_date_time_get_day_of_month (now), 0, 0, 0);
   switch (period)
     {
     case 1:
-      filter.since = g_date_time_to_unix (midnight);
+      filter->since = g_date_time_to_unix (midnight);
       break;
     case 2:
-      filter.since = g_date_time_to_unix (midnight) - 6 * 24 * 3600;
+      filter->since = g_date_time_to_unix (midnight) - 6 * 24 * 3600;
       break;
     case 3:
-      filter.since = g_date_time_to_unix (midnight) - 29 * 24 * 3600;
+      filter->since = g_date_time_to_unix (midnight) - 29 * 24 * 3600;
       break;
     default:
-      filter.since = -1;
+      filter->since = -1;
       break;
     }
+}
+
+static void
+apply_filter (KcCallsPage *self)
+{
+  KcHistoryFilter filter = { 0 };
+
+  if (self->model == NULL)
+    return;
+  read_filter (self, &filter);
   kc_history_model_set_filter (self->model, &filter);
+}
+
+static void
+show_all_rows (KcCallsPage *self)
+{
+  if (self->grow_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->column_view), self->grow_tick);
+  self->grow_tick = 0;
+  if (self->slice != NULL && gtk_slice_list_model_get_size (self->slice) != G_MAXUINT)
+    gtk_slice_list_model_set_size (self->slice, G_MAXUINT);
+}
+
+/* Called from the first frame on: that one shows the first rows; each later
+ * one builds a few more rows, until the view holds all it keeps. */
+static gboolean
+grow_tick (GtkWidget     *widget,
+           GdkFrameClock *clock,
+           gpointer       data)
+{
+  KcCallsPage *self = data;
+  guint size = gtk_slice_list_model_get_size (self->slice);
+
+  if (!self->grow_started)
+    {
+      self->grow_started = TRUE;
+      return G_SOURCE_CONTINUE;
+    }
+  /* Past the 200 rows GTK builds, the rest cost nothing to show. */
+  if (size > 200)
+    {
+      self->grow_tick = 0;
+      gtk_slice_list_model_set_size (self->slice, G_MAXUINT);
+      return G_SOURCE_REMOVE;
+    }
+  gtk_slice_list_model_set_size (self->slice, size + FIRST_ROWS);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_view_map (KcCallsPage *self)
+{
+  if (self->grow_tick == 0 && self->slice != NULL &&
+      gtk_slice_list_model_get_size (self->slice) != G_MAXUINT)
+    {
+      self->grow_started = FALSE;
+      self->grow_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->column_view), grow_tick,
+                                                      self, NULL);
+    }
 }
 
 void
 kc_calls_page_set_engine (KcCallsPage *self,
                           KcEngine    *engine)
 {
+  KcHistoryFilter filter = { 0 };
+
   g_return_if_fail (KC_IS_CALLS_PAGE (self));
   g_return_if_fail (KC_IS_ENGINE (engine));
 
   g_clear_object (&self->model);
-  self->model = kc_history_model_new (kc_engine_get_store (engine));
+  /* The filter before the view sees the model: a whole-model items-changed
+   * under rows on screen makes GTK 4.8 look up every new item. And with
+   * the model: one count of the history, not two. */
+  read_filter (self, &filter);
+  self->model = kc_history_model_new_filtered (kc_engine_get_store (engine), &filter);
   g_signal_connect_object (self->model, "items-changed", G_CALLBACK (update_empty_state), self,
                            G_CONNECT_SWAPPED);
   g_clear_object (&self->selection);
+  show_all_rows (self);
+  g_clear_object (&self->slice);
+  self->slice = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->model)), 0,
+                                          FIRST_ROWS);
   /* Autoselect off before the model arrives: a selected row makes every
    * items-changed (a new filter) look for it among all the new items, a
    * get_item() per row of the history. */
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
-  /* The filter before the view: a whole-model items-changed under rows on
-   * screen makes GTK 4.8 look up every new item. */
-  apply_filter (self);
-  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->model));
+  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->slice));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  if (gtk_widget_get_mapped (GTK_WIDGET (self->column_view)))
+    on_view_map (self);
   kc_player_bar_set_engine (self->player_bar, engine);
   update_empty_state (self);
+}
+
+/* GTK 4.8's column view cannot scroll to a row by itself; rows have one
+ * height, so the adjustment's share is the row's place. */
+static void
+scroll_to_row (KcCallsPage *self,
+               guint        position)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scrolled_window);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+
+  if (n > 0)
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) * position / n);
+}
+
+static void
+stop_keeping_in_view (KcCallsPage *self)
+{
+  if (self->scroll_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->column_view), self->scroll_tick);
+  self->scroll_tick = 0;
+  g_clear_pointer (&self->scroll_to, g_free);
+}
+
+/* The adjustment measures the rows as the view last laid them out, and rows
+ * just added to the view are estimated until they are built: before each
+ * frame's layout, set it again from the last layout, until a layout leaves
+ * the range as it was (a few frames at most). The view ignores changes of
+ * its adjustment made during its own layout, hence a tick. */
+static gboolean
+keep_in_view_tick (GtkWidget     *widget,
+                   GdkFrameClock *clock,
+                   gpointer       data)
+{
+  KcCallsPage *self = data;
+  double upper = gtk_adjustment_get_upper (gtk_scrolled_window_get_vadjustment (
+    self->scrolled_window));
+  gint64 position = kc_history_model_find (self->model, self->scroll_to);
+
+  if (position < 0 || (self->scroll_frames > 0 && upper == self->scroll_upper) ||
+      self->scroll_frames > 5)
+    {
+      self->scroll_tick = 0;
+      g_clear_pointer (&self->scroll_to, g_free);
+      return G_SOURCE_REMOVE;
+    }
+  if (upper > 0)
+    {
+      scroll_to_row (self, (guint) position);
+      self->scroll_upper = upper;
+      self->scroll_frames++;
+    }
+  return G_SOURCE_CONTINUE;
 }
 
 gboolean
 kc_calls_page_select_call (KcCallsPage *self,
                            const char  *call_id)
 {
-  GtkAdjustment *adjustment;
   gint64 position;
-  guint n;
 
   g_return_val_if_fail (KC_IS_CALLS_PAGE (self), FALSE);
 
   if (self->model == NULL)
     return FALSE;
+  /* The row may lie beyond the first rows. */
+  show_all_rows (self);
   position = kc_history_model_find (self->model, call_id);
   if (position < 0)
     {
@@ -283,12 +415,12 @@ kc_calls_page_select_call (KcCallsPage *self,
     }
   gtk_single_selection_set_selected (self->selection, (guint) position);
 
-  /* GTK 4.8's column view cannot scroll to a row by itself; rows have one
-   * height, so the adjustment's share is the row's place. */
-  n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
-  adjustment = gtk_scrolled_window_get_vadjustment (self->scrolled_window);
-  if (n > 0)
-    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) * position / n);
+  scroll_to_row (self, (guint) position);
+  stop_keeping_in_view (self);
+  self->scroll_to = g_strdup (call_id);
+  self->scroll_frames = 0;
+  self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->column_view),
+                                                    keep_in_view_tick, self, NULL);
   return TRUE;
 }
 
@@ -297,8 +429,13 @@ kc_calls_page_dispose (GObject *object)
 {
   KcCallsPage *self = KC_CALLS_PAGE (object);
 
+  if (self->grow_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->column_view), self->grow_tick);
+  self->grow_tick = 0;
+  stop_keeping_in_view (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), KC_TYPE_CALLS_PAGE);
   g_clear_object (&self->selection);
+  g_clear_object (&self->slice);
   g_clear_object (&self->model);
 
   G_OBJECT_CLASS (kc_calls_page_parent_class)->dispose (object);
@@ -341,6 +478,8 @@ kc_calls_page_init (KcCallsPage *self)
   add_column (self, COLUMN_STATUS, _("Status"), FALSE);
   add_column (self, COLUMN_RECORDING, _("Recording"), FALSE);
 
+  g_signal_connect_object (self->column_view, "map", G_CALLBACK (on_view_map), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (self->search_entry, "search-changed", G_CALLBACK (apply_filter),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->direction_dropdown, "notify::selected",
