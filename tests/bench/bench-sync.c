@@ -2,10 +2,11 @@
  *
  * Against a kerio-sim in another process started with --history N
  * --page-cap 500: one KcSync run into a fresh store at DB_PATH, timed from
- * the request of the first page to the store's "changed" (the commit); the
- * rate counts the server's time to build the pages too, so it is a lower
- * bound for parse + store. The Recordings.get that follows is not waited
- * for.
+ * the request of the first page to the end of the sync (every page stored,
+ * then the one Recordings.get page); the rate counts the server's time to
+ * build the pages too, so it is a lower bound for parse + store. Also the
+ * longest main-loop iteration during the sync (the GUI would freeze that
+ * long) and the CPU time per record of this process.
  * Then the baseline: BASELINE_N of those rows written again into another
  * fresh store one transaction per record, as a rate.
  *
@@ -38,15 +39,6 @@ sync_done (GObject      *source,
 }
 
 static void
-on_changed (KcStore *store,
-            Run     *run)
-{
-  run->n_new = (guint) kc_store_count (store);
-  run->ok = TRUE;
-  run->done = TRUE;
-}
-
-static void
 remove_db (const char *path)
 {
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
@@ -72,6 +64,7 @@ main (int   argc,
   guint baseline_n;
   Run run = { 0 };
   double wall, cpu, rate, baseline_rate;
+  double longest_iteration = 0;
 
   if (argc < 3)
     {
@@ -89,15 +82,24 @@ main (int   argc,
   sync = kc_sync_new (client, store, 60, "1001", 4);
   wall = kc_bench_now_ms ();
   cpu = kc_bench_cpu_ms ();
-  g_signal_connect (store, "changed", G_CALLBACK (on_changed), &run);
   kc_sync_run_async (sync, NULL, sync_done, &run);
-  if (!kc_bench_wait (&run.done, 600))
-    g_error ("The sync did not finish in 10 minutes");
+  while (!run.done)
+    {
+      double t = kc_bench_now_ms ();
+
+      g_main_context_iteration (NULL, TRUE);
+      t = kc_bench_now_ms () - t;
+      /* An iteration that waited for the network did not hold the loop;
+       * one that dispatched the sync's work did. Both are counted: the
+       * waits are short here (the simulator answers in a few ms). */
+      longest_iteration = MAX (longest_iteration, t);
+      if (kc_bench_now_ms () - wall > 600000)
+        g_error ("The sync did not finish in 10 minutes");
+    }
   if (!run.ok)
     g_error ("Sync: %s", run.error->message);
   wall = kc_bench_now_ms () - wall;
   cpu = kc_bench_cpu_ms () - cpu;
-  g_signal_handlers_disconnect_by_func (store, on_changed, &run);
   rate = run.n_new / (wall / 1000.0);
 
   /* The baseline writes the same kind of rows: the newest BASELINE_N */
@@ -131,6 +133,7 @@ main (int   argc,
   kc_bench_result ("records_per_cpu_s", run.n_new / (cpu / 1000.0));
   kc_bench_result ("baseline_records_per_s", baseline_rate);
   kc_bench_result ("speedup", rate / baseline_rate);
+  kc_bench_result ("longest_iteration_ms", longest_iteration);
   kc_bench_result ("rss_mb", kc_bench_rss_mb ());
   return EXIT_SUCCESS;
 }
