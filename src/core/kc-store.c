@@ -62,8 +62,10 @@ static const char *const migrations[] = {
    * to the table's B-tree), the key columns in each filter's index so the
    * history counts and pages read the index alone, a trigram index of the
    * numbers for substring search, a small index of the live rows only (the
-   * CDR upsert looks for one per record), no index on to_number alone nor on
-   * source. sync_state keeps how far the history is complete, which the sync
+   * CDR upsert looks for one per record), no index on source nor on the
+   * numbers: a number index takes its rows in random order, so that each
+   * page of a big sync wrote ~500 of its B-tree pages (~20 µs a row, more
+   * than the rest of the store); a recording finds its call by time. sync_state keeps how far the history is complete, which the sync
    * advances only after its last page: a sync cut short starts over. */
   "CREATE TABLE calls_v2 ("
   "  id INTEGER PRIMARY KEY,"
@@ -100,8 +102,6 @@ static const char *const migrations[] = {
   "CREATE INDEX calls_start ON calls (start_time, id);"
   "CREATE INDEX calls_direction_start ON calls (direction, start_time, id);"
   "CREATE INDEX calls_status_start ON calls (status, start_time, id);"
-  /* recordings to calls, and a live call to its CDR */
-  "CREATE INDEX calls_from_to_start ON calls (from_number, to_number, start_time);"
   "CREATE INDEX calls_live_start ON calls (start_time) WHERE source = 'live';"
   "CREATE VIRTUAL TABLE calls_numbers USING fts5 ("
   "  from_number, to_number, content = 'calls', content_rowid = 'id', tokenize = 'trigram');"
@@ -136,8 +136,6 @@ static const char *const migrations[] = {
 #define HISTORY_TIME_MIN G_GINT64_CONSTANT (-62135596800)
 #define HISTORY_TIME_MAX G_GINT64_CONSTANT (253402300799)
 
-/* Seconds: a date range this short holds few enough calls to read them all */
-#define NARROW_RANGE (31 * 24 * 3600)
 
 /* The trigram index finds substrings of at least this many characters;
  * shorter ones are a scan (and match most rows anyway). */
@@ -147,6 +145,10 @@ static const char *const migrations[] = {
  * the leaves of every index, which then stay in memory instead of being read
  * back from the file for each row. Filled only as pages are used. */
 #define CACHE_KIB 16384
+
+/* WAL frames (pages) after which the log is copied into the database file;
+ * SQLite's own automatic checkpoint comes at the same size. */
+#define CHECKPOINT_FRAMES 1000
 
 typedef enum
 {
@@ -161,6 +163,7 @@ typedef enum
   STMT_LOOKUP,
   STMT_LATEST_CDR,
   STMT_COUNT,
+  STMT_LONGEST_CALL,
   STMT_RECORDING_MATCH,
   STMT_SET_RECORDING,
   STMT_SET_RECORDING_PATH,
@@ -202,12 +205,15 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_LATEST_CDR] = "SELECT start_time FROM calls WHERE source = 'cdr'"
                       " ORDER BY start_time DESC LIMIT 1",
   [STMT_COUNT] = "SELECT count(*) FROM calls",
+  [STMT_LONGEST_CALL] = "SELECT max(coalesce(end_time, start_time + duration) - start_time)"
+                       " FROM calls WHERE start_time BETWEEN ?1 AND ?2",
   /* ?1 extension, ?2 caller id, ?3 STARTED + slack, ?4 STARTED - slack,
-   * ?5 STARTED */
+   * ?5 STARTED, ?6 the longest call that may hold it (STMT_LONGEST_CALL):
+   * the calls that started before it in that span, through the time index */
   [STMT_RECORDING_MATCH] = "SELECT id, start_time FROM calls"
-                           " WHERE ((from_number = ?1 AND to_number = ?2)"
+                           " WHERE start_time BETWEEN ?4 - ?6 AND ?3"
+                           " AND ((from_number = ?1 AND to_number = ?2)"
                            " OR (from_number = ?2 AND to_number = ?1))"
-                           " AND start_time <= ?3"
                            " AND coalesce(end_time, start_time + duration) >= ?4"
                            " ORDER BY abs(start_time - ?5), id LIMIT 1",
   [STMT_SET_RECORDING] = "UPDATE calls SET recording_id = ?1, updated_at = ?2"
@@ -259,6 +265,14 @@ struct _KcStore
 
   guint64       n_added;
   guint64       n_edited;
+
+  /* Checkpoints run on a thread with a connection of its own. SQLite's
+   * automatic one runs inside the COMMIT that fills the log: a copy of
+   * 4 MB and two fsyncs that held the main loop for 100-300 ms every few
+   * pages of a big sync. */
+  GThreadPool  *checkpointer;
+  sqlite3      *checkpoint_db; /* the checkpointer's thread only */
+  gint          checkpoint_queued; /* atomic */
 };
 
 G_DEFINE_FINAL_TYPE (KcStore, kc_store, G_TYPE_OBJECT)
@@ -761,6 +775,7 @@ typedef struct
 static gboolean
 collect_link (KcStore            *self,
               const KcRecording  *recording,
+              gint64              longest,
               GHashTable         *best,
               GError            **error)
 {
@@ -782,6 +797,7 @@ collect_link (KcStore            *self,
   bind_time (stmt, 3, recording->started + RECORDING_SLACK);
   sqlite3_bind_int64 (stmt, 4, recording->started - RECORDING_SLACK);
   sqlite3_bind_int64 (stmt, 5, recording->started);
+  sqlite3_bind_int64 (stmt, 6, longest);
   if (!step (self, stmt, &row, error))
     return FALSE;
   if (!row)
@@ -804,6 +820,42 @@ collect_link (KcStore            *self,
     }
   candidate->recording = recording;
   candidate->distance = distance;
+  return TRUE;
+}
+
+/* *longest: the longest call (seconds) among those that started up to a
+ * day before the first of RECORDINGS and until the last one started: the
+ * span back from a recording's start in which its call can have started.
+ * A call over a day long is beyond any call centre's. */
+static gboolean
+longest_call (KcStore     *self,
+              GPtrArray   *recordings,
+              gint64      *longest,
+              GError     **error)
+{
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  gint64 first = G_MAXINT64, last = G_MININT64;
+  gboolean row;
+
+  for (guint i = 0; i < recordings->len; i++)
+    {
+      const KcRecording *recording = g_ptr_array_index (recordings, i);
+
+      first = MIN (first, recording->started);
+      last = MAX (last, recording->started);
+    }
+  *longest = 0;
+  if (first > last)
+    return TRUE;
+
+  stmt = get_stmt (self, STMT_LONGEST_CALL, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_time (stmt, 1, first - 24 * 3600);
+  bind_time (stmt, 2, last + RECORDING_SLACK);
+  if (!step (self, stmt, &row, error))
+    return FALSE;
+  *longest = row ? MAX (sqlite3_column_int64 (stmt, 0), 0) : 0;
   return TRUE;
 }
 
@@ -838,6 +890,7 @@ kc_store_link_recordings (KcStore    *self,
   gint64 now = now_unix ();
   GHashTableIter iter;
   gpointer value;
+  gint64 longest;
   guint linked = 0;
 
   g_return_val_if_fail (KC_IS_STORE (self), FALSE);
@@ -846,8 +899,10 @@ kc_store_link_recordings (KcStore    *self,
   if (!run_stmt (self, STMT_BEGIN, error))
     return FALSE;
 
+  if (!longest_call (self, recordings, &longest, error))
+    goto fail;
   for (guint i = 0; i < recordings->len; i++)
-    if (!collect_link (self, g_ptr_array_index (recordings, i), best, error))
+    if (!collect_link (self, g_ptr_array_index (recordings, i), longest, best, error))
       goto fail;
 
   g_hash_table_iter_init (&iter, best);
@@ -1097,17 +1152,8 @@ history_sql (const KcHistoryFilter *filter,
   GString *sql = g_string_new (history_select[select]);
   gboolean first = TRUE;
 
-  /* A number too short for the trigram index is a scan of this index,
-   * which holds both numbers: read whole, it finds the rows without the
-   * table, which SQLite then reads only for the rows found. The planner
-   * cannot know that instr() is that selective; where it is not, the LIMIT
-   * ends the scan early. Only a month or so of calls is fewer rows to read
-   * through the date index, which the planner picks by itself. */
-  if (select == HISTORY_ROWID && filter_has_number (filter) && !filter_number_indexed (filter) &&
-      (filter->since == -1 || filter->until == -1 ||
-       filter->until - filter->since > NARROW_RANGE))
-    g_string_append (sql, " INDEXED BY calls_from_to_start");
-
+  /* A number too short for the trigram index is a scan, which one or two
+   * digits end early: they are in most rows. */
   if (keyed)
     add_term (sql, &first, newer ? "(start_time, id) > (?3, ?4)" : "(start_time, id) < (?3, ?4)");
   if (filter_number_indexed (filter))
@@ -1605,6 +1651,50 @@ fail:
   return FALSE;
 }
 
+static void
+run_checkpoint (gpointer data,
+                gpointer user_data)
+{
+  KcStore *self = user_data;
+  int rc;
+
+  g_atomic_int_set (&self->checkpoint_queued, 0);
+  if (self->checkpoint_db == NULL)
+    {
+      rc = sqlite3_open_v2 (self->path, &self->checkpoint_db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+      if (rc != SQLITE_OK)
+        {
+          g_debug ("No checkpoint of %s: %s", self->path, sqlite3_errstr (rc));
+          g_clear_pointer (&self->checkpoint_db, sqlite3_close);
+          return;
+        }
+      sqlite3_busy_timeout (self->checkpoint_db, BUSY_TIMEOUT_MS);
+    }
+  /* PASSIVE: copies what no reader still needs, never waits for anyone.
+   * A failure (disk full) loses nothing: the log keeps the pages, and the
+   * next commit asks again. */
+  rc = sqlite3_wal_checkpoint_v2 (self->checkpoint_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                  NULL);
+  if (rc != SQLITE_OK)
+    g_debug ("Checkpoint of %s: %s", self->path, sqlite3_errmsg (self->checkpoint_db));
+}
+
+/* Replaces SQLite's automatic checkpoint (sqlite3_wal_hook() does) */
+static int
+on_wal_commit (void       *data,
+               sqlite3    *db,
+               const char *name,
+               int         n_frames)
+{
+  KcStore *self = data;
+
+  if (n_frames >= CHECKPOINT_FRAMES &&
+      g_atomic_int_compare_and_exchange (&self->checkpoint_queued, 0, 1))
+    g_thread_pool_push (self->checkpointer, self, NULL);
+  return SQLITE_OK;
+}
+
 static gboolean
 set_up (KcStore  *self,
         GError  **error)
@@ -1614,7 +1704,8 @@ set_up (KcStore  *self,
   if (!create_file (self->path, error))
     return FALSE;
 
-  rc = sqlite3_open_v2 (self->path, &self->db, SQLITE_OPEN_READWRITE, NULL);
+  /* One thread uses this connection: no need for SQLite's mutexes */
+  rc = sqlite3_open_v2 (self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)
     {
       set_sqlite_error (self, rc, error, "could not be opened");
@@ -1632,7 +1723,12 @@ set_up (KcStore  *self,
       !exec_sql (self, "PRAGMA foreign_keys = ON", error))
     return FALSE;
 
-  return migrate (self, error);
+  if (!migrate (self, error))
+    return FALSE;
+
+  self->checkpointer = g_thread_pool_new (run_checkpoint, self, 1, FALSE, NULL);
+  sqlite3_wal_hook (self->db, on_wal_commit, self);
+  return TRUE;
 }
 
 KcStore *
@@ -1655,6 +1751,9 @@ kc_store_finalize (GObject *object)
 {
   KcStore *self = KC_STORE (object);
 
+  if (self->checkpointer)
+    g_thread_pool_free (self->checkpointer, TRUE, TRUE);
+  sqlite3_close (self->checkpoint_db);
   for (guint i = 0; i < N_STMTS; i++)
     sqlite3_finalize (self->stmts[i]);
   g_hash_table_unref (self->history_stmts);
