@@ -1149,9 +1149,16 @@ history_sql (const KcHistoryFilter *filter,
              gboolean               keyed,
              gboolean               newer)
 {
-  GString *sql = g_string_new (history_select[select]);
+  GString *sql;
   gboolean first = TRUE;
 
+  /* Every row of calls has its entry in the number index and no other:
+   * counting the entries spares a look-up of each row found. */
+  if (select == HISTORY_COUNT && !keyed && filter_number_indexed (filter) &&
+      filter->direction < 0 && filter->status < 0 && filter->since == -1 && filter->until == -1)
+    return g_strdup ("SELECT count(*) FROM calls_numbers WHERE calls_numbers MATCH ?5");
+
+  sql = g_string_new (history_select[select]);
   /* A number too short for the trigram index is a scan, which one or two
    * digits end early: they are in most rows. */
   if (keyed)
