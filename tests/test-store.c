@@ -484,6 +484,7 @@ test_store_link_recordings (Fixture       *f,
     { "out", "rec-out" },
     { "later", NULL },
     { "no-end", "rec-no-end" },
+    { "long", "rec-long" },
   };
 
   g_ptr_array_add (batch, make_record ("in", "+998901111111", "1001", T0, 60,
@@ -504,7 +505,10 @@ test_store_link_recordings (Fixture       *f,
   no_end = make_record ("no-end", "+998903333333", "1003", T0, 100, KC_CALL_STATUS_ANSWERED);
   no_end->end_time = -1;
   g_ptr_array_add (batch, no_end);
-  g_assert_cmpuint (upsert (f->store, batch), ==, 6);
+  /* A three-hour call, recorded from its third hour on */
+  g_ptr_array_add (batch, make_record ("long", "+998904444444", "1004", T0 - 7200, 10800,
+                                       KC_CALL_STATUS_ANSWERED));
+  g_assert_cmpuint (upsert (f->store, batch), ==, 7);
   g_assert_cmpuint (f->n_changed, ==, 1);
 
   g_ptr_array_add (recordings, make_recording ("rec-other", "1002", "+998902222222", T0 + 5));
@@ -515,10 +519,13 @@ test_store_link_recordings (Fixture       *f,
   /* Between "out" and "later": belongs to neither */
   g_ptr_array_add (recordings, make_recording ("rec-gap", "1001", "+998901111111", T0 + 2000));
   g_ptr_array_add (recordings, make_recording ("rec-none", "1009", "+998909999999", T0 + 5));
+  g_ptr_array_add (recordings, make_recording ("rec-long", "1004", "+998904444444", T0 + 1000));
+  /* No start: nothing to match it by */
+  g_ptr_array_add (recordings, make_recording ("rec-undated", "1004", "+998904444444", -1));
 
   g_assert_true (kc_store_link_recordings (f->store, recordings, &n_linked, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (n_linked, ==, 5);
+  g_assert_cmpuint (n_linked, ==, 6);
   g_assert_cmpuint (f->n_changed, ==, 2);
 
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)

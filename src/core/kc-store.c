@@ -841,6 +841,9 @@ longest_call (KcStore     *self,
     {
       const KcRecording *recording = g_ptr_array_index (recordings, i);
 
+      /* collect_link() skips these */
+      if (recording->started < 0)
+        continue;
       first = MIN (first, recording->started);
       last = MAX (last, recording->started);
     }
