@@ -538,6 +538,15 @@ test_sync_record_from_cdr (void)
   /* Rows the history could not show are dropped, not guessed at */
   cdr.timestamp = -1;
   g_assert_null (kc_sync_record_from_cdr (&cdr, NULL, EXTENSION_DIGITS));
+  /* the first second of year 10000: no date the history can show */
+  cdr.timestamp = G_GINT64_CONSTANT (253402300800);
+  g_assert_null (kc_sync_record_from_cdr (&cdr, NULL, EXTENSION_DIGITS));
+  cdr.timestamp = G_GINT64_CONSTANT (253402300799);
+  g_clear_pointer (&record, kc_record_free);
+  record = kc_sync_record_from_cdr (&cdr, NULL, EXTENSION_DIGITS);
+  g_assert_nonnull (record);
+  g_assert_cmpint (record->start_time, ==, G_GINT64_CONSTANT (253402300799));
+  g_clear_pointer (&record, kc_record_free);
   cdr.timestamp = 1735732800;
   cdr.from_number = NULL;
   g_assert_null (kc_sync_record_from_cdr (&cdr, NULL, EXTENSION_DIGITS));

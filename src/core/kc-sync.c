@@ -6,6 +6,9 @@
 
 #include "kc-sync.h"
 
+/* 9999-12-31T23:59:59Z, the last second GDateTime can hold */
+#define LAST_SECOND_OF_9999 G_GINT64_CONSTANT (253402300799)
+
 struct _KcSync
 {
   GObject        parent_instance;
@@ -300,18 +303,15 @@ kc_sync_record_from_cdr (const KcCdr *cdr,
                          const char  *extension,
                          guint        extension_digits)
 {
-  g_autofree char *start = NULL;
   KcRecord *record;
   KcDirection direction;
 
   g_return_val_if_fail (cdr != NULL, NULL);
 
+  /* A start the history cannot show (past year 9999) is garbage, not a
+   * call. */
   if (cdr->from_number == NULL || *cdr->from_number == '\0' || cdr->to_number == NULL ||
-      *cdr->to_number == '\0' || cdr->timestamp < 0)
-    return NULL;
-  /* A start the history cannot show (past year 9999) is garbage, not a call. */
-  start = kc_iso8601_from_unix (cdr->timestamp);
-  if (start == NULL)
+      *cdr->to_number == '\0' || cdr->timestamp < 0 || cdr->timestamp > LAST_SECOND_OF_9999)
     return NULL;
 
   /* The history keeps every call the PBX reports; one the operator's
