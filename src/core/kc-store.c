@@ -160,6 +160,8 @@ typedef enum
   STMT_FIND_CDR_MATCH,
   STMT_UPDATE_FROM_CDR,
   STMT_INSERT,
+  STMT_INSERT_NEW,
+  STMT_ANY_LIVE,
   STMT_LOOKUP,
   STMT_LATEST_CDR,
   STMT_COUNT,
@@ -184,6 +186,11 @@ typedef enum
   " AND from_number = ?1 AND to_number = ?2"                                    \
   " ORDER BY abs(start_time - ?5), id LIMIT 1"
 
+#define INSERT_CALL                                                             \
+  "INSERT INTO calls (" CALL_COLUMNS ")"                                        \
+  " VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"           \
+  " ?16, ?17, ?15, ?13, ?13)"
+
 static const char *const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
@@ -197,9 +204,11 @@ static const char *const stmt_sql[N_STMTS] = {
                            " kerio_status = ?11, voicemail = ?12, source = 'cdr',"
                            " updated_at = ?13"
                            " WHERE id = ?14 AND " RECORD_CHANGED,
-  [STMT_INSERT] = "INSERT INTO calls (" CALL_COLUMNS ")"
-                  " VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                  " ?16, ?17, ?15, ?13, ?13)",
+  [STMT_INSERT] = INSERT_CALL,
+  /* A new call_id is inserted; a known one is left for the caller */
+  [STMT_INSERT_NEW] = INSERT_CALL " ON CONFLICT (call_id) DO NOTHING",
+  [STMT_ANY_LIVE] = "SELECT 1 FROM calls"
+                    " WHERE source = 'live' AND start_time BETWEEN ?1 AND ?2 LIMIT 1",
   [STMT_LOOKUP] = "SELECT " CALL_COLUMNS " FROM calls WHERE call_id = ?1",
   /* Live rows are only the last few calls: few steps down the time index */
   [STMT_LATEST_CDR] = "SELECT start_time FROM calls WHERE source = 'cdr'"
@@ -604,15 +613,20 @@ find_match (KcStore         *self,
   return TRUE;
 }
 
+/* which: STMT_INSERT, or STMT_INSERT_NEW, which leaves a known call_id
+ * alone (*inserted FALSE) */
 static gboolean
 insert_record (KcStore         *self,
+               StmtId           which,
                const KcRecord  *record,
                const char      *source,
                gint64           now,
+               gboolean        *inserted,
                GError         **error)
 {
-  g_autoptr (KcCachedStmt) stmt = get_stmt (self, STMT_INSERT, error);
+  g_autoptr (KcCachedStmt) stmt = get_stmt (self, which, error);
 
+  *inserted = FALSE;
   if (stmt == NULL)
     return FALSE;
   bind_record_fields (stmt, record);
@@ -622,14 +636,19 @@ insert_record (KcStore         *self,
   bind_text (stmt, 17, record->recording_path);
   if (!step (self, stmt, NULL, error))
     return FALSE;
+  *inserted = sqlite3_changes (self->db) > 0;
+  if (!*inserted)
+    return TRUE;
   return index_numbers (self, STMT_NUMBERS_INSERT, sqlite3_last_insert_rowid (self->db),
                         record->from_number, record->to_number, error);
 }
 
+/* any_live: whether a live row may match (else the search is skipped) */
 static gboolean
 upsert_one (KcStore         *self,
             const KcRecord  *record,
             gint64           now,
+            gboolean         any_live,
             gboolean        *changed,
             gboolean        *added,
             GError         **error)
@@ -640,17 +659,30 @@ upsert_one (KcStore         *self,
   gint64 row_id;
 
   *changed = *added = FALSE;
+  /* Most CDRs of a sync are new: the insert itself looks the call_id up. */
+  if (!any_live)
+    {
+      if (!insert_record (self, STMT_INSERT_NEW, record, "cdr", now, added, error))
+        return FALSE;
+      if (*added)
+        {
+          *changed = TRUE;
+          return TRUE;
+        }
+    }
+
   if (!find_by_call_id (self, record->call_id, &row_id, &old_from, &old_to, error))
     return FALSE;
   /* A live row of this call was already on screen; it becomes the CDR row. */
-  if (row_id == 0 && !find_match (self, record, STMT_FIND_LIVE_MATCH, &row_id, error))
+  if (row_id == 0 && any_live &&
+      !find_match (self, record, STMT_FIND_LIVE_MATCH, &row_id, error))
     return FALSE;
 
   if (row_id == 0)
     {
-      if (!insert_record (self, record, "cdr", now, error))
+      if (!insert_record (self, STMT_INSERT, record, "cdr", now, added, error))
         return FALSE;
-      *changed = *added = TRUE;
+      *changed = TRUE;
       return TRUE;
     }
 
@@ -675,6 +707,37 @@ upsert_one (KcStore         *self,
   return TRUE;
 }
 
+/* *any_live: whether a live row started within the slack of RECORDS' span.
+ * Live rows are the last few calls, so for most pages of a sync there is
+ * none, and no record needs to look for its own. */
+static gboolean
+any_live_between (KcStore     *self,
+                  GPtrArray   *records,
+                  gboolean    *any_live,
+                  GError     **error)
+{
+  g_autoptr (KcCachedStmt) stmt = NULL;
+  gint64 first = G_MAXINT64, last = G_MININT64;
+
+  *any_live = FALSE;
+  for (guint i = 0; i < records->len; i++)
+    {
+      const KcRecord *record = g_ptr_array_index (records, i);
+
+      first = MIN (first, record->start_time);
+      last = MAX (last, record->start_time);
+    }
+  if (first > last)
+    return TRUE;
+
+  stmt = get_stmt (self, STMT_ANY_LIVE, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_time (stmt, 1, first - KC_STORE_LIVE_MATCH_SLACK);
+  bind_time (stmt, 2, last + KC_STORE_LIVE_MATCH_SLACK);
+  return step (self, stmt, any_live, error);
+}
+
 gboolean
 kc_store_upsert_records (KcStore    *self,
                          GPtrArray  *records,
@@ -683,6 +746,7 @@ kc_store_upsert_records (KcStore    *self,
 {
   gint64 now = now_unix ();
   gboolean any_changed = FALSE;
+  gboolean any_live;
   guint added_count = 0;
   guint edited_count = 0;
 
@@ -692,11 +756,14 @@ kc_store_upsert_records (KcStore    *self,
   if (!run_stmt (self, STMT_BEGIN, error))
     return FALSE;
 
+  if (!any_live_between (self, records, &any_live, error))
+    goto fail;
   for (guint i = 0; i < records->len; i++)
     {
       gboolean changed, added;
 
-      if (!upsert_one (self, g_ptr_array_index (records, i), now, &changed, &added, error))
+      if (!upsert_one (self, g_ptr_array_index (records, i), now, any_live, &changed, &added,
+                       error))
         goto fail;
       any_changed |= changed;
       added_count += added ? 1 : 0;
@@ -741,9 +808,8 @@ kc_store_add_live_record (KcStore   *self,
     goto fail;
   if (row_id == 0)
     {
-      if (!insert_record (self, record, "live", now, error))
+      if (!insert_record (self, STMT_INSERT, record, "live", now, &inserted, error))
         goto fail;
-      inserted = TRUE;
     }
 
   if (!run_stmt (self, STMT_COMMIT, error))
