@@ -412,7 +412,8 @@ static void
 fail_next_page (KcStore *store,
                 Fixture *f)
 {
-  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, 1);
+  /* more than the client asks again */
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, KC_KERIO_PAGE_RETRIES + 1);
   g_signal_handlers_disconnect_by_func (store, fail_next_page, f);
 }
 
