@@ -227,13 +227,17 @@ test_store_private_files (void)
   g_assert_cmphex (file_mode (shm), ==, 0600);
 
   db = sqlite_open (path);
-  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 2);
   mode = sqlite_text (db, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM calls"), ==, 1);
-  /* Other tools reading the file see plain UTC times. */
-  start = sqlite_text (db, "SELECT start_time FROM calls");
-  end = sqlite_text (db, "SELECT end_time FROM calls");
+  /* Other tools reading the file see plain Unix times (UTC), which SQLite's
+   * own date functions read. */
+  g_assert_cmpint (sqlite_int (db, "SELECT start_time FROM calls"), ==, T0);
+  start = sqlite_text (db, "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', start_time, 'unixepoch')"
+                           " FROM calls");
+  end = sqlite_text (db, "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', end_time, 'unixepoch')"
+                         " FROM calls");
   g_assert_cmpstr (start, ==, "2025-01-01T12:00:00Z");
   g_assert_cmpstr (end, ==, "2025-01-01T12:01:05Z");
   sqlite3_close (db);
@@ -265,7 +269,8 @@ test_store_upsert (Fixture       *f,
 
   stored = lookup (f->store, "c1");
   g_assert_nonnull (stored);
-  g_assert_true (g_uuid_string_is_valid (stored->id));
+  g_assert_nonnull (stored->id);
+  g_assert_cmpstr (stored->id, !=, "");
   g_assert_cmpint (stored->direction, ==, KC_DIRECTION_INCOMING);
   g_assert_cmpstr (stored->from_number, ==, "+998901234567");
   g_assert_cmpstr (stored->to_number, ==, "1001");
@@ -479,6 +484,7 @@ test_store_link_recordings (Fixture       *f,
     { "out", "rec-out" },
     { "later", NULL },
     { "no-end", "rec-no-end" },
+    { "long", "rec-long" },
   };
 
   g_ptr_array_add (batch, make_record ("in", "+998901111111", "1001", T0, 60,
@@ -499,7 +505,10 @@ test_store_link_recordings (Fixture       *f,
   no_end = make_record ("no-end", "+998903333333", "1003", T0, 100, KC_CALL_STATUS_ANSWERED);
   no_end->end_time = -1;
   g_ptr_array_add (batch, no_end);
-  g_assert_cmpuint (upsert (f->store, batch), ==, 6);
+  /* A three-hour call, recorded from its third hour on */
+  g_ptr_array_add (batch, make_record ("long", "+998904444444", "1004", T0 - 7200, 10800,
+                                       KC_CALL_STATUS_ANSWERED));
+  g_assert_cmpuint (upsert (f->store, batch), ==, 7);
   g_assert_cmpuint (f->n_changed, ==, 1);
 
   g_ptr_array_add (recordings, make_recording ("rec-other", "1002", "+998902222222", T0 + 5));
@@ -510,10 +519,13 @@ test_store_link_recordings (Fixture       *f,
   /* Between "out" and "later": belongs to neither */
   g_ptr_array_add (recordings, make_recording ("rec-gap", "1001", "+998901111111", T0 + 2000));
   g_ptr_array_add (recordings, make_recording ("rec-none", "1009", "+998909999999", T0 + 5));
+  g_ptr_array_add (recordings, make_recording ("rec-long", "1004", "+998904444444", T0 + 1000));
+  /* No start: nothing to match it by */
+  g_ptr_array_add (recordings, make_recording ("rec-undated", "1004", "+998904444444", -1));
 
   g_assert_true (kc_store_link_recordings (f->store, recordings, &n_linked, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (n_linked, ==, 5);
+  g_assert_cmpuint (n_linked, ==, 6);
   g_assert_cmpuint (f->n_changed, ==, 2);
 
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
@@ -818,6 +830,212 @@ test_store_newer_schema (Fixture       *f,
   sqlite3_close (db);
 }
 
+/* Schema version 1 as the first release wrote it, and its rows */
+static const char v1_schema[] =
+  "CREATE TABLE calls ("
+  "  id TEXT PRIMARY KEY,"
+  "  call_id TEXT NOT NULL UNIQUE,"
+  "  direction TEXT NOT NULL CHECK (direction IN ('kiruvchi', 'chiquvchi')),"
+  "  from_number TEXT NOT NULL,"
+  "  to_number TEXT NOT NULL,"
+  "  extension TEXT,"
+  "  start_time TEXT NOT NULL,"
+  "  end_time TEXT,"
+  "  duration INTEGER NOT NULL DEFAULT 0,"
+  "  answered_duration INTEGER NOT NULL DEFAULT 0,"
+  "  status TEXT NOT NULL"
+  "    CHECK (status IN ('javob berildi', 'javobsiz', 'band', 'xatolik')),"
+  "  kerio_status INTEGER,"
+  "  voicemail INTEGER NOT NULL DEFAULT 0,"
+  "  recording_id TEXT,"
+  "  recording_path TEXT,"
+  "  source TEXT NOT NULL CHECK (source IN ('cdr', 'live')),"
+  "  created_at TEXT NOT NULL,"
+  "  updated_at TEXT NOT NULL"
+  ");"
+  "CREATE INDEX calls_start ON calls (start_time DESC, id DESC);"
+  "CREATE INDEX calls_from_to_start ON calls (from_number, to_number, start_time);"
+  "CREATE INDEX calls_to ON calls (to_number);"
+  "CREATE INDEX calls_status_start ON calls (status, start_time);"
+  "CREATE INDEX calls_source_start ON calls (source, start_time);"
+  "INSERT INTO calls VALUES ('9b1c0a52-7d2e-4f7c-9a11-1f0e6a1d2c01', 'old-1', 'kiruvchi',"
+  "  '+998901234567', '1001', '1001', '2025-01-01T12:00:00Z', '2025-01-01T12:01:05Z', 65, 40,"
+  "  'javob berildi', 3, 0, 'rec-9', '/tmp/rec-9.wav', 'cdr', '2025-01-01T13:00:00Z',"
+  "  '2025-01-01T13:00:00Z');"
+  "INSERT INTO calls VALUES ('0a2d9e11-5c4b-4a3e-8f22-6b7c8d9e0f12', 'old-2', 'chiquvchi',"
+  "  '1002', '+998935551122', '1002', '2025-01-01T12:10:00Z', NULL, 20, 0,"
+  "  'band', 4, 0, NULL, NULL, 'cdr', '2025-01-01T13:00:00Z', '2025-01-01T13:00:00Z');"
+  "INSERT INTO calls VALUES ('5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9', 'live-3', 'kiruvchi',"
+  "  '+998977770000', '1001', '1001', '2025-01-01T12:20:00Z', '2025-01-01T12:20:30Z', 30, 25,"
+  "  'javob berildi', NULL, 0, NULL, NULL, 'live', '2025-01-01T12:21:00Z',"
+  "  '2025-01-01T12:21:00Z');"
+  "PRAGMA application_id = 1262703689;"
+  "PRAGMA user_version = 1;";
+
+static GPtrArray *
+search (KcStore    *store,
+        const char *number)
+{
+  g_autoptr (GError) error = NULL;
+  KcHistoryFilter filter = { (char *) number, -1, -1, -1, -1 };
+  GPtrArray *found = kc_store_query_history (store, &filter, 0, NULL, FALSE, 0, 100, &error);
+
+  g_assert_no_error (error);
+  return found;
+}
+
+/* An update keeps the user's history: a v1 file is rewritten in place into
+ * v2 with every row, time, link and downloaded recording, and the number
+ * search and the next sync's starting point work on what it held. */
+static void
+test_store_migrate_v1 (void)
+{
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "calls.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autoptr (KcRecord) first = NULL;
+  g_autoptr (KcRecord) second = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+  gint64 count = -1;
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, v1_schema, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = kc_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kc_store_count (store), ==, 3);
+
+  first = lookup (store, "old-1");
+  g_assert_nonnull (first);
+  g_assert_cmpint (first->start_time, ==, T0);
+  g_assert_cmpint (first->end_time, ==, T0 + 65);
+  g_assert_cmpint (first->answered, ==, 40);
+  g_assert_cmpint (first->status, ==, KC_CALL_STATUS_ANSWERED);
+  g_assert_cmpint (first->direction, ==, KC_DIRECTION_INCOMING);
+  g_assert_cmpstr (first->recording_id, ==, "rec-9");
+  g_assert_cmpstr (first->recording_path, ==, "/tmp/rec-9.wav");
+  g_assert_cmpint (first->created_at, ==, T0 + 3600);
+  g_assert_true (first->from_cdr);
+  second = lookup (store, "old-2");
+  g_assert_cmpint (second->status, ==, KC_CALL_STATUS_BUSY);
+  /* no end written: start + duration */
+  g_assert_cmpint (second->end_time, ==, T0 + 600 + 20);
+
+  /* newest first, as before */
+  all = kc_store_query_history (store, NULL, 0, NULL, FALSE, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 3);
+  g_assert_cmpstr (((KcRecord *) all->pdata[0])->call_id, ==, "live-3");
+  g_assert_cmpstr (((KcRecord *) all->pdata[2])->call_id, ==, "old-1");
+
+  /* the migrated rows are in the number index */
+  found = search (store, "555112");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "old-2");
+  {
+    KcHistoryFilter filter = { "1001", -1, -1, -1, -1 };
+
+    g_assert_true (kc_store_count_history (store, &filter, 0, NULL, &count, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (count, ==, 2);
+  }
+
+  /* v1 synced in one transaction: its newest CDR is complete history; the
+   * live row is not a CDR. */
+  g_assert_cmpint (kc_store_get_complete_until (store), ==, T0 + 600);
+
+  /* the live row still gives way to its CDR */
+  g_assert_cmpuint (upsert_one (store, make_record ("cdr-3", "+998977770000", "1001", T0 + 1201,
+                                                    30, KC_CALL_STATUS_ANSWERED)),
+                    ==, 0);
+  g_assert_cmpint (kc_store_count (store), ==, 3);
+  g_assert_null (lookup (store, "live-3"));
+
+  g_clear_object (&store);
+  db = sqlite_open (path);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM calls"), ==, 3);
+  {
+    g_autofree char *check = sqlite_text (db, "PRAGMA integrity_check");
+
+    g_assert_cmpstr (check, ==, "ok");
+  }
+  g_assert_cmpint (sqlite_int (db, "INSERT INTO calls_numbers (calls_numbers, rank)"
+                                   " VALUES ('integrity-check', 1) RETURNING 1"),
+                   ==, 1);
+  sqlite3_close (db);
+  kc_test_rm_rf (dir);
+}
+
+/* The search box finds a number by any part of it: long parts through the
+ * trigram index, short ones by reading the history, quotes and pluses as
+ * they are, and a number the PBX corrected only under its new digits. */
+static void
+test_store_number_search (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr (GPtrArray) batch = records_new ();
+  g_autoptr (GPtrArray) found = NULL;
+  static const struct
+  {
+    const char *number;
+    guint       n_found;
+  } cases[] = {
+    { "+99890", 2 }, { "901234", 1 }, { "1234567", 1 }, { "555", 2 }, { "55", 2 }, { "5", 3 },
+    { "1002", 2 }, { "\"1002", 0 }, { "10", 3 }, { "+9989355511220", 0 }, { "777", 0 },
+  };
+
+  g_ptr_array_add (batch, make_record ("c1", "+998901234567", "1001", T0, 65,
+                                       KC_CALL_STATUS_ANSWERED));
+  g_ptr_array_add (batch, make_record ("c2", "1002", "+998935551122", T0 + 60, 30,
+                                       KC_CALL_STATUS_BUSY));
+  g_ptr_array_add (batch, make_record ("c3", "+998905550000", "1002", T0 + 120, 20,
+                                       KC_CALL_STATUS_MISSED));
+  upsert (f->store, batch);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_clear_pointer (&found, g_ptr_array_unref);
+      found = search (f->store, cases[i].number);
+      g_test_message ("number %s", cases[i].number);
+      g_assert_cmpuint (found->len, ==, cases[i].n_found);
+    }
+
+  /* The PBX corrects a CDR's number: found by the new one only */
+  g_assert_cmpuint (upsert_one (f->store, make_record ("c1", "+998907654321", "1001", T0, 65,
+                                                       KC_CALL_STATUS_ANSWERED)),
+                    ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "1234567");
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "7654321");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "c1");
+}
+
+/* The mark of complete history only moves forward and survives a reopen */
+static void
+test_store_complete_until (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (kc_store_get_complete_until (f->store), ==, -1);
+  g_assert_true (kc_store_set_complete_until (f->store, T0, &error));
+  g_assert_no_error (error);
+  g_assert_true (kc_store_set_complete_until (f->store, T0 - 100, &error));
+  g_assert_cmpint (kc_store_get_complete_until (f->store), ==, T0);
+  g_clear_object (&f->store);
+  f->store = kc_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kc_store_get_complete_until (f->store), ==, T0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -848,6 +1066,9 @@ main (int   argc,
   g_test_add_func ("/store/foreign-sqlite", test_store_foreign_sqlite);
   g_test_add_func ("/store/not-sqlite", test_store_not_sqlite);
   ADD ("newer-schema", test_store_newer_schema);
+  g_test_add_func ("/store/migrate-v1", test_store_migrate_v1);
+  ADD ("number-search", test_store_number_search);
+  ADD ("complete-until", test_store_complete_until);
 
 #undef ADD
 

@@ -409,6 +409,66 @@ test_sync_failure (Fixture       *f,
 }
 
 static void
+fail_next_page (KcStore *store,
+                Fixture *f)
+{
+  /* more than the client asks again */
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_HTTP_500, KC_KERIO_PAGE_RETRIES + 1);
+  g_signal_handlers_disconnect_by_func (store, fail_next_page, f);
+}
+
+/* A sync stores its pages as they come; one cut short after its first page
+ * (PBX error, lost network, the app killed) keeps what it stored, and the
+ * next sync reads the history from where the last complete one ended, not
+ * from the newest row stored, so the older calls the first one never
+ * reached are not lost, and none is stored twice. */
+static void
+test_sync_interrupted (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  const guint n = 23;
+  const gint64 newest = f->t0;
+
+  /* Five days of calls: more than the trailing window behind the newest */
+  kc_sim_server_set_page_cap (f->sim, 5);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("cdr-%02u", i);
+      g_autofree char *external = g_strdup_printf ("+9989%08u", 10000000 + i);
+
+      kc_sim_server_add_cdr (f->sim, id, newest - (gint64) (n - 1 - i) * 6 * 3600, external,
+                             "1001", KC_SIM_CDR_ANSWERED, 65, 50);
+    }
+
+  g_signal_connect (f->store, "changed", G_CALLBACK (fail_next_page), f);
+  g_test_expect_message ("kc-sync", G_LOG_LEVEL_MESSAGE, "Call history sync failed: *");
+  g_assert_false (sync_once (f, NULL, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_HTTP);
+  /* the newest page is in the history already, but it is not complete */
+  g_assert_cmpint (kc_store_count (f->store), ==, 5);
+  g_assert_cmpint (kc_store_get_complete_until (f->store), ==, -1);
+
+  kc_sim_server_add_cdr (f->sim, "later", newest + 60, "+998901111111", "1002",
+                         KC_SIM_CDR_BUSY, 5, 0);
+  g_assert_cmpuint (sync_ok (f), ==, n + 1 - 5);
+  g_assert_cmpint (kc_store_count (f->store), ==, n + 1);
+  g_assert_cmpint (kc_store_get_complete_until (f->store), ==, newest + 60);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("cdr-%02u", i);
+      g_autoptr (KcRecord) record = lookup (f, id);
+
+      g_assert_cmpint (record->start_time, ==, newest - (gint64) (n - 1 - i) * 6 * 3600);
+    }
+
+  /* Complete now: the next sync reads only the trailing window */
+  g_assert_cmpuint (sync_ok (f), ==, 0);
+  g_assert_cmpint (kc_store_count (f->store), ==, n + 1);
+}
+
+static void
 test_sync_periodic (Fixture       *f,
                     gconstpointer  data)
 {
@@ -479,6 +539,15 @@ test_sync_record_from_cdr (void)
   /* Rows the history could not show are dropped, not guessed at */
   cdr.timestamp = -1;
   g_assert_null (kc_sync_record_from_cdr (&cdr, NULL, EXTENSION_DIGITS));
+  /* the first second of year 10000: no date the history can show */
+  cdr.timestamp = G_GINT64_CONSTANT (253402300800);
+  g_assert_null (kc_sync_record_from_cdr (&cdr, NULL, EXTENSION_DIGITS));
+  cdr.timestamp = G_GINT64_CONSTANT (253402300799);
+  g_clear_pointer (&record, kc_record_free);
+  record = kc_sync_record_from_cdr (&cdr, NULL, EXTENSION_DIGITS);
+  g_assert_nonnull (record);
+  g_assert_cmpint (record->start_time, ==, G_GINT64_CONSTANT (253402300799));
+  g_clear_pointer (&record, kc_record_free);
   cdr.timestamp = 1735732800;
   cdr.from_number = NULL;
   g_assert_null (kc_sync_record_from_cdr (&cdr, NULL, EXTENSION_DIGITS));
@@ -503,6 +572,7 @@ main (int   argc,
   ADD ("extension", test_sync_extension);
   ADD ("statuses", test_sync_statuses);
   ADD ("failure", test_sync_failure);
+  ADD ("interrupted", test_sync_interrupted);
   ADD ("periodic", test_sync_periodic);
   ADD ("periodic-no-overlap", test_sync_periodic_no_overlap);
   g_test_add_func ("/sync/record-from-cdr", test_sync_record_from_cdr);

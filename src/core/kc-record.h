@@ -12,13 +12,14 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char         *id;             /* UUID, primary key; NULL until stored */
+  char         *id;             /* the row's key, opaque; ids compare (strcmp)
+                                 * in history order; NULL until stored */
   char         *call_id;        /* PBX id (CDR ID, or derived key) */
   KcDirection   direction;
   char         *from_number;
   char         *to_number;
   char         *extension;      /* the operator's end of the call */
-  gint64        start_time;     /* Unix seconds UTC (stored as ISO 8601 text) */
+  gint64        start_time;     /* Unix seconds UTC */
   gint64        end_time;       /* Unix seconds UTC */
   gint64        duration;       /* seconds, the call's whole length */
   gint64        answered;       /* seconds talked (Kerio ANSWERED_DURATION) */

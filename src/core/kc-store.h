@@ -78,6 +78,17 @@ KcRecord *kc_store_lookup             (KcStore     *self,
 
 /* Newest start_time among rows from CDRs, -1 when there are none. */
 gint64    kc_store_get_latest_cdr_time (KcStore *self);
+
+/* How far the history from CDRs is known to be complete: the newest CDR
+ * start of the last sync that stored every page it read, -1 before the first.
+ * A sync stores page by page and moves this mark (never back) only at its
+ * end, so a sync cut short (crash, stop, lost connection) leaves the mark
+ * where it was and the next sync reads that range again; the upsert by
+ * call_id makes the second reading add nothing twice. */
+gint64    kc_store_get_complete_until (KcStore *self);
+gboolean  kc_store_set_complete_until (KcStore  *self,
+                                       gint64    unix_seconds,
+                                       GError  **error);
 gint64    kc_store_count              (KcStore *self);
 
 /* Newest first; at most `limit` rows older than (before_time, before_id) in
@@ -102,7 +113,9 @@ typedef struct
 
 /* The history queries below order rows newest first, by the key
  * (start_time DESC, id DESC); filter NULL means every row. Direction, status
- * and the date range use indexes; the number is a scan. */
+ * and the date range use indexes; a number of three characters or more uses
+ * a trigram index, a shorter one is a scan. KcRecord.id strings compare
+ * (strcmp) in the order of the key. */
 
 /* *count: rows under FILTER newer than the row keyed (key_time, key_id), or
  * all rows under FILTER when key_id is NULL. */

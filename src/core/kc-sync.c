@@ -6,6 +6,9 @@
 
 #include "kc-sync.h"
 
+/* 9999-12-31T23:59:59Z, the last second GDateTime can hold */
+#define LAST_SECOND_OF_9999 G_GINT64_CONSTANT (253402300799)
+
 struct _KcSync
 {
   GObject        parent_instance;
@@ -40,8 +43,13 @@ static guint signals[N_SIGNALS];
 
 typedef struct
 {
-  gint64 since;
-  guint  n_new;
+  KcSync *self;
+  gint64  since;
+  guint   n_new;
+  guint   n_skipped;
+  /* The newest CDR start read: how far the history is complete once every
+   * page is stored */
+  gint64  newest;
 } SyncRun;
 
 static void
@@ -121,6 +129,41 @@ on_recordings (GObject      *source,
   run_succeeded (task);
 }
 
+/* One page of CallHistory.get, stored in its own transaction as it
+ * arrives: the main loop is never held for more than a page, and a sync of
+ * a long history never holds it all in memory. */
+static gboolean
+on_history_page (GPtrArray  *cdrs,
+                 gpointer    user_data,
+                 GError    **error)
+{
+  SyncRun *run = user_data;
+  KcSync *self = run->self;
+  g_autoptr (GPtrArray) records = g_ptr_array_new_full (cdrs->len, (GDestroyNotify) kc_record_free);
+  guint n_new = 0;
+
+  for (guint i = 0; i < cdrs->len; i++)
+    {
+      KcRecord *record = kc_sync_record_from_cdr (g_ptr_array_index (cdrs, i), self->extension,
+                                                  self->extension_digits);
+
+      if (record)
+        {
+          run->newest = MAX (run->newest, record->start_time);
+          g_ptr_array_add (records, record);
+        }
+      else
+        {
+          run->n_skipped++;
+        }
+    }
+
+  if (!kc_store_upsert_records (self->store, records, &n_new, error))
+    return FALSE;
+  run->n_new += n_new;
+  return TRUE;
+}
+
 static void
 on_history (GObject      *source,
             GAsyncResult *result,
@@ -129,35 +172,22 @@ on_history (GObject      *source,
   g_autoptr (GTask) task = user_data;
   KcSync *self = g_task_get_source_object (task);
   SyncRun *run = g_task_get_task_data (task);
-  g_autoptr (GPtrArray) cdrs = NULL;
-  g_autoptr (GPtrArray) records = NULL;
   GCancellable *cancellable;
   GError *error = NULL;
-  guint n_skipped = 0;
+  guint64 n_read = 0;
 
-  cdrs = kc_kerio_client_get_call_history_finish (KC_KERIO_CLIENT (source), result, &error);
-  if (cdrs == NULL)
+  if (!kc_kerio_client_read_call_history_finish (KC_KERIO_CLIENT (source), result, &n_read,
+                                                 &error))
     {
       run_failed (task, error);
       return;
     }
-  g_message ("Fetched %u call records from Kerio Operator", cdrs->len);
+  g_message ("Fetched %" G_GUINT64_FORMAT " call records from Kerio Operator", n_read);
+  if (run->n_skipped > 0)
+    g_debug ("Skipped %u call records without a start time or numbers", run->n_skipped);
 
-  records = g_ptr_array_new_full (cdrs->len, (GDestroyNotify) kc_record_free);
-  for (guint i = 0; i < cdrs->len; i++)
-    {
-      KcRecord *record = kc_sync_record_from_cdr (g_ptr_array_index (cdrs, i), self->extension,
-                                                  self->extension_digits);
-
-      if (record)
-        g_ptr_array_add (records, record);
-      else
-        n_skipped++;
-    }
-  if (n_skipped > 0)
-    g_debug ("Skipped %u call records without a start time or numbers", n_skipped);
-
-  if (!kc_store_upsert_records (self->store, records, &run->n_new, &error))
+  /* Every page is stored: the next sync may start from here. */
+  if (run->newest >= 0 && !kc_store_set_complete_until (self->store, run->newest, &error))
     {
       run_failed (task, error);
       return;
@@ -188,13 +218,15 @@ kc_sync_run_async (KcSync              *self,
   g_task_set_check_cancellable (task, FALSE);
 
   run = g_new0 (SyncRun, 1);
-  latest = kc_store_get_latest_cdr_time (self->store);
+  run->self = self;
+  run->newest = -1;
+  latest = kc_store_get_complete_until (self->store);
   run->since = latest < 0 ? -1 : MAX (latest - KC_SYNC_TRAILING_WINDOW, 0);
   g_task_set_task_data (task, run, g_free);
 
   self->n_running++;
-  kc_kerio_client_get_call_history_async (self->client, run->since, cancellable, on_history,
-                                          g_steal_pointer (&task));
+  kc_kerio_client_read_call_history_async (self->client, run->since, on_history_page, run,
+                                           cancellable, on_history, g_steal_pointer (&task));
 }
 
 gboolean
@@ -271,18 +303,15 @@ kc_sync_record_from_cdr (const KcCdr *cdr,
                          const char  *extension,
                          guint        extension_digits)
 {
-  g_autofree char *start = NULL;
   KcRecord *record;
   KcDirection direction;
 
   g_return_val_if_fail (cdr != NULL, NULL);
 
+  /* A start the history cannot show (past year 9999) is garbage, not a
+   * call. */
   if (cdr->from_number == NULL || *cdr->from_number == '\0' || cdr->to_number == NULL ||
-      *cdr->to_number == '\0' || cdr->timestamp < 0)
-    return NULL;
-  /* A start the history cannot show (past year 9999) is garbage, not a call. */
-  start = kc_iso8601_from_unix (cdr->timestamp);
-  if (start == NULL)
+      *cdr->to_number == '\0' || cdr->timestamp < 0 || cdr->timestamp > LAST_SECOND_OF_9999)
     return NULL;
 
   /* The history keeps every call the PBX reports; one the operator's

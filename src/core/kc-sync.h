@@ -1,9 +1,11 @@
 /* kc-sync.h: keeps the store's history in step with CallHistory.get
  *
- * At start and then every interval: reads every CDR from (newest stored
- * start - KC_SYNC_TRAILING_WINDOW) on, so a long call whose record is written
- * late is still caught, upserts them by call_id in one transaction, then reads
- * the recordings of the same window and links them to their calls.
+ * At start and then every interval: reads every CDR from (the newest start
+ * of the last complete sync - KC_SYNC_TRAILING_WINDOW) on, so a long call
+ * whose record is written late is still caught, upserts them by call_id one
+ * page (one transaction) at a time as the pages arrive, marks the history
+ * complete up to the newest start read (kc_store_set_complete_until), then
+ * reads the recordings of the same window and links them to their calls.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

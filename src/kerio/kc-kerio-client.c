@@ -1014,6 +1014,10 @@ typedef struct
   guint          n_retries; /* of the current page */
   GPtrArray     *rows;
   JsonNode      *previous_first_row;
+  /* When set, pages go there as they arrive instead of into rows */
+  KcKerioPageFunc page_func;
+  gpointer       page_data;
+  guint64        n_rows;
 } PagedQuery;
 
 static void
@@ -1154,7 +1158,19 @@ on_page_answered (GObject      *source,
   if (first_row != NULL)
     query->previous_first_row = json_node_copy (first_row);
 
-  g_ptr_array_extend_and_steal (query->rows, g_steal_pointer (&page));
+  query->n_rows += page->len;
+  if (query->page_func != NULL)
+    {
+      if (!query->page_func (page, query->page_data, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  else
+    {
+      g_ptr_array_extend_and_steal (query->rows, g_steal_pointer (&page));
+    }
   query->start += n_raw;
   query->n_pages++;
 
@@ -1230,6 +1246,53 @@ kc_kerio_client_get_call_history_finish (KcKerioClient  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+kc_kerio_client_read_call_history_async (KcKerioClient       *self,
+                                         gint64               since,
+                                         KcKerioPageFunc      page_func,
+                                         gpointer             page_data,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  PagedQuery *query;
+
+  g_return_if_fail (KC_IS_KERIO_CLIENT (self));
+  g_return_if_fail (page_func != NULL);
+
+  query = g_new0 (PagedQuery, 1);
+  query->method = "CallHistory.get";
+  query->rows_member = "callHistory";
+  query->time_field = "TIMESTAMP";
+  query->parse = kc_kerio_parse_cdrs;
+  query->since = since;
+  query->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_cdr_free);
+  query->page_func = page_func;
+  query->page_data = page_data;
+  paged_query_async (self, query, kc_kerio_client_read_call_history_async, cancellable, callback,
+                     user_data);
+}
+
+gboolean
+kc_kerio_client_read_call_history_finish (KcKerioClient  *self,
+                                          GAsyncResult   *result,
+                                          guint64        *n_rows,
+                                          GError        **error)
+{
+  g_autoptr (GPtrArray) rows = NULL;
+  PagedQuery *query;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  rows = g_task_propagate_pointer (G_TASK (result), error);
+  if (rows == NULL)
+    return FALSE;
+  query = g_task_get_task_data (G_TASK (result));
+  if (n_rows)
+    *n_rows = query->n_rows;
+  return TRUE;
 }
 
 void

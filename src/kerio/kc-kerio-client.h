@@ -111,6 +111,29 @@ GPtrArray     *kc_kerio_client_get_call_history_finish (KcKerioClient  *self,
                                                         GAsyncResult   *result,
                                                         GError        **error);
 
+/* Receives each page of a paged query as it arrives, in order (a GPtrArray
+ * of KcCdr, transfer none: the function may steal the rows). Returning FALSE
+ * with error set ends the query with that error. */
+typedef gboolean (*KcKerioPageFunc) (GPtrArray  *page,
+                                     gpointer    user_data,
+                                     GError    **error);
+
+/* The same query as kc_kerio_client_get_call_history_async(), but each page
+ * goes to page_func as it arrives instead of all rows at the end, so that a
+ * long history is neither held in memory nor handled in one piece.
+ * *n_rows: the rows read. */
+void           kc_kerio_client_read_call_history_async  (KcKerioClient       *self,
+                                                         gint64               since,
+                                                         KcKerioPageFunc      page_func,
+                                                         gpointer             page_data,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean       kc_kerio_client_read_call_history_finish (KcKerioClient  *self,
+                                                         GAsyncResult   *result,
+                                                         guint64        *n_rows,
+                                                         GError        **error);
+
 /* Recordings.get, every recording with STARTED >= since (since < 0: all),
  * paged like the history. -> GPtrArray of KcRecording (transfer full) */
 void           kc_kerio_client_get_recordings_async  (KcKerioClient       *self,
