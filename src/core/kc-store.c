@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
@@ -1120,6 +1123,18 @@ kc_store_set_complete_until (KcStore  *self,
     return FALSE;
   bind_time (stmt, 1, unix_seconds);
   return step (self, stmt, NULL, error);
+}
+
+void
+kc_store_release_memory (KcStore *self)
+{
+  g_return_if_fail (KC_IS_STORE (self));
+
+  sqlite3_db_release_memory (self->db);
+#ifdef __GLIBC__
+  /* The freed pages go back to the system, not only to malloc's free list */
+  malloc_trim (0);
+#endif
 }
 
 gint64

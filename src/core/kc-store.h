@@ -90,6 +90,9 @@ gboolean  kc_store_set_complete_until (KcStore  *self,
                                        gint64    unix_seconds,
                                        GError  **error);
 gint64    kc_store_count              (KcStore *self);
+/* Gives back the page cache a big sync filled (up to 16 MB); the next
+ * queries read what they need again. */
+void      kc_store_release_memory     (KcStore *self);
 
 /* Newest first; at most `limit` rows older than (before_time, before_id) in
  * (start_time DESC, id DESC) order — keyset paging, before_id NULL for the

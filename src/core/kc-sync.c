@@ -90,6 +90,9 @@ run_succeeded (GTask *task)
 
   self->n_running--;
   g_clear_pointer (&self->last_error, g_free);
+  /* A big first sync filled the page cache; the process lives on in the
+   * tray or headless for days and needs little of it */
+  kc_store_release_memory (self->store);
   g_signal_emit (self, signals[SYNCED], 0, run->n_new);
   g_task_return_boolean (task, TRUE);
 }
