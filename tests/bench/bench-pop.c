@@ -1,7 +1,8 @@
 /* bench-pop.c: pop latency, a call appearing in the simulator -> "incoming-call"
  *
  * Simulator, client and tracker share one main loop, as in the app. Calls
- * arrive at random moments, ten per poll interval on average, so 200 calls
+ * arrive at random moments (stratified, see below), ten per poll interval
+ * on average, so 200 calls
  * take about 20 intervals; each is ended in the simulator once it has popped.
  * The latency runs from kc_sim_server_add_call() to the tracker's
  * "incoming-call" signal; the notification itself (D-Bus to the desktop) is
@@ -112,14 +113,20 @@ main (int   argc,
   if (!kc_bench_wait (&bench.connected, 10))
     g_error ("The tracker never connected to the simulator");
 
-  /* Ten arrivals per interval on average, uniformly at random over the span */
+  /* Ten arrivals per interval on average, uniform over the span and
+   * stratified: one at a random moment in each n_calls-th of it. The
+   * moments relative to the poll are then spread evenly (twenty in each
+   * tenth of the interval) instead of by chance: the same population as
+   * plain uniform arrivals, but its median is known to a few ms from 200
+   * calls instead of to ±70 ms at a 2 s interval. */
   span_ms = n_calls * interval * 1000.0 / 10.0;
   arrivals = g_new0 (Arrival, n_calls);
   for (guint i = 0; i < n_calls; i++)
     {
       arrivals[i].bench = &bench;
       arrivals[i].index = i;
-      g_timeout_add ((guint) g_random_double_range (0, span_ms), arrive, &arrivals[i]);
+      g_timeout_add ((guint) ((i + g_random_double ()) * span_ms / n_calls), arrive,
+                     &arrivals[i]);
     }
 
   if (!kc_bench_wait (&bench.done, span_ms / 1000.0 + 10 * interval + 10))
