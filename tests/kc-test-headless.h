@@ -125,6 +125,8 @@ kc_test_proc_spawn (const char        *home,
     g_ptr_array_add (argv, (gpointer) *a);
   g_ptr_array_add (argv, NULL);
 
+  g_subprocess_launcher_set_child_setup (launcher, kc_test_die_with_parent, NULL, NULL);
+
   proc->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
                                                 &error);
   g_assert_no_error (error);

@@ -4,8 +4,19 @@
  */
 #pragma once
 
+#include <signal.h>
+#include <sys/prctl.h>
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+
+/* A GSubprocessLauncher child setup: the child is killed when the test
+ * dies, so a test that fails half-way leaves no app running behind it. */
+static inline void
+kc_test_die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
 
 static inline gboolean
 kc_test_wake (gpointer data)

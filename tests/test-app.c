@@ -209,6 +209,7 @@ launch_with_env (Desktop           *d,
 
       g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
     }
+  g_subprocess_launcher_set_child_setup (launcher, kc_test_die_with_parent, NULL, NULL);
   process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   return process;

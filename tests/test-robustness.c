@@ -121,6 +121,7 @@ limit_file_size (gpointer user_data)
   limit.rlim_cur = GPOINTER_TO_SIZE (user_data);
   setrlimit (RLIMIT_FSIZE, &limit);
   signal (SIGXFSZ, SIG_IGN);
+  kc_test_die_with_parent (NULL);
 }
 
 /* kerio-cti --headless on the fixture's folders; max_file_size 0: no limit */
@@ -153,6 +154,8 @@ spawn (Fixture *f,
   if (max_file_size > 0)
     g_subprocess_launcher_set_child_setup (launcher, limit_file_size,
                                            GSIZE_TO_POINTER (max_file_size), NULL);
+  else
+    g_subprocess_launcher_set_child_setup (launcher, kc_test_die_with_parent, NULL, NULL);
 
   proc->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("KERIO_CTI"),
                                                "--headless", NULL);
