@@ -11,176 +11,26 @@
 #include <string.h>
 
 #include "core/kc-store.h"
+#include "kc-test-headless.h"
 #include "kc-test-util.h"
 #include "sim/kc-sim-server.h"
 
 typedef struct
 {
-  GSubprocess *process;
-  GPtrArray   *out;  /* lines of stdout but the "sync" events */
-  GPtrArray   *syncs; /* the "sync" events */
-  GPtrArray   *err;  /* lines of stderr */
-  gboolean     out_closed;
-  gboolean     err_closed;
-  gboolean     exited;
-} Proc;
-
-typedef struct
-{
   KcSimServer *sim;
-  char        *home; /* XDG_DATA_HOME, XDG_CACHE_HOME and XDG_CONFIG_HOME live here */
+  char        *home; /* data/, cache/ and config/ of the app live here */
 } Fixture;
 
-static void read_next_line (GDataInputStream *stream,
-                            Proc             *proc);
-
-static void
-line_read (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+/* kerio-cti --headless with the fixture's folders and the simulator's
+ * address; extra_env as kc_test_proc_spawn() takes it */
+static KcTestProc *
+spawn (Fixture           *f,
+       const char *const *args,
+       const char *const *extra_env)
 {
-  Proc *proc = user_data;
-  GDataInputStream *stream = G_DATA_INPUT_STREAM (source);
-  char *line = g_data_input_stream_read_line_finish_utf8 (stream, result, NULL, NULL);
-  gboolean is_out = g_object_get_data (source, "is-out") != NULL;
-
-  if (line == NULL)
-    {
-      if (is_out)
-        proc->out_closed = TRUE;
-      else
-        proc->err_closed = TRUE;
-      g_object_unref (stream);
-      return;
-    }
-  if (is_out && g_str_has_prefix (line, "{\"event\":\"sync\""))
-    g_ptr_array_add (proc->syncs, line);
-  else
-    g_ptr_array_add (is_out ? proc->out : proc->err, line);
-  read_next_line (stream, proc);
-}
-
-static void
-read_next_line (GDataInputStream *stream,
-                Proc             *proc)
-{
-  g_data_input_stream_read_line_async (stream, G_PRIORITY_DEFAULT, NULL, line_read, proc);
-}
-
-static void
-exited (GObject      *source,
-        GAsyncResult *result,
-        gpointer      user_data)
-{
-  Proc *proc = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  proc->exited = TRUE;
-}
-
-/* Runs kerio-cti with the fixture's folders and the simulator's address;
- * extra: NULL-terminated "NAME=VALUE" pairs over those. */
-static Proc *
-spawn (Fixture            *f,
-       const char *const  *args,
-       const char *const  *extra_env)
-{
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
   g_autofree char *url = f->sim ? kc_sim_server_get_endpoint_url (f->sim) : NULL;
-  Proc *proc = g_new0 (Proc, 1);
-  GDataInputStream *out;
-  GDataInputStream *err;
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  for (const char *const *v = (const char *const[]){ "KERIO_PBX_HOST", "KERIO_API_USERNAME",
-                                                     "KERIO_API_PASSWORD", "KERIO_POLL_INTERVAL",
-                                                     "KERIO_SYNC_INTERVAL", "KERIO_EXTENSION",
-                                                     "KERIO_EXTENSION_DIGITS", "KERIO_TLS_PIN",
-                                                     NULL };
-       *v; v++)
-    g_subprocess_launcher_unsetenv (launcher, *v);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", f->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", f->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", f->home, TRUE);
-  if (url)
-    g_subprocess_launcher_setenv (launcher, "KERIO_PBX_HOST", url, TRUE);
-  g_subprocess_launcher_setenv (launcher, "KERIO_API_USERNAME", KC_SIM_DEFAULT_USERNAME, TRUE);
-  g_subprocess_launcher_setenv (launcher, "KERIO_API_PASSWORD", KC_SIM_DEFAULT_PASSWORD, TRUE);
-  g_subprocess_launcher_setenv (launcher, "KERIO_POLL_INTERVAL", "0.1", TRUE);
-  for (const char *const *e = extra_env; e && *e; e++)
-    {
-      g_auto (GStrv) kv = g_strsplit (*e, "=", 2);
-      g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
-    }
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("KERIO_CTI"));
-  for (const char *const *a = args; *a; a++)
-    g_ptr_array_add (argv, (gpointer) *a);
-  g_ptr_array_add (argv, NULL);
-
-  g_subprocess_launcher_set_child_setup (launcher, kc_test_die_with_parent, NULL, NULL);
-
-  proc->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
-                                                &error);
-  g_assert_no_error (error);
-  proc->out = g_ptr_array_new_with_free_func (g_free);
-  proc->err = g_ptr_array_new_with_free_func (g_free);
-  proc->syncs = g_ptr_array_new_with_free_func (g_free);
-
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
-  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc->process));
-  g_object_set_data (G_OBJECT (out), "is-out", GINT_TO_POINTER (1));
-  read_next_line (out, proc);
-  read_next_line (err, proc);
-  g_subprocess_wait_async (proc->process, NULL, exited, proc);
-  return proc;
-}
-
-static void
-proc_free (Proc *proc)
-{
-  if (!proc->exited)
-    {
-      g_subprocess_force_exit (proc->process);
-      KC_TEST_WAIT_UNTIL (proc->exited, 10);
-    }
-  KC_TEST_WAIT_UNTIL (proc->out_closed && proc->err_closed, 10);
-  g_object_unref (proc->process);
-  g_ptr_array_unref (proc->out);
-  g_ptr_array_unref (proc->err);
-  g_ptr_array_unref (proc->syncs);
-  g_free (proc);
-}
-
-static int
-wait_exit (Proc *proc)
-{
-  KC_TEST_WAIT_UNTIL (proc->exited && proc->out_closed && proc->err_closed, 60);
-  g_assert_true (g_subprocess_get_if_exited (proc->process));
-  return g_subprocess_get_exit_status (proc->process);
-}
-
-static gboolean
-has_line (GPtrArray  *lines,
-          const char *needle)
-{
-  for (guint i = 0; i < lines->len; i++)
-    if (strstr (g_ptr_array_index (lines, i), needle))
-      return TRUE;
-  return FALSE;
-}
-
-static char *
-joined (GPtrArray *lines)
-{
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; i < lines->len; i++)
-    g_string_append_printf (s, "%s\n", (char *) g_ptr_array_index (lines, i));
-  return g_string_free (s, FALSE);
+  return kc_test_proc_spawn (f->home, url, args, extra_env);
 }
 
 static void
@@ -212,18 +62,18 @@ assert_usage_error (Fixture            *f,
                     const char *const  *env,
                     const char         *must_mention)
 {
-  Proc *proc = spawn (f, args, env);
+  KcTestProc *proc = spawn (f, args, env);
   g_autofree char *err = NULL;
 
-  g_assert_cmpint (wait_exit (proc), ==, 2);
-  err = joined (proc->err);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 2);
+  err = kc_test_lines_join (proc->err);
   if (!strstr (err, must_mention))
     g_error ("stderr does not mention %s:\n%s", must_mention, err);
   /* One line, for a person or a supervisor script to read */
   g_assert_cmpuint (proc->err->len, ==, 1);
   g_assert_cmpuint (proc->out->len, ==, 0);
   g_assert_cmpuint (proc->syncs->len, ==, 0);
-  proc_free (proc);
+  kc_test_proc_free (proc);
 }
 
 static void
@@ -314,7 +164,7 @@ static void
 test_event_stream (Fixture       *f,
                    gconstpointer  data)
 {
-  Proc *proc = spawn (f, (const char *const[]){ "--headless", NULL },
+  KcTestProc *proc = spawn (f, (const char *const[]){ "--headless", NULL },
                       (const char *const[]){ "KERIO_SYNC_INTERVAL=0.005", NULL });
   g_autofree char *in_id = NULL;
   g_autofree char *out_id = NULL;
@@ -324,11 +174,11 @@ test_event_stream (Fixture       *f,
   g_autoptr (KcRecord) record = NULL;
   g_autoptr (GError) error = NULL;
 
-  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Starting auto-sync every 0.005 minutes"), 20);
-  g_assert_true (has_line (proc->err, "Kerio Operator service initialized"));
-  g_assert_true (has_line (proc->err, "Starting real-time polling every 0.1 seconds"));
-  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Synced 0 new call records"), 20);
-  g_assert_true (has_line (proc->err, "Fetched 0 call records from Kerio Operator"));
+  KC_TEST_WAIT_UNTIL (kc_test_lines_have (proc->err, "Starting auto-sync every 0.005 minutes"), 20);
+  g_assert_true (kc_test_lines_have (proc->err, "Kerio Operator service initialized"));
+  g_assert_true (kc_test_lines_have (proc->err, "Starting real-time polling every 0.1 seconds"));
+  KC_TEST_WAIT_UNTIL (kc_test_lines_have (proc->err, "Synced 0 new call records"), 20);
+  g_assert_true (kc_test_lines_have (proc->err, "Fetched 0 call records from Kerio Operator"));
   /* A supervising program learns of each sync on stdout. */
   KC_TEST_WAIT_UNTIL (proc->syncs->len > 0, 20);
   g_assert_cmpstr (g_ptr_array_index (proc->syncs, 0), ==,
@@ -360,10 +210,10 @@ test_event_stream (Fixture       *f,
   assert_status_event (g_ptr_array_index (proc->out, 5), missed_id, "javobsiz");
 
   /* The next syncs bring the two CDRs into the history. */
-  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Fetched 2 call records"), 20);
+  KC_TEST_WAIT_UNTIL (kc_test_lines_have (proc->err, "Fetched 2 call records"), 20);
 
   g_subprocess_send_signal (proc->process, SIGTERM);
-  g_assert_cmpint (wait_exit (proc), ==, 0);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.logout"), ==, 1);
   /* Nothing else ever reached stdout: each line is one of the events above,
    * or a sync that went well. */
@@ -372,7 +222,7 @@ test_event_stream (Fixture       *f,
     g_assert_true (g_str_has_prefix (g_ptr_array_index (proc->syncs, i),
                                      "{\"event\":\"sync\",\"data\":{\"result\":\"ok\","));
 
-  db_path = g_build_filename (f->home, "kerio-cti", "calls.db", NULL);
+  db_path = g_build_filename (f->home, "data", "kerio-cti", "calls.db", NULL);
   store = kc_store_open (db_path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (kc_store_count (store), ==, 2);
@@ -381,20 +231,20 @@ test_event_stream (Fixture       *f,
   g_assert_nonnull (record);
   g_assert_cmpint (record->status, ==, KC_CALL_STATUS_MISSED);
   g_assert_cmpint (record->direction, ==, KC_DIRECTION_INCOMING);
-  proc_free (proc);
+  kc_test_proc_free (proc);
 }
 
 static void
 test_sigint_exits_cleanly (Fixture       *f,
                            gconstpointer  data)
 {
-  Proc *proc = spawn (f, (const char *const[]){ "--headless", NULL }, NULL);
+  KcTestProc *proc = spawn (f, (const char *const[]){ "--headless", NULL }, NULL);
 
   KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") > 0, 20);
   g_subprocess_send_signal (proc->process, SIGINT);
-  g_assert_cmpint (wait_exit (proc), ==, 0);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.logout"), ==, 1);
-  proc_free (proc);
+  kc_test_proc_free (proc);
 }
 
 /* The desktop's libraries cost a headless process most of its start-up time
@@ -405,7 +255,7 @@ test_no_desktop_libraries (Fixture       *f,
 {
   const char *const desktop[] = { "libgtk-4.so", "libadwaita-1.so", "libgstreamer-1.0.so",
                                   "libsecret-1.so", NULL };
-  Proc *proc = spawn (f, (const char *const[]){ "--headless", NULL }, NULL);
+  KcTestProc *proc = spawn (f, (const char *const[]){ "--headless", NULL }, NULL);
   g_autofree char *maps_path = NULL;
   g_autofree char *maps = NULL;
   g_autoptr (GError) error = NULL;
@@ -421,8 +271,8 @@ test_no_desktop_libraries (Fixture       *f,
       g_error ("kerio-cti --headless has loaded %s", *lib);
 
   g_subprocess_send_signal (proc->process, SIGTERM);
-  g_assert_cmpint (wait_exit (proc), ==, 0);
-  proc_free (proc);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
+  kc_test_proc_free (proc);
 }
 
 /* --- --fetch-recording ------------------------------------------------- */
@@ -432,10 +282,11 @@ test_fetch_recording (Fixture       *f,
                       gconstpointer  data)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  g_autofree char *expected_dir = g_build_filename (f->home, "kerio-cti", "recordings", NULL);
+  g_autofree char *expected_dir = g_build_filename (f->home, "cache", "kerio-cti",
+                                                    "recordings", NULL);
   g_autofree char *contents = NULL;
   gsize length;
-  Proc *proc;
+  KcTestProc *proc;
 
   kc_sim_server_add_cdr (f->sim, "cdr-with-rec", now - 300, "+998901112233", "1001",
                          KC_SIM_CDR_ANSWERED, 60, 50);
@@ -445,7 +296,7 @@ test_fetch_recording (Fixture       *f,
 
   proc = spawn (f, (const char *const[]){ "--headless", "--fetch-recording=cdr-with-rec", NULL },
                 NULL);
-  g_assert_cmpint (wait_exit (proc), ==, 0);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
   g_assert_cmpuint (proc->out->len, ==, 1);
   g_assert_cmpuint (proc->syncs->len, ==, 0);
   g_assert_true (g_str_has_prefix (g_ptr_array_index (proc->out, 0), expected_dir));
@@ -453,27 +304,27 @@ test_fetch_recording (Fixture       *f,
   g_assert_cmpuint (length, >, 44);
   g_assert_true (memcmp (contents, "RIFF", 4) == 0);
   g_assert_cmpuint (kc_sim_server_get_download_count (f->sim), ==, 1);
-  proc_free (proc);
+  kc_test_proc_free (proc);
 
   /* The second time it comes from the cache. */
   proc = spawn (f, (const char *const[]){ "--headless", "--fetch-recording=cdr-with-rec", NULL },
                 NULL);
-  g_assert_cmpint (wait_exit (proc), ==, 0);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
   g_assert_cmpuint (kc_sim_server_get_download_count (f->sim), ==, 1);
-  proc_free (proc);
+  kc_test_proc_free (proc);
 
   proc = spawn (f, (const char *const[]){ "--headless", "--fetch-recording=cdr-missed", NULL },
                 NULL);
-  g_assert_cmpint (wait_exit (proc), ==, 1);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 1);
   g_assert_cmpuint (proc->out->len, ==, 0);
-  g_assert_true (has_line (proc->err, "call cdr-missed has no recording"));
-  proc_free (proc);
+  g_assert_true (kc_test_lines_have (proc->err, "call cdr-missed has no recording"));
+  kc_test_proc_free (proc);
 
   proc = spawn (f, (const char *const[]){ "--headless", "--fetch-recording=no-such-call", NULL },
                 NULL);
-  g_assert_cmpint (wait_exit (proc), ==, 1);
-  g_assert_true (has_line (proc->err, "no call no-such-call in the history"));
-  proc_free (proc);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 1);
+  g_assert_true (kc_test_lines_have (proc->err, "no call no-such-call in the history"));
+  kc_test_proc_free (proc);
 }
 
 /* --- Demo -------------------------------------------------------------- */
@@ -482,17 +333,17 @@ static void
 test_demo_shows_calls (Fixture       *f,
                        gconstpointer  data)
 {
-  Proc *proc;
+  KcTestProc *proc;
 
   g_clear_object (&f->sim);
   proc = spawn (f, (const char *const[]){ "--headless", "--demo", NULL }, NULL);
   KC_TEST_WAIT_UNTIL (proc->out->len > 0, 30);
   g_assert_true (strstr (g_ptr_array_index (proc->out, 0), "\"event\":\"incoming_call\"") ||
                  strstr (g_ptr_array_index (proc->out, 0), "\"event\":\"outgoing_call\""));
-  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Synced"), 30);
+  KC_TEST_WAIT_UNTIL (kc_test_lines_have (proc->err, "Synced"), 30);
   g_subprocess_send_signal (proc->process, SIGTERM);
-  g_assert_cmpint (wait_exit (proc), ==, 0);
-  proc_free (proc);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
+  kc_test_proc_free (proc);
 }
 
 /* --- A history file that is not ours ------------------------------------ */
@@ -501,22 +352,22 @@ static void
 test_unreadable_database_moved_aside (Fixture       *f,
                                       gconstpointer  data)
 {
-  g_autofree char *dir = g_build_filename (f->home, "kerio-cti", NULL);
+  g_autofree char *dir = g_build_filename (f->home, "data", "kerio-cti", NULL);
   g_autofree char *db = g_build_filename (dir, "calls.db", NULL);
   g_autoptr (GDir) listing = NULL;
   const char *name;
   gboolean found_aside = FALSE;
-  Proc *proc;
+  KcTestProc *proc;
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_assert_true (g_file_set_contents (db, "these are someone's notes, not a database", -1, NULL));
 
   proc = spawn (f, (const char *const[]){ "--headless", NULL }, NULL);
-  KC_TEST_WAIT_UNTIL (has_line (proc->err, "Synced"), 20);
-  g_assert_true (has_line (proc->err, "moved to"));
+  KC_TEST_WAIT_UNTIL (kc_test_lines_have (proc->err, "Synced"), 20);
+  g_assert_true (kc_test_lines_have (proc->err, "moved to"));
   g_subprocess_send_signal (proc->process, SIGTERM);
-  g_assert_cmpint (wait_exit (proc), ==, 0);
-  proc_free (proc);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
+  kc_test_proc_free (proc);
 
   listing = g_dir_open (dir, 0, NULL);
   while ((name = g_dir_read_name (listing)))
