@@ -243,6 +243,33 @@ test_store_private_files (void)
   sqlite3_close (db);
 }
 
+/* A history an older version or a hand-made copy left readable by others
+ * is made private again when it is opened. */
+static void
+test_store_private_again (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autofree char *dir = g_build_filename (f->dir, "loose", NULL);
+  g_autofree char *path = g_build_filename (dir, "calls.db", NULL);
+
+  store = kc_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (upsert_one (store, make_record ("c1", "+998901234567", "1001", T0, 65,
+                                                   KC_CALL_STATUS_ANSWERED)),
+                   ==, 1);
+  g_clear_object (&store);
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+
+  store = kc_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmphex (file_mode (dir), ==, 0700);
+  g_assert_cmphex (file_mode (path), ==, 0600);
+  g_assert_cmpint (kc_store_count (store), ==, 1);
+}
+
 static void
 test_store_upsert (Fixture       *f,
                    gconstpointer  data)
@@ -1053,6 +1080,7 @@ main (int   argc,
   g_test_add ("/store/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
   g_test_add_func ("/store/private-files", test_store_private_files);
+  ADD ("private-again", test_store_private_again);
   ADD ("upsert", test_store_upsert);
   ADD ("same-numbers-other-id", test_store_same_numbers_other_id);
   ADD ("live-replaced-by-cdr", test_store_live_replaced_by_cdr);

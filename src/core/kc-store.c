@@ -1583,6 +1583,19 @@ set_errno_error (GError     **error,
   return FALSE;
 }
 
+/* A history left readable by others (an older version, a copy made by
+ * hand) is made private again; what cannot be changed (another owner) is
+ * left to fail or not when SQLite opens it. */
+static void
+tighten (const char *path,
+         mode_t      mode)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) == 0 && (st.st_mode & 0077) != 0 && g_chmod (path, mode) == 0)
+    g_message ("%s was readable by others; it is private again (%o)", path, (unsigned) mode);
+}
+
 /* The file is created here rather than by SQLite (which would make it 0644
  * less the umask) so that it is private; SQLite gives its -wal and -shm files
  * the database's own mode. */
@@ -1600,7 +1613,17 @@ create_file (const char  *path,
   if (fd < 0)
     {
       if (errno == EEXIST)
-        return TRUE;
+        {
+          tighten (dir, 0700);
+          for (const char *const *suffix = (const char *const[]){ "", "-wal", "-shm", NULL };
+               *suffix; suffix++)
+            {
+              g_autofree char *file = g_strconcat (path, *suffix, NULL);
+
+              tighten (file, 0600);
+            }
+          return TRUE;
+        }
       return set_errno_error (error, errno, "Could not create", path);
     }
   close (fd);
