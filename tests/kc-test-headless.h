@@ -8,6 +8,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "kc-test-util.h"
@@ -18,6 +19,7 @@ typedef struct
   GSubprocess *process;
   GPtrArray   *out;   /* lines of stdout but the "sync" events */
   GPtrArray   *syncs; /* the "sync" events */
+  GPtrArray   *sync_data; /* their "data", as JsonObject */
   GPtrArray   *err; /* lines of stderr */
   gboolean     out_closed;
   gboolean     err_closed;
@@ -47,7 +49,15 @@ kc_test_proc_line_read (GObject      *source,
       return;
     }
   if (is_out && g_str_has_prefix (line, "{\"event\":\"sync\""))
-    g_ptr_array_add (proc->syncs, line);
+    {
+      g_autoptr (JsonNode) root = json_from_string (line, NULL);
+
+      g_assert_true (root != NULL && JSON_NODE_HOLDS_OBJECT (root));
+      g_ptr_array_add (proc->sync_data,
+                       json_object_ref (json_object_get_object_member (json_node_get_object (root),
+                                                                       "data")));
+      g_ptr_array_add (proc->syncs, line);
+    }
   else
     g_ptr_array_add (is_out ? proc->out : proc->err, line);
   kc_test_proc_read_next (stream, proc);
@@ -74,12 +84,16 @@ kc_test_proc_exited (GObject      *source,
 
 /* Runs kerio-cti with its XDG folders in home (data/, cache/, config/), the PBX at url (NULL: no
  * KERIO_PBX_HOST), the simulator's user name and password, and a 0.1 s poll.
- * extra_env: NULL-terminated; "NAME=VALUE" sets, a bare "NAME" unsets. */
+ * extra_env: NULL-terminated; "NAME=VALUE" sets, a bare "NAME" unsets.
+ * child_setup: runs in the child before exec (NULL: none); the child dies
+ * with the test either way. */
 static inline KcTestProc *
-kc_test_proc_spawn (const char        *home,
-                    const char        *url,
-                    const char *const *args,
-                    const char *const *extra_env)
+kc_test_proc_spawn_full (const char           *home,
+                         const char           *url,
+                         const char *const    *args,
+                         const char *const    *extra_env,
+                         GSpawnChildSetupFunc  child_setup,
+                         gpointer              child_setup_data)
 {
   static const char *const variables[] = {
     "KERIO_PBX_HOST", "KERIO_API_USERNAME", "KERIO_API_PASSWORD", "KERIO_POLL_INTERVAL",
@@ -125,13 +139,17 @@ kc_test_proc_spawn (const char        *home,
     g_ptr_array_add (argv, (gpointer) *a);
   g_ptr_array_add (argv, NULL);
 
-  g_subprocess_launcher_set_child_setup (launcher, kc_test_die_with_parent, NULL, NULL);
+  if (child_setup != NULL)
+    g_subprocess_launcher_set_child_setup (launcher, child_setup, child_setup_data, NULL);
+  else
+    g_subprocess_launcher_set_child_setup (launcher, kc_test_die_with_parent, NULL, NULL);
 
   proc->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
                                                 &error);
   g_assert_no_error (error);
   proc->out = g_ptr_array_new_with_free_func (g_free);
   proc->syncs = g_ptr_array_new_with_free_func (g_free);
+  proc->sync_data = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   proc->err = g_ptr_array_new_with_free_func (g_free);
 
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
@@ -141,6 +159,15 @@ kc_test_proc_spawn (const char        *home,
   kc_test_proc_read_next (err, proc);
   g_subprocess_wait_async (proc->process, NULL, kc_test_proc_exited, proc);
   return proc;
+}
+
+static inline KcTestProc *
+kc_test_proc_spawn (const char        *home,
+                    const char        *url,
+                    const char *const *args,
+                    const char *const *extra_env)
+{
+  return kc_test_proc_spawn_full (home, url, args, extra_env, NULL, NULL);
 }
 
 static inline void
@@ -155,6 +182,7 @@ kc_test_proc_free (KcTestProc *proc)
   g_object_unref (proc->process);
   g_ptr_array_unref (proc->out);
   g_ptr_array_unref (proc->syncs);
+  g_ptr_array_unref (proc->sync_data);
   g_ptr_array_unref (proc->err);
   g_free (proc);
 }

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "core/kc-store.h"
+#include "kc-test-headless.h"
 #include "kc-test-util.h"
 #include "sim/kc-sim-server.h"
 
@@ -24,90 +25,10 @@
 
 typedef struct
 {
-  GSubprocess *process;
-  GPtrArray   *calls; /* stdout lines other than "sync" events */
-  GPtrArray   *syncs; /* "data" of each "sync" event, as JsonObject */
-  GPtrArray   *err;   /* lines of stderr */
-  gboolean     out_closed;
-  gboolean     err_closed;
-  gboolean     exited;
-} Proc;
-
-typedef struct
-{
   KcSimServer *sim;
-  char        *home; /* XDG_DATA_HOME, XDG_CACHE_HOME and XDG_CONFIG_HOME */
+  char        *home; /* data/, cache/ and config/ of the app live here */
   char        *db;
 } Fixture;
-
-static void read_next_line (GDataInputStream *stream,
-                            Proc             *proc);
-
-static void
-line_read (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Proc *proc = user_data;
-  GDataInputStream *stream = G_DATA_INPUT_STREAM (source);
-  char *line = g_data_input_stream_read_line_finish_utf8 (stream, result, NULL, NULL);
-  gboolean is_out = g_object_get_data (source, "is-out") != NULL;
-
-  if (line == NULL)
-    {
-      if (is_out)
-        proc->out_closed = TRUE;
-      else
-        proc->err_closed = TRUE;
-      g_object_unref (stream);
-      return;
-    }
-
-  if (is_out)
-    {
-      g_autoptr (GError) error = NULL;
-      g_autoptr (JsonNode) root = json_from_string (line, &error);
-      JsonObject *event;
-
-      /* Every line of stdout is an event object. */
-      g_assert_no_error (error);
-      g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
-      event = json_node_get_object (root);
-      if (g_strcmp0 (json_object_get_string_member (event, "event"), "sync") == 0)
-        {
-          g_ptr_array_add (proc->syncs,
-                           json_object_ref (json_object_get_object_member (event, "data")));
-          g_free (line);
-        }
-      else
-        {
-          g_ptr_array_add (proc->calls, line);
-        }
-    }
-  else
-    {
-      g_ptr_array_add (proc->err, line);
-    }
-  read_next_line (stream, proc);
-}
-
-static void
-read_next_line (GDataInputStream *stream,
-                Proc             *proc)
-{
-  g_data_input_stream_read_line_async (stream, G_PRIORITY_DEFAULT, NULL, line_read, proc);
-}
-
-static void
-exited (GObject      *source,
-        GAsyncResult *result,
-        gpointer      user_data)
-{
-  Proc *proc = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  proc->exited = TRUE;
-}
 
 /* In the child between fork and exec: files may grow to this many bytes, and
  * a write past it fails with EFBIG instead of killing the process, as a full
@@ -124,58 +45,24 @@ limit_file_size (gpointer user_data)
   kc_test_die_with_parent (NULL);
 }
 
-/* kerio-cti --headless on the fixture's folders; max_file_size 0: no limit */
-static Proc *
+/* kerio-cti --headless on the fixture's folders, a sync every 1.2 s so that
+ * "later" comes soon; max_file_size 0: no limit */
+static KcTestProc *
 spawn (Fixture *f,
        gsize    max_file_size)
 {
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GError) error = NULL;
   g_autofree char *url = kc_sim_server_get_endpoint_url (f->sim);
-  Proc *proc = g_new0 (Proc, 1);
-  GDataInputStream *out;
-  GDataInputStream *err;
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  for (const char *const *v = (const char *const[]){ "KERIO_EXTENSION", "KERIO_EXTENSION_DIGITS",
-                                                     "KERIO_TLS_PIN", NULL };
-       *v; v++)
-    g_subprocess_launcher_unsetenv (launcher, *v);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", f->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", f->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", f->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "KERIO_PBX_HOST", url, TRUE);
-  g_subprocess_launcher_setenv (launcher, "KERIO_API_USERNAME", KC_SIM_DEFAULT_USERNAME, TRUE);
-  g_subprocess_launcher_setenv (launcher, "KERIO_API_PASSWORD", KC_SIM_DEFAULT_PASSWORD, TRUE);
-  g_subprocess_launcher_setenv (launcher, "KERIO_POLL_INTERVAL", "0.2", TRUE);
-  /* A sync every 1.2 s, so that "later" comes soon */
-  g_subprocess_launcher_setenv (launcher, "KERIO_SYNC_INTERVAL", "0.02", TRUE);
-  if (max_file_size > 0)
-    g_subprocess_launcher_set_child_setup (launcher, limit_file_size,
-                                           GSIZE_TO_POINTER (max_file_size), NULL);
-  else
-    g_subprocess_launcher_set_child_setup (launcher, kc_test_die_with_parent, NULL, NULL);
-
-  proc->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("KERIO_CTI"),
-                                               "--headless", NULL);
-  g_assert_no_error (error);
-  proc->calls = g_ptr_array_new_with_free_func (g_free);
-  proc->syncs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  proc->err = g_ptr_array_new_with_free_func (g_free);
-
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
-  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc->process));
-  g_object_set_data (G_OBJECT (out), "is-out", GINT_TO_POINTER (1));
-  read_next_line (out, proc);
-  read_next_line (err, proc);
-  g_subprocess_wait_async (proc->process, NULL, exited, proc);
-  return proc;
+  return kc_test_proc_spawn_full (f->home, url, (const char *const[]){ "--headless", NULL },
+                                  (const char *const[]){ "KERIO_POLL_INTERVAL=0.2",
+                                                         "KERIO_SYNC_INTERVAL=0.02", NULL },
+                                  max_file_size > 0 ? limit_file_size : NULL,
+                                  GSIZE_TO_POINTER (max_file_size));
 }
 
 /* SIGTERM, and the exit must be the clean one */
 static void
-stop (Proc *proc)
+stop (KcTestProc *proc)
 {
   g_subprocess_send_signal (proc->process, SIGTERM);
   KC_TEST_WAIT_UNTIL (proc->exited && proc->out_closed && proc->err_closed, 60);
@@ -183,42 +70,16 @@ stop (Proc *proc)
   g_assert_cmpint (g_subprocess_get_exit_status (proc->process), ==, 0);
 }
 
-static void
-proc_free (Proc *proc)
-{
-  if (!proc->exited)
-    {
-      g_subprocess_force_exit (proc->process);
-      KC_TEST_WAIT_UNTIL (proc->exited, 10);
-    }
-  KC_TEST_WAIT_UNTIL (proc->out_closed && proc->err_closed, 10);
-  g_object_unref (proc->process);
-  g_ptr_array_unref (proc->calls);
-  g_ptr_array_unref (proc->syncs);
-  g_ptr_array_unref (proc->err);
-  g_free (proc);
-}
-
-static gboolean
-has_line (GPtrArray  *lines,
-          const char *needle)
-{
-  for (guint i = 0; i < lines->len; i++)
-    if (strstr (g_ptr_array_index (lines, i), needle))
-      return TRUE;
-  return FALSE;
-}
-
 static const char *
-sync_result (Proc  *proc,
+sync_result (KcTestProc  *proc,
              guint  i)
 {
-  return json_object_get_string_member (g_ptr_array_index (proc->syncs, i), "result");
+  return json_object_get_string_member (g_ptr_array_index (proc->sync_data, i), "result");
 }
 
 /* The first "sync" event from index `from` on whose result is `result`, or -1 */
 static int
-find_sync (Proc       *proc,
+find_sync (KcTestProc       *proc,
            guint       from,
            const char *result)
 {
@@ -277,7 +138,7 @@ fixture_set_up (Fixture       *f,
   g_autoptr (GError) error = NULL;
 
   f->home = kc_test_make_tmpdir ();
-  f->db = g_build_filename (f->home, "kerio-cti", "calls.db", NULL);
+  f->db = g_build_filename (f->home, "data", "kerio-cti", "calls.db", NULL);
   f->sim = kc_sim_server_new ();
   kc_sim_server_set_page_cap (f->sim, PAGE_CAP);
   kc_sim_server_listen (f->sim, 0, NULL, &error);
@@ -311,7 +172,7 @@ test_disk_full (Fixture       *f,
 {
   const guint n = 6000;
   struct rlimit unlimited;
-  Proc *proc;
+  KcTestProc *proc;
   GPid pid;
   JsonObject *failure;
   gint64 rows;
@@ -325,12 +186,12 @@ test_disk_full (Fixture       *f,
   g_assert_false (proc->exited);
   /* Every sync fails the same way while the disk stays full. */
   g_assert_cmpint (find_sync (proc, 0, "ok"), ==, -1);
-  failure = g_ptr_array_index (proc->syncs, 0);
+  failure = g_ptr_array_index (proc->sync_data, 0);
   g_test_message ("sync failed: %s", json_object_get_string_member (failure, "message"));
   g_assert_cmpstr (json_object_get_string_member (failure, "reason"), ==, "disk-full");
   g_assert_nonnull (strstr (json_object_get_string_member (failure, "message"), "disk is full"));
   /* Said in the log too, once however often it fails */
-  g_assert_true (has_line (proc->err, "disk is full"));
+  g_assert_true (kc_test_lines_have (proc->err, "disk is full"));
 
   /* What is there is whole: the empty history, or whole pages committed
    * before the disk filled up; never a torn transaction. */
@@ -346,7 +207,7 @@ test_disk_full (Fixture       *f,
   KC_TEST_WAIT_UNTIL ((first_ok = find_sync (proc, 0, "ok")) >= 0, 60);
   g_assert_false (proc->exited);
   stop (proc);
-  proc_free (proc);
+  kc_test_proc_free (proc);
 
   assert_history_sound (f, &rows);
   g_assert_cmpint (rows, ==, n);
@@ -388,7 +249,7 @@ test_locked_briefly (Fixture       *f,
 {
   const guint n = 3000;
   sqlite3 *lock;
-  Proc *proc;
+  KcTestProc *proc;
   gint64 rows;
 
   add_history (f, n);
@@ -405,10 +266,10 @@ test_locked_briefly (Fixture       *f,
 
   KC_TEST_WAIT_UNTIL (proc->syncs->len >= 1, 30);
   g_assert_cmpstr (sync_result (proc, 0), ==, "ok");
-  g_assert_cmpint (json_object_get_int_member (g_ptr_array_index (proc->syncs, 0), "newRecords"),
+  g_assert_cmpint (json_object_get_int_member (g_ptr_array_index (proc->sync_data, 0), "newRecords"),
                    ==, n);
   stop (proc);
-  proc_free (proc);
+  kc_test_proc_free (proc);
   assert_history_sound (f, &rows);
   g_assert_cmpint (rows, ==, n);
 }
@@ -422,7 +283,7 @@ test_locked_long (Fixture       *f,
   const guint n = 3000;
   JsonObject *failure;
   sqlite3 *lock;
-  Proc *proc;
+  KcTestProc *proc;
   gint64 rows;
 
   add_history (f, n);
@@ -431,16 +292,16 @@ test_locked_long (Fixture       *f,
   proc = spawn (f, 0);
   KC_TEST_WAIT_UNTIL (proc->syncs->len >= 1, 60);
   g_assert_false (proc->exited);
-  failure = g_ptr_array_index (proc->syncs, 0);
+  failure = g_ptr_array_index (proc->sync_data, 0);
   g_test_message ("sync failed: %s", json_object_get_string_member (failure, "message"));
   g_assert_cmpstr (json_object_get_string_member (failure, "result"), ==, "failed");
   g_assert_cmpstr (json_object_get_string_member (failure, "reason"), ==, "database-locked");
-  g_assert_true (has_line (proc->err, "database is locked"));
+  g_assert_true (kc_test_lines_have (proc->err, "database is locked"));
   unlock (lock);
 
   KC_TEST_WAIT_UNTIL (find_sync (proc, 1, "ok") >= 0, 60);
   stop (proc);
-  proc_free (proc);
+  kc_test_proc_free (proc);
   assert_history_sound (f, &rows);
   g_assert_cmpint (rows, ==, n);
 }
@@ -456,7 +317,7 @@ test_second_instance (Fixture       *f,
 {
   const guint n = 10000;
   g_autofree char *call_id = NULL;
-  Proc *first, *second;
+  KcTestProc *first, *second;
   guint n_first, n_second;
   g_autofree char *source = NULL;
   sqlite3 *db;
@@ -471,17 +332,17 @@ test_second_instance (Fixture       *f,
   g_assert_cmpstr (sync_result (second, 0), ==, "ok");
   /* Each call was new to exactly one of them. */
   for (guint i = 0; i < first->syncs->len; i++)
-    n_new += json_object_get_int_member (g_ptr_array_index (first->syncs, i), "newRecords");
+    n_new += json_object_get_int_member (g_ptr_array_index (first->sync_data, i), "newRecords");
   for (guint i = 0; i < second->syncs->len; i++)
-    n_new += json_object_get_int_member (g_ptr_array_index (second->syncs, i), "newRecords");
+    n_new += json_object_get_int_member (g_ptr_array_index (second->sync_data, i), "newRecords");
   g_assert_cmpint (n_new, ==, n);
 
   /* Both see a live call and write it to the history when it ends; the
    * history keeps it once, and its CDR takes that row over. */
   call_id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
-  KC_TEST_WAIT_UNTIL (first->calls->len == 1 && second->calls->len == 1, 20);
+  KC_TEST_WAIT_UNTIL (first->out->len == 1 && second->out->len == 1, 20);
   kc_sim_server_end_call (f->sim, call_id, KC_SIM_CDR_NO_ANSWER);
-  KC_TEST_WAIT_UNTIL (first->calls->len == 2 && second->calls->len == 2, 20);
+  KC_TEST_WAIT_UNTIL (first->out->len == 2 && second->out->len == 2, 20);
   n_first = first->syncs->len;
   n_second = second->syncs->len;
   KC_TEST_WAIT_UNTIL (first->syncs->len >= n_first + 2 && second->syncs->len >= n_second + 2, 30);
@@ -490,8 +351,8 @@ test_second_instance (Fixture       *f,
   stop (second);
   g_assert_cmpint (find_sync (first, 0, "failed"), ==, -1);
   g_assert_cmpint (find_sync (second, 0, "failed"), ==, -1);
-  proc_free (first);
-  proc_free (second);
+  kc_test_proc_free (first);
+  kc_test_proc_free (second);
   assert_history_sound (f, &rows);
   g_assert_cmpint (rows, ==, n + 1);
   db = open_db (f);
