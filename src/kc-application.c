@@ -25,6 +25,8 @@
 /* How long a --background start waits for a tray host before showing the
  * window instead, so the operator is never left with no way in. */
 #define TRAY_WAIT_SECONDS 3
+/* Seconds more while a tray watcher has been found but not answered yet */
+#define TRAY_WAIT_EXTENSIONS 10
 
 struct _KcApplication
 {
@@ -40,6 +42,7 @@ struct _KcApplication
   KcWindow       *window;
   GCancellable   *cancellable; /* the engine being started */
   guint           tray_wait;
+  guint           tray_wait_extensions;
   gboolean        quitting;
   gboolean        password_warned;
   gboolean        empty_gtk_theme; /* GTK_THEME=Empty is ours, until GTK has read it */
@@ -419,6 +422,14 @@ tray_wait_over (gpointer user_data)
   KcApplication *self = user_data;
 
   self->tray_wait = 0;
+  /* A watcher is there but slow to answer: give it a little longer rather
+   * than flash the window up at a start at login */
+  if (!kc_tray_get_available (self->tray) && kc_tray_get_deciding (self->tray)
+      && ++self->tray_wait_extensions <= TRAY_WAIT_EXTENSIONS)
+    {
+      self->tray_wait = g_timeout_add_seconds (1, tray_wait_over, self);
+      return G_SOURCE_REMOVE;
+    }
   if (!kc_tray_get_available (self->tray))
     {
       g_message ("No tray is available; showing the window");

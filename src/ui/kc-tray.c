@@ -63,6 +63,7 @@ struct _KcTray
   char              *watcher_owner;       /* unique name, NULL while no watcher runs */
   GCancellable      *watcher_cancellable; /* our calls to that watcher */
   gboolean           registered;
+  gboolean           answered;  /* the watcher has told whether a host shows us */
   gboolean           available;
 
   KcTrayConnection   connection;
@@ -777,6 +778,7 @@ forget_watcher (KcTray *self)
   g_clear_object (&self->watcher_cancellable);
   g_clear_pointer (&self->watcher_owner, g_free);
   self->registered = FALSE;
+  self->answered = FALSE;
 }
 
 static void
@@ -794,6 +796,7 @@ host_query_done (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   self = user_data;
+  self->answered = TRUE;
   if (reply == NULL)
     {
       g_message ("Cannot ask the tray watcher for a host: %s", error->message);
@@ -833,6 +836,7 @@ register_done (GObject      *source,
   if (reply == NULL)
     {
       g_message ("The tray watcher refused the icon: %s", error->message);
+      self->answered = TRUE;
       return;
     }
   self->registered = TRUE;
@@ -1091,6 +1095,13 @@ kc_tray_get_available (KcTray *self)
 {
   g_return_val_if_fail (KC_IS_TRAY (self), FALSE);
   return self->available;
+}
+
+gboolean
+kc_tray_get_deciding (KcTray *self)
+{
+  g_return_val_if_fail (KC_IS_TRAY (self), FALSE);
+  return self->watcher_owner != NULL && self->name_owned && !self->answered;
 }
 
 void

@@ -36,6 +36,9 @@ KcTray   *kc_tray_new             (GDBusConnection  *bus,
  * "notify::available" when that changes. While FALSE nobody shows the icon,
  * so the application must keep its window reachable some other way. */
 gboolean  kc_tray_get_available   (KcTray           *self);
+/* TRUE while a watcher runs but has not yet answered whether a host shows
+ * our item (a slow panel at login, a loaded machine) */
+gboolean  kc_tray_get_deciding    (KcTray           *self);
 /* Icon and tooltip follow the state; `error_message` (nullable) says why in
  * the tooltip while the state is KC_TRAY_ERROR */
 void      kc_tray_set_connection  (KcTray           *self,
