@@ -46,6 +46,7 @@ typedef struct
   GPtrArray       *summaries;   /* of every Notify */
   GPtrArray       *bodies;
   char            *tray_item;   /* what registered with the watcher */
+  guint            register_delay; /* seconds the watcher takes to answer a registration */
   gboolean         app_on_bus;
   char            *home;
 } Desktop;
@@ -85,6 +86,16 @@ notifications_call (GDBusConnection       *connection,
     g_dbus_method_invocation_return_value (invocation, NULL);
 }
 
+static gboolean
+answer_later (gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+
+  g_dbus_method_invocation_return_value (invocation, NULL);
+  g_object_unref (invocation);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 watcher_call (GDBusConnection       *connection,
               const char            *sender,
@@ -108,6 +119,12 @@ watcher_call (GDBusConnection       *connection,
                                      "org.kde.StatusNotifierWatcher",
                                      "StatusNotifierItemRegistered",
                                      g_variant_new ("(s)", item), NULL);
+      if (d->register_delay > 0)
+        {
+          /* A panel busy starting up at login answers late */
+          g_timeout_add_seconds (d->register_delay, answer_later, g_object_ref (invocation));
+          return;
+        }
     }
   g_dbus_method_invocation_return_value (invocation, NULL);
 }
@@ -425,6 +442,38 @@ test_background_with_tray (void)
   desktop_clear (&d);
 }
 
+/* A tray that is there but slow to answer is waited for: the window stays
+ * hidden past the usual 3 s, and the icon is all the operator sees. */
+static void
+test_background_with_slow_tray (void)
+{
+  const GDBusInterfaceVTable watcher_vtable = { watcher_call, watcher_property, NULL };
+  const char *cti = g_getenv ("KERIO_CTI");
+  g_autoptr (GSubprocess) app = NULL;
+  gboolean exited = FALSE;
+  Desktop d = { 0 };
+  guint watch;
+
+  desktop_init (&d);
+  d.register_delay = 6;
+  export (&d, watcher_xml, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher",
+          &watcher_vtable);
+  watch = g_bus_watch_name_on_connection (d.bus, "uz.kerio.Cti", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          app_appeared, app_vanished, &d, NULL);
+  app = launch (&d, (const char *const[]){ cti, "--demo", "--background", NULL });
+  g_subprocess_wait_async (app, NULL, store_exit, &exited);
+  KC_TEST_WAIT_UNTIL (d.tray_item != NULL, 30);
+  /* Past the answer and well past the usual 3 s */
+  kc_test_run_for (9);
+  g_assert_false (window_on_screen ());
+  g_assert_false (exited);
+
+  quit_app (&d, &exited);
+  g_assert_cmpint (g_subprocess_get_exit_status (app), ==, 0);
+  g_bus_unwatch_name (watch);
+  desktop_clear (&d);
+}
+
 static guint
 count (GPtrArray  *texts,
        const char *needle)
@@ -485,6 +534,7 @@ main (int   argc,
   g_test_add_func ("/app/background-without-tray", test_background_without_tray);
   g_test_add_func ("/app/demo-on-the-desktop", test_demo_on_the_desktop);
   g_test_add_func ("/app/background-with-tray", test_background_with_tray);
+  g_test_add_func ("/app/background-with-slow-tray", test_background_with_slow_tray);
   g_test_add_func ("/app/password-in-environment", test_password_in_environment);
 
   return g_test_run ();
