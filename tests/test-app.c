@@ -251,14 +251,18 @@ has (GPtrArray  *texts,
   return FALSE;
 }
 
-/* Whether a window titled Kerio CTI is mapped on the X display */
+/* Whether the app has a window mapped on the X display. By its process
+ * (GTK sets _NET_WM_PID), not by its title: other UI tests may show windows
+ * titled Kerio CTI on the same display at the same time. */
 static gboolean
-window_on_screen (void)
+window_on_screen (GSubprocess *app)
 {
   g_autofree char *out = NULL;
   int status = -1;
-  const char *argv[] = { "xdotool", "search", "--onlyvisible", "--name", "^Kerio CTI$", NULL };
+  const char *argv[] = { "xdotool", "search", "--onlyvisible", "--pid",
+                         g_subprocess_get_identifier (app), NULL };
 
+  g_assert_nonnull (argv[4]);
   if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
                      NULL, NULL, &out, NULL, &status, NULL))
     g_error ("xdotool is needed to see the windows on the display");
@@ -346,7 +350,7 @@ test_background_without_tray (void)
   app = launch (&d, (const char *const[]){ cti, "--demo", "--background", NULL });
   g_subprocess_wait_async (app, NULL, store_exit, &exited);
   KC_TEST_WAIT_UNTIL (d.app_on_bus, 30);
-  KC_TEST_WAIT_UNTIL (window_on_screen (), 30);
+  KC_TEST_WAIT_UNTIL (window_on_screen (app), 30);
   quit_app (&d, &exited);
   g_assert_cmpint (g_subprocess_get_exit_status (app), ==, 0);
   g_bus_unwatch_name (watch);
@@ -427,12 +431,12 @@ test_background_with_tray (void)
   KC_TEST_WAIT_UNTIL (d.tray_item != NULL, 30);
   /* Longer than the app waits for a tray before showing itself */
   kc_test_run_for (5);
-  g_assert_false (window_on_screen ());
+  g_assert_false (window_on_screen (app));
 
   second = launch (&d, (const char *const[]){ cti, NULL });
   g_subprocess_wait_async (second, NULL, store_exit, &second_exited);
   KC_TEST_WAIT_UNTIL (second_exited, 30);
-  KC_TEST_WAIT_UNTIL (window_on_screen (), 30);
+  KC_TEST_WAIT_UNTIL (window_on_screen (app), 30);
   /* The window draws with cairo: no OpenGL driver in memory all day */
   g_assert_false (has_gl_driver (app));
 
@@ -465,7 +469,7 @@ test_background_with_slow_tray (void)
   KC_TEST_WAIT_UNTIL (d.tray_item != NULL, 30);
   /* Past the answer and well past the usual 3 s */
   kc_test_run_for (9);
-  g_assert_false (window_on_screen ());
+  g_assert_false (window_on_screen (app));
   g_assert_false (exited);
 
   quit_app (&d, &exited);
