@@ -1571,6 +1571,44 @@ test_traffic (Fixture       *fx,
   fixture_tear_down (&twin, NULL);
 }
 
+/* A short soak wants its last calls to end soon after the traffic stops:
+ * with maxTalk every answered call talks 5 s at most, so all calls are over
+ * within the longest ring (15 s) and that, instead of two minutes. */
+static void
+test_traffic_max_talk (Fixture       *fx,
+                       gconstpointer  data)
+{
+  g_autoptr (JsonNode) bad = NULL;
+  g_autoptr (JsonNode) started = NULL;
+  g_autoptr (JsonNode) cdrs = NULL;
+  JsonArray *rows;
+  guint answered = 0;
+
+  bad = control (fx, "{\"action\":\"traffic\",\"rate\":600,\"maxTalk\":2}", 400);
+  g_assert_cmpuint (kc_sim_server_get_n_active_calls (fx->sim), ==, 0);
+
+  login (fx);
+  started = control (fx, "{\"action\":\"traffic\",\"rate\":600,\"seed\":5,\"maxTalk\":5}",
+                     200);
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_n_active_calls (fx->sim) >= 20, 10);
+  kc_sim_server_stop_traffic (fx->sim);
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_n_active_calls (fx->sim) == 0, 25);
+
+  cdrs = history (fx, "CallHistory.get", "{\"start\":0,\"limit\":500}");
+  rows = json_object_get_array_member (result_of (cdrs), "callHistory");
+  g_assert_cmpuint (json_array_get_length (rows), >=, 20);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+
+      if (json_object_get_int_member (row, "STATUS") != KC_SIM_CDR_ANSWERED)
+        continue;
+      answered++;
+      g_assert_cmpint (json_object_get_int_member (row, "ANSWERED_DURATION"), <=, 6);
+    }
+  g_assert_cmpuint (answered, >=, 5);
+}
+
 static void
 test_https (Fixture       *fx,
             gconstpointer  data)
@@ -1759,6 +1797,7 @@ main (int   argc,
   ADD ("/sim/faults", test_faults);
   ADD ("/sim/control", test_control);
   ADD ("/sim/traffic", test_traffic);
+  ADD ("/sim/traffic-max-talk", test_traffic_max_talk);
   ADD ("/sim/fault-rates", test_fault_rates);
   ADD ("/sim/slow-rate", test_slow_rate);
   ADD ("/sim/expire-every", test_expire_every);

@@ -215,6 +215,7 @@ struct _KcSimServer
 
   GRand        *traffic_rand;
   double        traffic_rate;
+  double        traffic_max_talk; /* seconds */
   guint         traffic_source;
   GPtrArray    *traffic_calls; /* TrafficCall */
 };
@@ -1691,6 +1692,7 @@ kc_sim_server_init (KcSimServer *self)
   self->pending = g_ptr_array_new_with_free_func (pending_answer_free);
   self->request_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->traffic_calls = g_ptr_array_new_with_free_func (traffic_call_free);
+  self->traffic_max_talk = KC_SIM_TRAFFIC_MAX_TALK;
   self->fault_rand = g_rand_new_with_seed (0);
   self->restart_down_for = -1;
   self->call_log = g_array_new (FALSE, FALSE, sizeof (SimCallLog));
@@ -2541,7 +2543,8 @@ traffic_start_call (KcSimServer *self)
   if (outcome < 60)
     {
       call->outcome = KC_SIM_CDR_ANSWERED;
-      call->talk_ms = random_ms (rand, 5, 120);
+      /* One draw whatever the range, so a seed plays the same calls */
+      call->talk_ms = random_ms (rand, KC_SIM_TRAFFIC_MIN_TALK, self->traffic_max_talk);
     }
   else if (outcome < 85)
     call->outcome = KC_SIM_CDR_NO_ANSWER;
@@ -2589,6 +2592,16 @@ kc_sim_server_start_traffic (KcSimServer *self,
   self->traffic_rand = g_rand_new_with_seed (seed);
   self->traffic_rate = calls_per_minute;
   self->traffic_source = g_timeout_add (0, traffic_tick, self);
+}
+
+void
+kc_sim_server_set_traffic_max_talk (KcSimServer *self,
+                                    double       seconds)
+{
+  g_return_if_fail (KC_IS_SIM_SERVER (self));
+  g_return_if_fail (seconds >= KC_SIM_TRAFFIC_MIN_TALK);
+
+  self->traffic_max_talk = seconds;
 }
 
 void
@@ -2929,6 +2942,7 @@ kc_sim_server_control (KcSimServer  *self,
   if (strcmp (action, "traffic") == 0)
     {
       double rate = 0;
+      double max_talk = KC_SIM_TRAFFIC_MAX_TALK;
       gint64 seed = 0;
 
       if (!object_get_double (object, "rate", &rate) || rate < 0)
@@ -2937,6 +2951,15 @@ kc_sim_server_control (KcSimServer  *self,
                                "'rate' must be a number >= 0");
           return NULL;
         }
+      if (json_object_has_member (object, "maxTalk")
+          && (!object_get_double (object, "maxTalk", &max_talk)
+              || max_talk < KC_SIM_TRAFFIC_MIN_TALK))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "'maxTalk' must be a number of seconds >= %d", KC_SIM_TRAFFIC_MIN_TALK);
+          return NULL;
+        }
+      kc_sim_server_set_traffic_max_talk (self, max_talk);
       if (!object_get_int (object, "seed", &seed))
         seed = g_random_int ();
       if (rate > 0)

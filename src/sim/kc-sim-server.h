@@ -224,10 +224,17 @@ guint        kc_sim_server_get_connection_count (KcSimServer *self);
  * `calls_per_minute`, incoming from Uzbek mobile numbers to extensions
  * 1001..1010 and outgoing the other way; some answered, some missed, some
  * busy; rings of 1-15 s, talks of 5-120 s. Seeded for repeatability. */
+#define KC_SIM_TRAFFIC_MIN_TALK 5
+#define KC_SIM_TRAFFIC_MAX_TALK 120
+
 void         kc_sim_server_start_traffic     (KcSimServer *self,
                                               double       calls_per_minute,
                                               guint32      seed);
 void         kc_sim_server_stop_traffic      (KcSimServer *self);
+/* Talks last KC_SIM_TRAFFIC_MIN_TALK..seconds (default
+ * KC_SIM_TRAFFIC_MAX_TALK); calls already under way keep theirs */
+void         kc_sim_server_set_traffic_max_talk (KcSimServer *self,
+                                                 double       seconds);
 
 /* --- Out-of-process scripting: the same operations as JSON, as served on
  * POST /sim/control (no login needed; loopback only). request:
@@ -241,7 +248,8 @@ void         kc_sim_server_stop_traffic      (KcSimServer *self);
  *       (any fault name; a rate left out is 0)
  *   {"action":"expireEvery","seconds":S}
  *   {"action":"restart","downFor":S}        (after this answer is sent)
- *   {"action":"traffic","rate":N,"seed":N}  (rate 0 stops new calls)
+ *   {"action":"traffic","rate":N,"seed":N,"maxTalk":S}  (rate 0 stops new calls;
+ *                                           talks up to S s, default 120)
  *   {"action":"groundTruth","extension":"1001","extensionDigits":4}
  *       -> kc_sim_server_get_ground_truth()
  * Returns the answer object (transfer full) or NULL with error. */
