@@ -203,6 +203,22 @@ test_connection_problem_in_words (Fixture       *f,
   g_assert_false (shows (f, "500"));
 }
 
+/* A PBX that is there but refuses the password: trying again will not
+ * help, so the headline says what to fix, with the PBX's words under it */
+static void
+test_wrong_password_in_words (Fixture       *f,
+                              gconstpointer  data)
+{
+  kc_engine_start (f->engine);
+  KC_TEST_WAIT_UNTIL (shows (f, "Connected to Kerio Operator"), 10);
+  kc_sim_server_set_credentials (f->sim, KC_SIM_DEFAULT_USERNAME, "changed-on-the-pbx");
+  kc_sim_server_expire_sessions (f->sim);
+  KC_TEST_WAIT_UNTIL (shows (f, "does not accept the user name or password"), 10);
+  g_assert_true (shows (f, "Check them in Preferences"));
+  g_assert_false (shows (f, "cannot be reached"));
+  g_assert_true (shows (f, "User name or password is incorrect"));
+}
+
 static void
 test_history_lists_and_filters (Fixture       *f,
                                 gconstpointer  data)
@@ -429,6 +445,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/window/dashboard-follows-calls", test_dashboard_follows_calls);
   ADD ("/window/connection-problem-in-words", test_connection_problem_in_words);
+  ADD ("/window/wrong-password-in-words", test_wrong_password_in_words);
   ADD ("/window/history-lists-and-filters", test_history_lists_and_filters);
   ADD ("/window/disk-full-in-words", test_disk_full_in_words);
   ADD ("/window/long-history", test_long_history);

@@ -27,6 +27,7 @@ struct _KcCallTracker
 
   KcConnectionState  connection_state;
   char              *last_error;
+  KcKerioError       last_error_code;
   guint              n_failures; /* in a row */
   guint              poll_source;
   gint64             poll_started; /* monotonic µs */
@@ -183,6 +184,13 @@ kc_call_tracker_get_last_error (KcCallTracker *self)
 {
   g_return_val_if_fail (KC_IS_CALL_TRACKER (self), NULL);
   return self->last_error;
+}
+
+KcKerioError
+kc_call_tracker_get_last_error_code (KcCallTracker *self)
+{
+  g_return_val_if_fail (KC_IS_CALL_TRACKER (self), KC_KERIO_ERROR_FAILED);
+  return self->last_error_code;
 }
 
 /* The known call that a row without a PBX id is: same numbers, start within
@@ -350,8 +358,12 @@ kc_call_tracker_apply_snapshot (KcCallTracker *self,
 static void
 set_connection (KcCallTracker     *self,
                 KcConnectionState  state,
-                const char        *error_message)
+                const GError      *error)
 {
+  const char *error_message = error ? error->message : NULL;
+
+  self->last_error_code = error && error->domain == KC_KERIO_ERROR ? (KcKerioError) error->code
+                                                                   : KC_KERIO_ERROR_FAILED;
   if (g_strcmp0 (self->last_error, error_message) != 0)
     {
       g_free (self->last_error);
@@ -404,7 +416,7 @@ poll_done (GObject      *source,
           if (g_strcmp0 (self->last_error, error->message) != 0)
             g_message ("Polling Kerio Operator failed: %s (retrying with backoff up to %g s)",
                        error->message, MAX (KC_TRACKER_BACKOFF_MAX, self->poll_interval));
-          set_connection (self, KC_CONNECTION_ERROR, error->message);
+          set_connection (self, KC_CONNECTION_ERROR, error);
         }
       schedule_poll (self, retry_delay (self));
       return;

@@ -53,6 +53,9 @@ GListModel        *kc_call_tracker_get_calls     (KcCallTracker *self);
 KcConnectionState  kc_call_tracker_get_connection_state (KcCallTracker *self);
 /* The last failure in words, NULL while connected */
 const char        *kc_call_tracker_get_last_error (KcCallTracker *self);
+/* What kind of failure that is (KC_KERIO_ERROR_FAILED for one from outside
+ * the Kerio client); read it with the connection state or last-error */
+KcKerioError       kc_call_tracker_get_last_error_code (KcCallTracker *self);
 
 /* Applies one snapshot (GPtrArray of KcActiveCall) taken at `now` (Unix
  * seconds) as if a poll had returned it. The poll loop uses it; tests and

@@ -205,6 +205,36 @@ update_visible_page (KcDashboardPage *self)
     g_clear_handle_id (&self->tick, g_source_remove);
 }
 
+/* The PBX can be there and still not let us in: then waiting does not help
+ * and the headline says what the operator (or an administrator) must fix.
+ * The line under it gives the details. */
+static const char *
+error_headline (KcDashboardPage *self)
+{
+  switch (kc_call_tracker_get_last_error_code (self->tracker))
+    {
+    case KC_KERIO_ERROR_AUTH:
+      return _("Kerio Operator does not accept the user name or password. Check them in "
+               "Preferences.");
+    case KC_KERIO_ERROR_TLS:
+      return _("The PBX's certificate is not trusted. Check it in Preferences.");
+    case KC_KERIO_ERROR_NOT_KERIO:
+      return _("The server is not a Kerio Operator. Check its address in Preferences.");
+    case KC_KERIO_ERROR_FAILED:
+    case KC_KERIO_ERROR_TRANSPORT:
+    case KC_KERIO_ERROR_HTTP:
+    case KC_KERIO_ERROR_MALFORMED:
+    case KC_KERIO_ERROR_TOO_LARGE:
+    case KC_KERIO_ERROR_RPC:
+    case KC_KERIO_ERROR_SESSION_EXPIRED:
+    case KC_KERIO_ERROR_FORBIDDEN:
+    case KC_KERIO_ERROR_NOT_FOUND:
+    default:
+      return _("Kerio Operator cannot be reached; trying again. Calls already on screen are "
+               "kept.");
+    }
+}
+
 static void
 update_connection (KcDashboardPage *self)
 {
@@ -218,9 +248,7 @@ update_connection (KcDashboardPage *self)
       break;
     case KC_CONNECTION_ERROR:
       gtk_image_set_from_icon_name (self->status_icon, "network-error-symbolic");
-      gtk_label_set_text (self->status_label,
-                          _("Kerio Operator cannot be reached; trying again. Calls already on "
-                            "screen are kept."));
+      gtk_label_set_text (self->status_label, error_headline (self));
       break;
     case KC_CONNECTION_CONNECTING:
     default:
