@@ -4,7 +4,10 @@
  */
 #define G_LOG_DOMAIN "kc-headless"
 
+#include "config.h"
+
 #include <glib-unix.h>
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 
@@ -12,6 +15,21 @@
 #include "core/kc-store-recovery.h"
 #include "kc-demo.h"
 #include "kc-headless.h"
+
+/* A failure that ends the command, in the operator's language, on stderr */
+G_GNUC_PRINTF (1, 2)
+static void
+say_error (const char *format,
+           ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("kerio-cti: %s\n", text);
+}
 
 static char *
 to_line (JsonBuilder *builder)
@@ -257,8 +275,9 @@ download_done (GObject      *source,
   path = kc_kerio_client_download_recording_finish (KC_KERIO_CLIENT (source), result, &error);
   if (path == NULL)
     {
-      g_printerr ("kerio-cti: could not download the recording of call %s: %s\n", app->call_id,
-                  error->message);
+      /* TRANSLATORS: a call id, then the reason */
+      say_error (_("Could not download the recording of call %s: %s"), app->call_id,
+                 error->message);
       finish (app, EXIT_FAILURE);
       return;
     }
@@ -279,8 +298,7 @@ sync_done (GObject      *source,
 
   if (!kc_sync_run_finish (KC_SYNC (source), result, NULL, &error))
     {
-      g_printerr ("kerio-cti: could not read the call history from Kerio Operator: %s\n",
-                  error->message);
+      say_error (_("Could not read the call history from Kerio Operator: %s"), error->message);
       finish (app, EXIT_FAILURE);
       return;
     }
@@ -299,7 +317,7 @@ fetch_recording (App *app)
   record = kc_store_lookup (store, app->call_id, &error);
   if (error)
     {
-      g_printerr ("kerio-cti: could not read the history: %s\n", error->message);
+      say_error (_("Could not read the history: %s"), error->message);
       finish (app, EXIT_FAILURE);
       return;
     }
@@ -320,13 +338,13 @@ fetch_recording (App *app)
 
   if (record == NULL)
     {
-      g_printerr ("kerio-cti: there is no call %s in the history\n", app->call_id);
+      say_error (_("There is no call %s in the history"), app->call_id);
       finish (app, EXIT_FAILURE);
       return;
     }
   if (record->recording_id == NULL)
     {
-      g_printerr ("kerio-cti: call %s has no recording\n", app->call_id);
+      say_error (_("Call %s has no recording"), app->call_id);
       finish (app, EXIT_FAILURE);
       return;
     }
@@ -365,7 +383,7 @@ kc_headless_run (gboolean    demo,
       sim = kc_demo_start (config, &error);
       if (sim == NULL)
         {
-          g_printerr ("kerio-cti: could not start the demo simulator: %s\n", error->message);
+          say_error (_("Could not start the demo simulator: %s"), error->message);
           return EXIT_FAILURE;
         }
       store_path = kc_demo_store_path ();
@@ -374,13 +392,14 @@ kc_headless_run (gboolean    demo,
     {
       if (config->endpoint == NULL)
         {
-          g_printerr ("kerio-cti: no Kerio Operator is configured: set KERIO_PBX_HOST, "
-                      "KERIO_API_USERNAME and KERIO_API_PASSWORD, or try --demo\n");
+          say_error (_("No Kerio Operator is configured: set KERIO_PBX_HOST, KERIO_API_USERNAME "
+                       "and KERIO_API_PASSWORD, or try --demo"));
           return KC_EXIT_USAGE;
         }
       if (config->username == NULL)
         {
-          g_printerr ("kerio-cti: KERIO_API_USERNAME is not set\n");
+          /* TRANSLATORS: KERIO_API_USERNAME is an environment variable */
+          say_error (_("KERIO_API_USERNAME is not set"));
           return KC_EXIT_USAGE;
         }
       if (config->password_from_environment)

@@ -317,7 +317,7 @@ test_fetch_recording (Fixture       *f,
                 NULL);
   g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 1);
   g_assert_cmpuint (proc->out->len, ==, 0);
-  g_assert_true (kc_test_lines_have (proc->err, "call cdr-missed has no recording"));
+  g_assert_true (kc_test_lines_have (proc->err, "Call cdr-missed has no recording"));
   kc_test_proc_free (proc);
 
   proc = spawn (f, (const char *const[]){ "--headless", "--fetch-recording=no-such-call", NULL },
