@@ -270,6 +270,30 @@ test_store_private_again (Fixture       *f,
   g_assert_cmpint (kc_store_count (store), ==, 1);
 }
 
+/* A history kept by hand in a shared folder such as /tmp makes its files
+ * private, never the folder: others' files live there too. */
+static void
+test_store_shared_folder_left_alone (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autofree char *dir = g_build_filename (f->dir, "shared", NULL);
+  g_autofree char *path = g_build_filename (dir, "calls.db", NULL);
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_assert_cmpint (g_chmod (dir, 01777), ==, 0);
+  store = kc_store_open (path, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+
+  store = kc_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmphex (file_mode (dir), ==, 0777);
+  g_assert_cmphex (file_mode (path), ==, 0600);
+}
+
 static void
 test_store_upsert (Fixture       *f,
                    gconstpointer  data)
@@ -1081,6 +1105,7 @@ main (int   argc,
 
   g_test_add_func ("/store/private-files", test_store_private_files);
   ADD ("private-again", test_store_private_again);
+  ADD ("shared-folder-left-alone", test_store_shared_folder_left_alone);
   ADD ("upsert", test_store_upsert);
   ADD ("same-numbers-other-id", test_store_same_numbers_other_id);
   ADD ("live-replaced-by-cdr", test_store_live_replaced_by_cdr);

@@ -1596,6 +1596,22 @@ tighten (const char *path,
     g_message ("%s was readable by others; it is private again (%o)", path, (unsigned) mode);
 }
 
+/* The folder too, unless it is plainly not ours alone: a shared temporary
+ * folder (sticky, like /tmp), the home folder, another user's folder. A
+ * history put there by hand keeps only its files private. */
+static void
+tighten_folder (const char *dir)
+{
+  g_autofree char *canonical = g_canonicalize_filename (dir, NULL);
+  g_autofree char *home = g_canonicalize_filename (g_get_home_dir (), NULL);
+  GStatBuf st;
+
+  if (g_stat (canonical, &st) != 0 || (st.st_mode & S_ISVTX) != 0 || st.st_uid != getuid ()
+      || g_str_equal (canonical, home) || g_str_equal (canonical, "/"))
+    return;
+  tighten (canonical, 0700);
+}
+
 /* The file is created here rather than by SQLite (which would make it 0644
  * less the umask) so that it is private; SQLite gives its -wal and -shm files
  * the database's own mode. */
@@ -1614,7 +1630,7 @@ create_file (const char  *path,
     {
       if (errno == EEXIST)
         {
-          tighten (dir, 0700);
+          tighten_folder (dir);
           for (const char *const *suffix = (const char *const[]){ "", "-wal", "-shm", NULL };
                *suffix; suffix++)
             {
