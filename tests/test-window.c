@@ -94,11 +94,28 @@ find_by_tooltip (GtkWidget  *root,
   return NULL;
 }
 
+static AdwViewStack *
+find_view_stack (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      AdwViewStack *found;
+
+      if (ADW_IS_VIEW_STACK (child))
+        return ADW_VIEW_STACK (child);
+      found = find_view_stack (child);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
 static guint
 history_rows (Fixture *f)
 {
   GtkColumnView *view = find_column_view (GTK_WIDGET (f->window));
-  GListModel *model = G_LIST_MODEL (gtk_column_view_get_model (view));
+  GListModel *model = view ? G_LIST_MODEL (gtk_column_view_get_model (view)) : NULL;
 
   return model ? g_list_model_get_n_items (model) : 0;
 }
@@ -134,6 +151,9 @@ fixture_set_up (Fixture       *f,
   f->window = kc_window_new (NULL);
   gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 700);
   kc_window_set_engine (f->window, f->engine);
+  /* data: the page the window opens on, when not the first */
+  if (data != NULL)
+    adw_view_stack_set_visible_child_name (find_view_stack (GTK_WIDGET (f->window)), data);
   gtk_window_present (GTK_WINDOW (f->window));
   KC_TEST_WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (f->window)), 10);
 }
@@ -219,8 +239,7 @@ test_history_lists_and_filters (Fixture       *f,
 
   kc_window_show_call (f->window, "b");
   KC_TEST_WAIT_UNTIL (history_rows (f) == 3, 10);
-  stack = ADW_VIEW_STACK (gtk_widget_get_ancestor (
-    GTK_WIDGET (find_column_view (GTK_WIDGET (f->window))), ADW_TYPE_VIEW_STACK));
+  stack = find_view_stack (GTK_WIDGET (f->window));
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "calls");
   KC_TEST_WAIT_UNTIL (shows (f, "+998902222222"), 10);
   g_assert_true (shows (f, "Missed"));
@@ -364,8 +383,7 @@ test_long_history (Fixture       *f,
   for (guint i = 0; i < records->len; i++)
     n_missed += ((KcRecord *) g_ptr_array_index (records, i))->status == KC_CALL_STATUS_MISSED;
 
-  stack = ADW_VIEW_STACK (gtk_widget_get_ancestor (
-    GTK_WIDGET (find_column_view (GTK_WIDGET (f->window))), ADW_TYPE_VIEW_STACK));
+  stack = find_view_stack (GTK_WIDGET (f->window));
   adw_view_stack_set_visible_child_name (stack, "calls");
   KC_TEST_WAIT_UNTIL (history_rows (f) == N_LONG, 10);
   KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000999"), 10);
@@ -419,6 +437,68 @@ test_long_history_show_old_call (Fixture       *f,
   g_assert_false (in_history_view (f, "+998900000999"));
 }
 
+static void
+stop_on_failure (KcSync  *sync,
+                 GError  *error,
+                 gboolean *failed)
+{
+  kc_sync_stop (sync);
+  *failed = TRUE;
+}
+
+/* The window opened on the history; the history could not be saved while
+ * the operator was there. The dashboard, looked at only afterwards, says
+ * so, although no sync has failed since. */
+static void
+test_disk_full_seen_later (Fixture       *f,
+                           gconstpointer  data)
+{
+  KcSync *sync = kc_engine_get_sync (f->engine);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  struct rlimit saved, full;
+  gboolean failed = FALSE;
+
+  kc_sim_server_add_generated_cdrs (f->sim, "hist", 3000, now - 3000 * 60, 60);
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  full = saved;
+  full.rlim_cur = 256 * 1024;
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &full), ==, 0);
+
+  g_signal_connect (sync, "failed", G_CALLBACK (stop_on_failure), &failed);
+  kc_engine_start (f->engine);
+  KC_TEST_WAIT_UNTIL (failed, 30);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  g_signal_handlers_disconnect_by_func (sync, stop_on_failure, &failed);
+  g_assert_false (shows (f, "the disk is full"));
+
+  adw_view_stack_set_visible_child_name (find_view_stack (GTK_WIDGET (f->window)), "dashboard");
+  KC_TEST_WAIT_UNTIL (shows (f, "Connected to Kerio Operator"), 10);
+  g_assert_true (shows (f, "the disk is full"));
+}
+
+/* The window opened on the history; a notification of a ringing call
+ * brings up the dashboard with that call. */
+static void
+test_show_active_call_from_history (Fixture       *f,
+                                    gconstpointer  data)
+{
+  GListModel *calls = kc_call_tracker_get_calls (kc_engine_get_tracker (f->engine));
+  AdwViewStack *stack = find_view_stack (GTK_WIDGET (f->window));
+  g_autofree char *id = NULL;
+
+  kc_engine_start (f->engine);
+  id = g_strdup (kc_sim_server_add_call_started (f->sim, "+998907654321", "Aziz Karimov", "1001",
+                                                 NULL, 5));
+  KC_TEST_WAIT_UNTIL (g_list_model_get_n_items (calls) == 1, 10);
+  g_assert_false (shows (f, "+998907654321"));
+
+  kc_window_show_call (f->window, id);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "dashboard");
+  KC_TEST_WAIT_UNTIL (shows (f, "+998907654321"), 10);
+  g_assert_true (shows (f, "Ringing"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -434,6 +514,10 @@ main (int   argc,
   ADD ("/window/long-history", test_long_history);
   ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);
 #undef ADD
+  g_test_add ("/window/disk-full-seen-later", Fixture, "calls", fixture_set_up,
+              test_disk_full_seen_later, fixture_tear_down);
+  g_test_add ("/window/show-active-call-from-history", Fixture, "calls", fixture_set_up,
+              test_show_active_call_from_history, fixture_tear_down);
 
   return g_test_run ();
 }

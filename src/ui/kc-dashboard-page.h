@@ -19,6 +19,9 @@ void     kc_dashboard_page_set_tracker (KcDashboardPage *self,
 /* Shows why the history could not be saved, until a sync goes through */
 void     kc_dashboard_page_set_sync    (KcDashboardPage *self,
                                         KcSync          *sync);
+/* What set_sync shows when that sync fails: for a failure the page missed */
+void     kc_dashboard_page_show_sync_failure (KcDashboardPage *self,
+                                              const GError    *error);
 /* Selects the active call with that id; FALSE when it is not active */
 gboolean kc_dashboard_page_select_call (KcDashboardPage *self,
                                         const char      *call_id);

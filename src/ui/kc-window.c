@@ -22,8 +22,16 @@ struct _KcWindow
   AdwStatusPage        *problem_page;
   AdwViewSwitcherTitle *switcher_title;
   AdwViewSwitcherBar   *switcher_bar;
+  AdwBin               *dashboard_bin;
+  AdwBin               *calls_bin;
+  /* Each page is built the first time it is shown (or a call is selected on
+   * it): the window opens on one of them, and building the other, with its
+   * rows, styling and layout, delayed the first frame. */
   KcDashboardPage      *dashboard;
   KcCallsPage          *calls;
+
+  KcEngine             *engine;
+  GError               *sync_failure; /* the sync's last failure, while it lasts */
 };
 
 G_DEFINE_FINAL_TYPE (KcWindow, kc_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -50,13 +58,73 @@ show_main_page (KcWindow   *self,
   update_switchers (self);
 }
 
+/* Until the dashboard is built, the window remembers why the history could
+ * not be saved, for the dashboard to show when it is. */
+static void
+on_sync_failed (KcWindow *self,
+                GError   *error)
+{
+  g_clear_error (&self->sync_failure);
+  self->sync_failure = g_error_copy (error);
+}
+
+static void
+on_synced (KcWindow *self)
+{
+  g_clear_error (&self->sync_failure);
+}
+
+static KcDashboardPage *
+ensure_dashboard (KcWindow *self)
+{
+  if (self->dashboard != NULL)
+    return self->dashboard;
+
+  self->dashboard = g_object_new (KC_TYPE_DASHBOARD_PAGE, NULL);
+  adw_bin_set_child (self->dashboard_bin, GTK_WIDGET (self->dashboard));
+  if (self->engine != NULL)
+    {
+      kc_dashboard_page_set_tracker (self->dashboard, kc_engine_get_tracker (self->engine));
+      kc_dashboard_page_set_sync (self->dashboard, kc_engine_get_sync (self->engine));
+      if (self->sync_failure != NULL)
+        kc_dashboard_page_show_sync_failure (self->dashboard, self->sync_failure);
+    }
+  return self->dashboard;
+}
+
+static KcCallsPage *
+ensure_calls (KcWindow *self)
+{
+  if (self->calls != NULL)
+    return self->calls;
+
+  self->calls = g_object_new (KC_TYPE_CALLS_PAGE, NULL);
+  adw_bin_set_child (self->calls_bin, GTK_WIDGET (self->calls));
+  if (self->engine != NULL)
+    kc_calls_page_set_engine (self->calls, self->engine);
+  return self->calls;
+}
+
+static void
+kc_window_dispose (GObject *object)
+{
+  KcWindow *self = KC_WINDOW (object);
+
+  if (self->engine != NULL)
+    g_signal_handlers_disconnect_by_data (kc_engine_get_sync (self->engine), self);
+  g_clear_object (&self->engine);
+  g_clear_error (&self->sync_failure);
+
+  G_OBJECT_CLASS (kc_window_parent_class)->dispose (object);
+}
+
 static void
 kc_window_class_init (KcWindowClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
-  g_type_ensure (KC_TYPE_DASHBOARD_PAGE);
-  g_type_ensure (KC_TYPE_CALLS_PAGE);
+  object_class->dispose = kc_window_dispose;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/uz/kerio/Cti/kc-window.ui");
   gtk_widget_class_bind_template_child (widget_class, KcWindow, toast_overlay);
@@ -65,8 +133,8 @@ kc_window_class_init (KcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcWindow, problem_page);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, switcher_bar);
-  gtk_widget_class_bind_template_child (widget_class, KcWindow, dashboard);
-  gtk_widget_class_bind_template_child (widget_class, KcWindow, calls);
+  gtk_widget_class_bind_template_child (widget_class, KcWindow, dashboard_bin);
+  gtk_widget_class_bind_template_child (widget_class, KcWindow, calls_bin);
 }
 
 static void
@@ -75,6 +143,11 @@ kc_window_init (KcWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_object (self->switcher_title, "notify::title-visible",
                            G_CALLBACK (update_switchers), self, G_CONNECT_SWAPPED);
+  /* A page's placeholder is mapped when the page comes on screen */
+  g_signal_connect_object (self->dashboard_bin, "map", G_CALLBACK (ensure_dashboard), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->calls_bin, "map", G_CALLBACK (ensure_calls), self,
+                           G_CONNECT_SWAPPED);
   update_switchers (self);
 }
 
@@ -89,11 +162,47 @@ kc_window_set_engine (KcWindow *self,
                       KcEngine *engine)
 {
   g_return_if_fail (KC_IS_WINDOW (self));
+  g_return_if_fail (KC_IS_ENGINE (engine));
 
-  kc_dashboard_page_set_tracker (self->dashboard, kc_engine_get_tracker (engine));
-  kc_dashboard_page_set_sync (self->dashboard, kc_engine_get_sync (engine));
-  kc_calls_page_set_engine (self->calls, engine);
+  if (self->engine != NULL)
+    g_signal_handlers_disconnect_by_data (kc_engine_get_sync (self->engine), self);
+  g_set_object (&self->engine, engine);
+  g_clear_error (&self->sync_failure);
+  g_signal_connect_object (kc_engine_get_sync (engine), "failed", G_CALLBACK (on_sync_failed),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (kc_engine_get_sync (engine), "synced", G_CALLBACK (on_synced), self,
+                           G_CONNECT_SWAPPED);
+
+  if (self->dashboard != NULL)
+    {
+      kc_dashboard_page_set_tracker (self->dashboard, kc_engine_get_tracker (engine));
+      kc_dashboard_page_set_sync (self->dashboard, kc_engine_get_sync (engine));
+    }
+  if (self->calls != NULL)
+    kc_calls_page_set_engine (self->calls, engine);
   kc_window_show_content (self);
+}
+
+/* Whether the call is ringing or talking right now */
+static gboolean
+is_active_call (KcWindow   *self,
+                const char *call_id)
+{
+  GListModel *calls;
+  guint n;
+
+  if (self->engine == NULL)
+    return FALSE;
+  calls = kc_call_tracker_get_calls (kc_engine_get_tracker (self->engine));
+  n = g_list_model_get_n_items (calls);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (KcCall) call = g_list_model_get_item (calls, i);
+
+      if (g_strcmp0 (kc_call_get_call_id (call), call_id) == 0)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 void
@@ -105,13 +214,14 @@ kc_window_show_call (KcWindow   *self,
   kc_window_show_content (self);
   /* A call still ringing or talking is on the dashboard; one that ended is
    * in the history. */
-  if (kc_dashboard_page_select_call (self->dashboard, call_id))
+  if (is_active_call (self, call_id) &&
+      kc_dashboard_page_select_call (ensure_dashboard (self), call_id))
     {
       adw_view_stack_set_visible_child_name (self->view_stack, "dashboard");
       return;
     }
   adw_view_stack_set_visible_child_name (self->view_stack, "calls");
-  kc_calls_page_select_call (self->calls, call_id);
+  kc_calls_page_select_call (ensure_calls (self), call_id);
 }
 
 void
