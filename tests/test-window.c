@@ -262,6 +262,60 @@ test_history_lists_and_filters (Fixture       *f,
                          "3333");
   KC_TEST_WAIT_UNTIL (history_rows (f) == 1, 10);
   KC_TEST_WAIT_UNTIL (shows (f, "+998903333333"), 10);
+  g_assert_false (shows (f, "No Calls"));
+
+  gtk_editable_set_text (GTK_EDITABLE (find_by_tooltip (GTK_WIDGET (f->window),
+                                                        GTK_TYPE_SEARCH_ENTRY, NULL)),
+                         "7777");
+  KC_TEST_WAIT_UNTIL (shows (f, "No Calls"), 10);
+  g_assert_false (shows (f, "+998903333333"));
+}
+
+static GtkWidget *
+find_mapped_button (GtkWidget  *root,
+                    const char *tooltip)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (child) && gtk_widget_get_mapped (child) &&
+          g_strcmp0 (gtk_widget_get_tooltip_text (child), tooltip) == 0)
+        return child;
+      found = find_mapped_button (child, tooltip);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The play button of a call with a recording opens the player under the
+ * history, on that call */
+static void
+test_history_plays_recording (Fixture       *f,
+                              gconstpointer  data)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GtkWidget *button;
+
+  kc_sim_server_add_cdr (f->sim, "a", now - 600, "+998901111111", "1001", KC_SIM_CDR_ANSWERED,
+                         65, 50);
+  kc_sim_server_add_recording (f->sim, "rec-a", "1001", "+998901111111", now - 590, 2);
+  kc_sim_server_add_cdr (f->sim, "b", now - 500, "+998902222222", "1002", KC_SIM_CDR_NO_ANSWER,
+                         20, 0);
+  kc_engine_start (f->engine);
+  adw_view_stack_set_visible_child_name (find_view_stack (GTK_WIDGET (f->window)), "calls");
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 2, 10);
+  KC_TEST_WAIT_UNTIL (find_mapped_button (GTK_WIDGET (f->window), "Listen to the recording"),
+                      10);
+  g_assert_false (shows (f, "No recording selected"));
+  g_assert_false (shows (f, "+998901111111 · "));
+
+  button = find_mapped_button (GTK_WIDGET (f->window), "Listen to the recording");
+  g_signal_emit_by_name (button, "clicked");
+  /* the player's title: the other party's number and when */
+  KC_TEST_WAIT_UNTIL (shows (f, "+998901111111 · "), 10);
 }
 
 /* The disk fills up for real: files of this process may not grow past
@@ -510,6 +564,7 @@ main (int   argc,
   ADD ("/window/dashboard-follows-calls", test_dashboard_follows_calls);
   ADD ("/window/connection-problem-in-words", test_connection_problem_in_words);
   ADD ("/window/history-lists-and-filters", test_history_lists_and_filters);
+  ADD ("/window/history-plays-recording", test_history_plays_recording);
   ADD ("/window/disk-full-in-words", test_disk_full_in_words);
   ADD ("/window/long-history", test_long_history);
   ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);

@@ -33,8 +33,12 @@ struct _KcCallsPage
   GtkScrolledWindow  *scrolled_window;
   GtkColumnView      *column_view;
   GtkRevealer        *player_revealer;
+  /* Built when first needed: most openings play no recording and show no
+   * empty history, and hidden, both were still built, styled and measured */
   KcPlayerBar        *player_bar;
+  GtkWidget          *empty_page;
 
+  KcEngine           *engine;
   KcHistoryModel     *model;
   GtkSliceListModel  *slice; /* the first rows of model, then all of them */
   GtkSingleSelection *selection;
@@ -82,6 +86,18 @@ status_text (const KcRecord *record)
     }
 }
 
+static KcPlayerBar *
+ensure_player_bar (KcCallsPage *self)
+{
+  if (self->player_bar == NULL)
+    {
+      self->player_bar = kc_player_bar_new ();
+      gtk_revealer_set_child (self->player_revealer, GTK_WIDGET (self->player_bar));
+      kc_player_bar_set_engine (self->player_bar, self->engine);
+    }
+  return self->player_bar;
+}
+
 static void
 on_play_clicked (GtkButton   *button,
                  KcCallsPage *self)
@@ -89,7 +105,7 @@ on_play_clicked (GtkButton   *button,
   const char *call_id = g_object_get_data (G_OBJECT (button), "call-id");
 
   gtk_revealer_set_reveal_child (self->player_revealer, TRUE);
-  kc_player_bar_play_call (self->player_bar, call_id);
+  kc_player_bar_play_call (ensure_player_bar (self), call_id);
 }
 
 static void
@@ -203,6 +219,16 @@ update_empty_state (KcCallsPage *self)
 {
   guint n = self->model ? g_list_model_get_n_items (G_LIST_MODEL (self->model)) : 0;
 
+  if (n == 0 && self->empty_page == NULL)
+    {
+      self->empty_page = adw_status_page_new ();
+      adw_status_page_set_icon_name (ADW_STATUS_PAGE (self->empty_page),
+                                     "document-open-recent-symbolic");
+      adw_status_page_set_title (ADW_STATUS_PAGE (self->empty_page), _("No Calls"));
+      adw_status_page_set_description (ADW_STATUS_PAGE (self->empty_page),
+                                       _("No call in the history matches"));
+      gtk_stack_add_named (self->stack, self->empty_page, "empty");
+    }
   gtk_stack_set_visible_child_name (self->stack, n > 0 ? "list" : "empty");
 }
 
@@ -331,7 +357,9 @@ kc_calls_page_set_engine (KcCallsPage *self,
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
   if (gtk_widget_get_mapped (GTK_WIDGET (self->column_view)))
     on_view_map (self);
-  kc_player_bar_set_engine (self->player_bar, engine);
+  g_set_object (&self->engine, engine);
+  if (self->player_bar != NULL)
+    kc_player_bar_set_engine (self->player_bar, engine);
   update_empty_state (self);
 }
 
@@ -437,6 +465,7 @@ kc_calls_page_dispose (GObject *object)
   g_clear_object (&self->selection);
   g_clear_object (&self->slice);
   g_clear_object (&self->model);
+  g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (kc_calls_page_parent_class)->dispose (object);
 }
@@ -449,7 +478,6 @@ kc_calls_page_class_init (KcCallsPageClass *klass)
 
   object_class->dispose = kc_calls_page_dispose;
 
-  g_type_ensure (KC_TYPE_PLAYER_BAR);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/uz/kerio/Cti/kc-calls-page.ui");
   /* Bound so that gtk_widget_dispose_template() unparents it */
@@ -462,7 +490,6 @@ kc_calls_page_class_init (KcCallsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, scrolled_window);
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, player_revealer);
-  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, player_bar);
 }
 
 static void
