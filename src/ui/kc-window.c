@@ -19,7 +19,7 @@ struct _KcWindow
   AdwToastOverlay      *toast_overlay;
   GtkStack             *main_stack;
   AdwViewStack         *view_stack;
-  AdwStatusPage        *problem_page;
+  AdwStatusPage        *problem_page; /* built when first shown, as the welcome page */
   AdwViewSwitcherTitle *switcher_title;
   AdwViewSwitcherBar   *switcher_bar;
   AdwBin               *dashboard_bin;
@@ -50,10 +50,63 @@ update_switchers (KcWindow *self)
                                                  self->switcher_title));
 }
 
+static GtkWidget *
+new_pill_button (const char *label,
+                 const char *action)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (label);
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+  gtk_widget_add_css_class (button, "pill");
+  return button;
+}
+
+static GtkWidget *
+new_welcome_page (void)
+{
+  GtkWidget *page = adw_status_page_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *set_up = new_pill_button (_("_Set Up Connection"), "app.preferences");
+
+  gtk_widget_add_css_class (set_up, "suggested-action");
+  gtk_widget_set_halign (box, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (box), set_up);
+  gtk_box_append (GTK_BOX (box), new_pill_button (_("_Try the Demo"), "app.demo"));
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "uz.kerio.Cti");
+  adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Welcome to Kerio CTI"));
+  adw_status_page_set_description (ADW_STATUS_PAGE (page),
+                                   _("Connect to your Kerio Operator to see incoming calls "
+                                     "here the moment they ring, or try the demo first."));
+  adw_status_page_set_child (ADW_STATUS_PAGE (page), box);
+  return page;
+}
+
+static GtkWidget *
+new_problem_page (void)
+{
+  GtkWidget *page = adw_status_page_new ();
+  GtkWidget *button = new_pill_button (_("_Open Preferences"), "app.preferences");
+
+  gtk_widget_set_halign (button, GTK_ALIGN_CENTER);
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "dialog-warning-symbolic");
+  adw_status_page_set_child (ADW_STATUS_PAGE (page), button);
+  return page;
+}
+
+/* The window shows its welcome and problem pages seldom; they are built the
+ * first time they are shown. */
 static void
 show_main_page (KcWindow   *self,
                 const char *name)
 {
+  if (gtk_stack_get_child_by_name (self->main_stack, name) == NULL)
+    {
+      GtkWidget *page = g_str_equal (name, "welcome") ? new_welcome_page () : new_problem_page ();
+
+      if (g_str_equal (name, "problem"))
+        self->problem_page = ADW_STATUS_PAGE (page);
+      gtk_stack_add_named (self->main_stack, page, name);
+    }
   gtk_stack_set_visible_child_name (self->main_stack, name);
   update_switchers (self);
 }
@@ -130,7 +183,6 @@ kc_window_class_init (KcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, view_stack);
-  gtk_widget_class_bind_template_child (widget_class, KcWindow, problem_page);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, dashboard_bin);
@@ -238,9 +290,9 @@ kc_window_show_problem (KcWindow   *self,
 {
   g_return_if_fail (KC_IS_WINDOW (self));
 
+  show_main_page (self, "problem");
   adw_status_page_set_title (self->problem_page, title);
   adw_status_page_set_description (self->problem_page, description);
-  show_main_page (self, "problem");
 }
 
 void
