@@ -491,6 +491,64 @@ test_long_history_show_old_call (Fixture       *f,
   g_assert_false (in_history_view (f, "+998900000999"));
 }
 
+typedef struct
+{
+  Fixture *f;
+  gboolean painted;
+  double   rows_height; /* of the rows the view holds */
+  double   page_size;
+} FirstFrame;
+
+static void
+on_first_after_paint (GdkFrameClock *clock,
+                      FirstFrame    *first)
+{
+  GtkWidget *row = find_label (GTK_WIDGET (first->f->window), "+998900000999", TRUE);
+
+  if (first->painted)
+    return;
+  first->painted = TRUE;
+  while (row != NULL && g_strcmp0 (gtk_widget_get_css_name (row), "row") != 0)
+    row = gtk_widget_get_parent (row);
+  g_assert_nonnull (row);
+  first->rows_height = history_rows (first->f) * (double) gtk_widget_get_height (row);
+  first->page_size = gtk_adjustment_get_page_size (history_vadjustment (first->f));
+}
+
+static void
+on_realize_watch_first_frame (GtkWidget  *window,
+                              FirstFrame *first)
+{
+  g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint",
+                    G_CALLBACK (on_first_after_paint), first);
+}
+
+/* A window opened on a long history: its first frame shows rows down to
+ * the bottom of the list, not a few rows and blank space under them. */
+static void
+test_first_frame_fills_history (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  FirstFrame first = { f };
+
+  records = write_long_history (f->store, g_get_real_time () / G_USEC_PER_SEC - 3600);
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = kc_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 700);
+  kc_window_set_engine (f->window, f->engine);
+  adw_view_stack_set_visible_child_name (find_view_stack (GTK_WIDGET (f->window)), "calls");
+  g_signal_connect (f->window, "realize", G_CALLBACK (on_realize_watch_first_frame), &first);
+  gtk_window_present (GTK_WINDOW (f->window));
+  KC_TEST_WAIT_UNTIL (first.painted, 10);
+  g_signal_handlers_disconnect_by_func (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)),
+                                        on_first_after_paint, &first);
+
+  g_assert_cmpfloat (first.page_size, >, 100);
+  g_assert_cmpfloat (first.rows_height, >=, first.page_size);
+  KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000999"), 10);
+}
+
 static void
 stop_on_failure (KcSync  *sync,
                  GError  *error,
@@ -568,6 +626,7 @@ main (int   argc,
   ADD ("/window/disk-full-in-words", test_disk_full_in_words);
   ADD ("/window/long-history", test_long_history);
   ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);
+  ADD ("/window/first-frame-fills-history", test_first_frame_fills_history);
 #undef ADD
   g_test_add ("/window/disk-full-seen-later", Fixture, "calls", fixture_set_up,
               test_disk_full_seen_later, fixture_tear_down);

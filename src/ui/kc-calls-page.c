@@ -15,9 +15,10 @@
 #include "kc-player-bar.h"
 
 /* The rows the view holds until it has shown its first frame: a tall
- * window's worth. GTK 4.8's list view builds a row for up to 200 items
- * around the ones it shows, which costs more than all else the first frame
- * of the page needs; the rest are built this many a frame afterwards. */
+ * window's worth, when the window's height is not known yet (first_rows()).
+ * GTK 4.8's list view builds a row for up to 200 items around the ones it
+ * shows, which costs more than all else the first frame of the page needs;
+ * the rest are built this many a frame afterwards. */
 #define FIRST_ROWS 60
 
 struct _KcCallsPage
@@ -325,6 +326,29 @@ on_view_map (KcCallsPage *self)
     }
 }
 
+/* Enough rows to fill the window's height, were the list all of it: no row
+ * is shorter than a line of its text. A window not laid out yet has its
+ * default height; one that is maximized or full screen may soon be as tall
+ * as the screen. */
+static guint
+first_rows (KcCallsPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autoptr (PangoLayout) layout = NULL;
+  int width = 0, height = 0, line = 0;
+
+  if (!GTK_IS_WINDOW (root) || gtk_window_is_maximized (GTK_WINDOW (root)) ||
+      gtk_window_is_fullscreen (GTK_WINDOW (root)))
+    return FIRST_ROWS;
+  gtk_window_get_default_size (GTK_WINDOW (root), &width, &height);
+  height = MAX (height, gtk_widget_get_height (GTK_WIDGET (root)));
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), "0");
+  pango_layout_get_pixel_size (layout, NULL, &line);
+  if (height <= 0 || line <= 0)
+    return FIRST_ROWS;
+  return MIN (FIRST_ROWS, (guint) (height / line) + 2);
+}
+
 void
 kc_calls_page_set_engine (KcCallsPage *self,
                           KcEngine    *engine)
@@ -346,7 +370,7 @@ kc_calls_page_set_engine (KcCallsPage *self,
   show_all_rows (self);
   g_clear_object (&self->slice);
   self->slice = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->model)), 0,
-                                          FIRST_ROWS);
+                                          first_rows (self));
   /* Autoselect off before the model arrives: a selected row makes every
    * items-changed (a new filter) look for it among all the new items, a
    * get_item() per row of the history. */
