@@ -549,6 +549,32 @@ test_first_frame_fills_history (Fixture       *f,
   KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000999"), 10);
 }
 
+/* On a phone-width window the page buttons move to the bottom of the
+ * window, and switch pages there */
+static void
+test_narrow_window_switches_at_bottom (Fixture       *f,
+                                       gconstpointer  data)
+{
+  AdwViewStack *stack;
+  GtkWidget *label;
+
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = kc_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 640);
+  kc_window_set_engine (f->window, f->engine);
+  stack = find_view_stack (GTK_WIDGET (f->window));
+  gtk_window_present (GTK_WINDOW (f->window));
+  KC_TEST_WAIT_UNTIL (shows (f, "No Active Calls"), 10);
+
+  KC_TEST_WAIT_UNTIL ((label = find_label (GTK_WIDGET (f->window), "History", TRUE)) != NULL &&
+                        gtk_widget_get_ancestor (label, ADW_TYPE_VIEW_SWITCHER_BAR) != NULL,
+                      10);
+  gtk_widget_activate (gtk_widget_get_ancestor (label, GTK_TYPE_TOGGLE_BUTTON));
+  KC_TEST_WAIT_UNTIL (g_strcmp0 (adw_view_stack_get_visible_child_name (stack), "calls") == 0,
+                      10);
+  KC_TEST_WAIT_UNTIL (!shows (f, "No Active Calls"), 10);
+}
+
 static void
 stop_on_failure (KcSync  *sync,
                  GError  *error,
@@ -627,6 +653,7 @@ main (int   argc,
   ADD ("/window/long-history", test_long_history);
   ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);
   ADD ("/window/first-frame-fills-history", test_first_frame_fills_history);
+  ADD ("/window/narrow-window-switches-at-bottom", test_narrow_window_switches_at_bottom);
 #undef ADD
   g_test_add ("/window/disk-full-seen-later", Fixture, "calls", fixture_set_up,
               test_disk_full_seen_later, fixture_tear_down);

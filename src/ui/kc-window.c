@@ -43,11 +43,14 @@ update_switchers (KcWindow *self)
 {
   gboolean content = g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack),
                                 "content") == 0;
+  gboolean bottom = content && adw_view_switcher_title_get_title_visible (self->switcher_title);
 
   adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, content);
-  adw_view_switcher_bar_set_reveal (self->switcher_bar,
-                                    content && adw_view_switcher_title_get_title_visible (
-                                                 self->switcher_title));
+  /* The bottom bar gets its buttons the first time it is needed: hidden,
+   * they were built and measured with every window. */
+  if (bottom && adw_view_switcher_bar_get_stack (self->switcher_bar) == NULL)
+    adw_view_switcher_bar_set_stack (self->switcher_bar, self->view_stack);
+  adw_view_switcher_bar_set_reveal (self->switcher_bar, bottom);
 }
 
 static GtkWidget *
