@@ -526,8 +526,9 @@ on_realize_watch_first_frame (GtkWidget  *window,
 /* A window opened on a long history: its first frame shows rows down to
  * the bottom of the list, not a few rows and blank space under them. */
 static void
-test_first_frame_fills_history (Fixture       *f,
-                                gconstpointer  data)
+first_frame_fills_history (Fixture *f,
+                           int      width,
+                           int      height)
 {
   g_autoptr (GPtrArray) records = NULL;
   FirstFrame first = { f };
@@ -535,7 +536,7 @@ test_first_frame_fills_history (Fixture       *f,
   records = write_long_history (f->store, g_get_real_time () / G_USEC_PER_SEC - 3600);
   gtk_window_destroy (GTK_WINDOW (f->window));
   f->window = kc_window_new (NULL);
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 700);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), width, height);
   kc_window_set_engine (f->window, f->engine);
   adw_view_stack_set_visible_child_name (find_view_stack (GTK_WIDGET (f->window)), "calls");
   g_signal_connect (f->window, "realize", G_CALLBACK (on_realize_watch_first_frame), &first);
@@ -547,6 +548,21 @@ test_first_frame_fills_history (Fixture       *f,
   g_assert_cmpfloat (first.page_size, >, 100);
   g_assert_cmpfloat (first.rows_height, >=, first.page_size);
   KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000999"), 10);
+}
+
+static void
+test_first_frame_fills_history (Fixture       *f,
+                                gconstpointer  data)
+{
+  first_frame_fills_history (f, 1000, 700);
+}
+
+/* The filters wrap onto more lines there, and the list starts lower */
+static void
+test_first_frame_fills_narrow_history (Fixture       *f,
+                                       gconstpointer  data)
+{
+  first_frame_fills_history (f, 360, 900);
 }
 
 /* On a phone-width window the page buttons move to the bottom of the
@@ -653,6 +669,7 @@ main (int   argc,
   ADD ("/window/long-history", test_long_history);
   ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);
   ADD ("/window/first-frame-fills-history", test_first_frame_fills_history);
+  ADD ("/window/first-frame-fills-narrow-history", test_first_frame_fills_narrow_history);
   ADD ("/window/narrow-window-switches-at-bottom", test_narrow_window_switches_at_bottom);
 #undef ADD
   g_test_add ("/window/disk-full-seen-later", Fixture, "calls", fixture_set_up,

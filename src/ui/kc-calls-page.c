@@ -326,10 +326,12 @@ on_view_map (KcCallsPage *self)
     }
 }
 
-/* Enough rows to fill the window's height, were the list all of it: no row
- * is shorter than a line of its text. A window not laid out yet has its
- * default height; one that is maximized or full screen may soon be as tall
- * as the screen. */
+/* Enough rows to fill the list, were the rows as short as a line of their
+ * text. The list is no taller than the window less what the vertical boxes
+ * around it give the widgets above and below it at the window's width (the
+ * header bar, the filters) and a line for the column titles. A window not laid out yet has
+ * its default height; one maximized or full screen may soon be as tall as
+ * the screen. */
 static guint
 first_rows (KcCallsPage *self)
 {
@@ -341,12 +343,33 @@ first_rows (KcCallsPage *self)
       gtk_window_is_fullscreen (GTK_WINDOW (root)))
     return FIRST_ROWS;
   gtk_window_get_default_size (GTK_WINDOW (root), &width, &height);
+  width = MAX (width, gtk_widget_get_width (GTK_WIDGET (root)));
   height = MAX (height, gtk_widget_get_height (GTK_WIDGET (root)));
   layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), "0");
   pango_layout_get_pixel_size (layout, NULL, &line);
-  if (height <= 0 || line <= 0)
+  if (width <= 0 || height <= 0 || line <= 0)
     return FIRST_ROWS;
-  return MIN (FIRST_ROWS, (guint) (height / line) + 2);
+
+  for (GtkWidget *widget = GTK_WIDGET (self->stack), *parent = gtk_widget_get_parent (widget);
+       parent != NULL; widget = parent, parent = gtk_widget_get_parent (widget))
+    {
+      if (!GTK_IS_BOX (parent) ||
+          gtk_orientable_get_orientation (GTK_ORIENTABLE (parent)) != GTK_ORIENTATION_VERTICAL)
+        continue;
+      for (GtkWidget *other = gtk_widget_get_first_child (parent); other != NULL;
+           other = gtk_widget_get_next_sibling (other))
+        {
+          int min = 0;
+
+          if (other == widget || !gtk_widget_get_visible (other))
+            continue;
+          /* No wider than the window, so at least this tall */
+          gtk_widget_measure (other, GTK_ORIENTATION_VERTICAL, width, &min, NULL, NULL, NULL);
+          height -= min;
+        }
+    }
+  height -= line;
+  return CLAMP (height / line + 2, 2, FIRST_ROWS);
 }
 
 void
