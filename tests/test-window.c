@@ -591,6 +591,26 @@ test_narrow_window_switches_at_bottom (Fixture       *f,
   KC_TEST_WAIT_UNTIL (!shows (f, "No Active Calls"), 10);
 }
 
+/* The main menu opens on its button and offers the preferences and quit */
+static void
+test_main_menu (Fixture       *f,
+                gconstpointer  data)
+{
+  GtkWidget *button = find_by_tooltip (GTK_WIDGET (f->window), GTK_TYPE_MENU_BUTTON, "Main Menu");
+
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_sensitive (button));
+  g_assert_false (shows (f, "Preferences"));
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  KC_TEST_WAIT_UNTIL (shows (f, "Preferences"), 10);
+  g_assert_true (shows (f, "Pause Pop-ups"));
+  g_assert_true (shows (f, "Quit"));
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
+  KC_TEST_WAIT_UNTIL (!shows (f, "Preferences"), 10);
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  KC_TEST_WAIT_UNTIL (shows (f, "Preferences"), 10);
+}
+
 static void
 stop_on_failure (KcSync  *sync,
                  GError  *error,
@@ -668,6 +688,7 @@ main (int   argc,
   ADD ("/window/disk-full-in-words", test_disk_full_in_words);
   ADD ("/window/long-history", test_long_history);
   ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);
+  ADD ("/window/main-menu", test_main_menu);
   ADD ("/window/first-frame-fills-history", test_first_frame_fills_history);
   ADD ("/window/first-frame-fills-narrow-history", test_first_frame_fills_narrow_history);
   ADD ("/window/narrow-window-switches-at-bottom", test_narrow_window_switches_at_bottom);

@@ -22,6 +22,8 @@ struct _KcWindow
   AdwStatusPage        *problem_page; /* built when first shown, as the welcome page */
   AdwViewSwitcherTitle *switcher_title;
   AdwViewSwitcherBar   *switcher_bar;
+  GtkMenuButton        *menu_button;
+  GMenuModel           *primary_menu;
   AdwBin               *dashboard_bin;
   AdwBin               *calls_bin;
   /* Each page is built the first time it is shown (or a call is selected on
@@ -188,14 +190,27 @@ kc_window_class_init (KcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, switcher_bar);
+  gtk_widget_class_bind_template_child (widget_class, KcWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, KcWindow, primary_menu);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, dashboard_bin);
   gtk_widget_class_bind_template_child (widget_class, KcWindow, calls_bin);
+}
+
+/* The menu's popover is built the first time it opens */
+static void
+create_primary_menu (GtkMenuButton *button,
+                     gpointer       user_data)
+{
+  KcWindow *self = user_data;
+
+  gtk_menu_button_set_menu_model (button, self->primary_menu);
 }
 
 static void
 kc_window_init (KcWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_menu_button_set_create_popup_func (self->menu_button, create_primary_menu, self, NULL);
   g_signal_connect_object (self->switcher_title, "notify::title-visible",
                            G_CALLBACK (update_switchers), self, G_CONNECT_SWAPPED);
   /* A page's placeholder is mapped when the page comes on screen */
