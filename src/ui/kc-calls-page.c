@@ -326,18 +326,48 @@ on_view_map (KcCallsPage *self)
     }
 }
 
-/* Enough rows to fill the list, were the rows as short as a line of their
- * text. The list is no taller than the window less what the vertical boxes
- * around it give the widgets above and below it at the window's width (the
- * header bar, the filters) and a line for the column titles. A window not laid out yet has
- * its default height; one maximized or full screen may soon be as tall as
- * the screen. */
+/* The height of the shortest text cell of the first row the view has
+ * built (a row is at least that tall, whatever else it holds), or 0 */
+static int
+text_cell_height (GtkWidget *widget)
+{
+  int shortest = 0;
+
+  if (g_strcmp0 (gtk_widget_get_css_name (widget), "row") == 0)
+    {
+      for (GtkWidget *cell = gtk_widget_get_first_child (widget); cell != NULL;
+           cell = gtk_widget_get_next_sibling (cell))
+        {
+          GtkWidget *child = gtk_widget_get_first_child (cell);
+          int min = 0;
+
+          if (g_strcmp0 (gtk_widget_get_css_name (cell), "cell") != 0 || !GTK_IS_LABEL (child) ||
+              !gtk_widget_get_visible (child))
+            continue;
+          gtk_widget_measure (cell, GTK_ORIENTATION_VERTICAL, -1, &min, NULL, NULL, NULL);
+          if (min > 0 && (shortest == 0 || min < shortest))
+            shortest = min;
+        }
+      return shortest;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && shortest == 0;
+       child = gtk_widget_get_next_sibling (child))
+    shortest = text_cell_height (child);
+  return shortest;
+}
+
+/* Enough rows to fill the list, were the rows as short as a text cell of
+ * the first row (or else as a line of text). The list is no taller than
+ * the window less what the vertical boxes around it give the widgets above
+ * and below it at the window's width (the header bar, the filters) and a
+ * line for the column titles. A window not laid out yet has its default
+ * height; one maximized or full screen may soon be as tall as the screen. */
 static guint
 first_rows (KcCallsPage *self)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   g_autoptr (PangoLayout) layout = NULL;
-  int width = 0, height = 0, line = 0;
+  int width = 0, height = 0, line = 0, row;
 
   if (!GTK_IS_WINDOW (root) || gtk_window_is_maximized (GTK_WINDOW (root)) ||
       gtk_window_is_fullscreen (GTK_WINDOW (root)))
@@ -349,6 +379,7 @@ first_rows (KcCallsPage *self)
   pango_layout_get_pixel_size (layout, NULL, &line);
   if (width <= 0 || height <= 0 || line <= 0)
     return FIRST_ROWS;
+  row = MAX (text_cell_height (GTK_WIDGET (self->column_view)), line);
 
   for (GtkWidget *widget = GTK_WIDGET (self->stack), *parent = gtk_widget_get_parent (widget);
        parent != NULL; widget = parent, parent = gtk_widget_get_parent (widget))
@@ -369,7 +400,7 @@ first_rows (KcCallsPage *self)
         }
     }
   height -= line;
-  return CLAMP (height / line + 2, 2, FIRST_ROWS);
+  return CLAMP (height / row + 2, 2, FIRST_ROWS);
 }
 
 void
@@ -392,8 +423,8 @@ kc_calls_page_set_engine (KcCallsPage *self,
   g_clear_object (&self->selection);
   show_all_rows (self);
   g_clear_object (&self->slice);
-  self->slice = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->model)), 0,
-                                          first_rows (self));
+  /* One row first, to learn how tall the rows are */
+  self->slice = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->model)), 0, 1);
   /* Autoselect off before the model arrives: a selected row makes every
    * items-changed (a new filter) look for it among all the new items, a
    * get_item() per row of the history. */
@@ -402,6 +433,7 @@ kc_calls_page_set_engine (KcCallsPage *self,
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->slice));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  gtk_slice_list_model_set_size (self->slice, first_rows (self));
   if (gtk_widget_get_mapped (GTK_WIDGET (self->column_view)))
     on_view_map (self);
   g_set_object (&self->engine, engine);
