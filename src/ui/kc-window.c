@@ -163,6 +163,19 @@ ensure_calls (KcWindow *self)
   return self->calls;
 }
 
+/* A page's placeholder is mapped when the page comes on screen */
+static void
+on_dashboard_bin_map (KcWindow *self)
+{
+  ensure_dashboard (self);
+}
+
+static void
+on_calls_bin_map (KcWindow *self)
+{
+  ensure_calls (self);
+}
+
 static void
 kc_window_dispose (GObject *object)
 {
@@ -213,10 +226,9 @@ kc_window_init (KcWindow *self)
   gtk_menu_button_set_create_popup_func (self->menu_button, create_primary_menu, self, NULL);
   g_signal_connect_object (self->switcher_title, "notify::title-visible",
                            G_CALLBACK (update_switchers), self, G_CONNECT_SWAPPED);
-  /* A page's placeholder is mapped when the page comes on screen */
-  g_signal_connect_object (self->dashboard_bin, "map", G_CALLBACK (ensure_dashboard), self,
+  g_signal_connect_object (self->dashboard_bin, "map", G_CALLBACK (on_dashboard_bin_map), self,
                            G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->calls_bin, "map", G_CALLBACK (ensure_calls), self,
+  g_signal_connect_object (self->calls_bin, "map", G_CALLBACK (on_calls_bin_map), self,
                            G_CONNECT_SWAPPED);
   update_switchers (self);
 }
