@@ -627,9 +627,9 @@ stop_on_failure (KcSync  *sync,
   *failed = TRUE;
 }
 
-/* The window opened on the history; the history could not be saved while
- * the operator was there. The dashboard, looked at only afterwards, says
- * so, although no sync has failed since. */
+/* The history could not be saved before the window was first shown (the
+ * window was made, then the engine ran a sync). The dashboard, built when
+ * the window shows, says so, although no sync has failed since. */
 static void
 test_disk_full_seen_later (Fixture       *f,
                            gconstpointer  data)
@@ -638,6 +638,11 @@ test_disk_full_seen_later (Fixture       *f,
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   struct rlimit saved, full;
   gboolean failed = FALSE;
+
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = kc_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 700);
+  kc_window_set_engine (f->window, f->engine);
 
   kc_sim_server_add_generated_cdrs (f->sim, "hist", 3000, now - 3000 * 60, 60);
   g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
@@ -651,9 +656,8 @@ test_disk_full_seen_later (Fixture       *f,
   KC_TEST_WAIT_UNTIL (failed, 30);
   g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
   g_signal_handlers_disconnect_by_func (sync, stop_on_failure, &failed);
-  g_assert_false (shows (f, "the disk is full"));
 
-  adw_view_stack_set_visible_child_name (find_view_stack (GTK_WIDGET (f->window)), "dashboard");
+  gtk_window_present (GTK_WINDOW (f->window));
   KC_TEST_WAIT_UNTIL (shows (f, "Connected to Kerio Operator"), 10);
   g_assert_true (shows (f, "the disk is full"));
 }
@@ -699,9 +703,8 @@ main (int   argc,
   ADD ("/window/first-frame-fills-history", test_first_frame_fills_history);
   ADD ("/window/first-frame-fills-narrow-history", test_first_frame_fills_narrow_history);
   ADD ("/window/narrow-window-switches-at-bottom", test_narrow_window_switches_at_bottom);
+  ADD ("/window/disk-full-seen-later", test_disk_full_seen_later);
 #undef ADD
-  g_test_add ("/window/disk-full-seen-later", Fixture, "calls", fixture_set_up,
-              test_disk_full_seen_later, fixture_tear_down);
   g_test_add ("/window/show-active-call-from-history", Fixture, "calls", fixture_set_up,
               test_show_active_call_from_history, fixture_tear_down);
 

@@ -27,10 +27,14 @@ struct _KcWindow
   AdwBin               *dashboard_bin;
   AdwBin               *calls_bin;
   /* Each page is built the first time it is shown (or a call is selected on
-   * it): the window opens on one of them, and building the other, with its
-   * rows, styling and layout, delayed the first frame. */
+   * it), or else when the main loop is idle after the window's first frame:
+   * the window opens on one of them, and building the other, with its rows,
+   * styling and layout, delayed the first frame. */
   KcDashboardPage      *dashboard;
   KcCallsPage          *calls;
+
+  guint                 first_frame_tick;
+  guint                 build_idle;
 
   KcEngine             *engine;
   GError               *sync_failure; /* the sync's last failure, while it lasts */
@@ -176,10 +180,45 @@ on_calls_bin_map (KcWindow *self)
   ensure_calls (self);
 }
 
+/* One page a dispatch, so that switching to the other page later does not
+ * wait for it to be built */
+static gboolean
+build_hidden_page (gpointer data)
+{
+  KcWindow *self = data;
+
+  if (self->dashboard == NULL)
+    {
+      ensure_dashboard (self);
+      return G_SOURCE_CONTINUE;
+    }
+  ensure_calls (self);
+  self->build_idle = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_first_frame (GtkWidget     *widget,
+                GdkFrameClock *clock,
+                gpointer       data)
+{
+  KcWindow *self = KC_WINDOW (widget);
+
+  self->first_frame_tick = 0;
+  /* At a lower priority than the frame's layout and paint: after them */
+  self->build_idle = g_idle_add_full (G_PRIORITY_LOW, build_hidden_page, self, NULL);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 kc_window_dispose (GObject *object)
 {
   KcWindow *self = KC_WINDOW (object);
+
+  if (self->first_frame_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->first_frame_tick);
+  self->first_frame_tick = 0;
+  g_clear_handle_id (&self->build_idle, g_source_remove);
 
   if (self->engine != NULL)
     g_signal_handlers_disconnect_by_data (kc_engine_get_sync (self->engine), self);
@@ -230,6 +269,8 @@ kc_window_init (KcWindow *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->calls_bin, "map", G_CALLBACK (on_calls_bin_map), self,
                            G_CONNECT_SWAPPED);
+  self->first_frame_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_first_frame, NULL,
+                                                         NULL);
   update_switchers (self);
 }
 
