@@ -94,11 +94,28 @@ find_by_tooltip (GtkWidget  *root,
   return NULL;
 }
 
+static AdwViewStack *
+find_view_stack (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      AdwViewStack *found;
+
+      if (ADW_IS_VIEW_STACK (child))
+        return ADW_VIEW_STACK (child);
+      found = find_view_stack (child);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
 static guint
 history_rows (Fixture *f)
 {
   GtkColumnView *view = find_column_view (GTK_WIDGET (f->window));
-  GListModel *model = G_LIST_MODEL (gtk_column_view_get_model (view));
+  GListModel *model = view ? G_LIST_MODEL (gtk_column_view_get_model (view)) : NULL;
 
   return model ? g_list_model_get_n_items (model) : 0;
 }
@@ -134,6 +151,9 @@ fixture_set_up (Fixture       *f,
   f->window = kc_window_new (NULL);
   gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 700);
   kc_window_set_engine (f->window, f->engine);
+  /* data: the page the window opens on, when not the first */
+  if (data != NULL)
+    adw_view_stack_set_visible_child_name (find_view_stack (GTK_WIDGET (f->window)), data);
   gtk_window_present (GTK_WINDOW (f->window));
   KC_TEST_WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (f->window)), 10);
 }
@@ -235,8 +255,7 @@ test_history_lists_and_filters (Fixture       *f,
 
   kc_window_show_call (f->window, "b");
   KC_TEST_WAIT_UNTIL (history_rows (f) == 3, 10);
-  stack = ADW_VIEW_STACK (gtk_widget_get_ancestor (
-    GTK_WIDGET (find_column_view (GTK_WIDGET (f->window))), ADW_TYPE_VIEW_STACK));
+  stack = find_view_stack (GTK_WIDGET (f->window));
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "calls");
   KC_TEST_WAIT_UNTIL (shows (f, "+998902222222"), 10);
   g_assert_true (shows (f, "Missed"));
@@ -259,6 +278,60 @@ test_history_lists_and_filters (Fixture       *f,
                          "3333");
   KC_TEST_WAIT_UNTIL (history_rows (f) == 1, 10);
   KC_TEST_WAIT_UNTIL (shows (f, "+998903333333"), 10);
+  g_assert_false (shows (f, "No Calls"));
+
+  gtk_editable_set_text (GTK_EDITABLE (find_by_tooltip (GTK_WIDGET (f->window),
+                                                        GTK_TYPE_SEARCH_ENTRY, NULL)),
+                         "7777");
+  KC_TEST_WAIT_UNTIL (shows (f, "No Calls"), 10);
+  g_assert_false (shows (f, "+998903333333"));
+}
+
+static GtkWidget *
+find_mapped_button (GtkWidget  *root,
+                    const char *tooltip)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (child) && gtk_widget_get_mapped (child) &&
+          g_strcmp0 (gtk_widget_get_tooltip_text (child), tooltip) == 0)
+        return child;
+      found = find_mapped_button (child, tooltip);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The play button of a call with a recording opens the player under the
+ * history, on that call */
+static void
+test_history_plays_recording (Fixture       *f,
+                              gconstpointer  data)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GtkWidget *button;
+
+  kc_sim_server_add_cdr (f->sim, "a", now - 600, "+998901111111", "1001", KC_SIM_CDR_ANSWERED,
+                         65, 50);
+  kc_sim_server_add_recording (f->sim, "rec-a", "1001", "+998901111111", now - 590, 2);
+  kc_sim_server_add_cdr (f->sim, "b", now - 500, "+998902222222", "1002", KC_SIM_CDR_NO_ANSWER,
+                         20, 0);
+  kc_engine_start (f->engine);
+  adw_view_stack_set_visible_child_name (find_view_stack (GTK_WIDGET (f->window)), "calls");
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 2, 10);
+  KC_TEST_WAIT_UNTIL (find_mapped_button (GTK_WIDGET (f->window), "Listen to the recording"),
+                      10);
+  g_assert_false (shows (f, "No recording selected"));
+  g_assert_false (shows (f, "+998901111111 · "));
+
+  button = find_mapped_button (GTK_WIDGET (f->window), "Listen to the recording");
+  g_signal_emit_by_name (button, "clicked");
+  /* the player's title: the other party's number and when */
+  KC_TEST_WAIT_UNTIL (shows (f, "+998901111111 · "), 10);
 }
 
 /* The disk fills up for real: files of this process may not grow past
@@ -295,7 +368,8 @@ test_disk_full_in_words (Fixture       *f,
 
 static GPtrArray *
 write_long_history (KcStore *store,
-                    gint64   newest)
+                    gint64   newest,
+                    guint    n_recorded)
 {
   g_autoptr (GError) error = NULL;
   GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_record_free);
@@ -315,6 +389,9 @@ write_long_history (KcStore *store,
       record->end_time = record->start_time + 30;
       record->status = i % 3 == 0 ? KC_CALL_STATUS_MISSED : KC_CALL_STATUS_ANSWERED;
       record->from_cdr = TRUE;
+      /* the newest n_recorded calls */
+      if (i >= N_LONG - n_recorded)
+        record->recording_id = g_strdup_printf ("rec-%04u", i);
       g_ptr_array_add (records, record);
     }
   g_assert_true (kc_store_upsert_records (store, records, NULL, &error));
@@ -376,12 +453,11 @@ test_long_history (Fixture       *f,
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint n_missed = 0;
 
-  records = write_long_history (f->store, now - 3600);
+  records = write_long_history (f->store, now - 3600, 0);
   for (guint i = 0; i < records->len; i++)
     n_missed += ((KcRecord *) g_ptr_array_index (records, i))->status == KC_CALL_STATUS_MISSED;
 
-  stack = ADW_VIEW_STACK (gtk_widget_get_ancestor (
-    GTK_WIDGET (find_column_view (GTK_WIDGET (f->window))), ADW_TYPE_VIEW_STACK));
+  stack = find_view_stack (GTK_WIDGET (f->window));
   adw_view_stack_set_visible_child_name (stack, "calls");
   KC_TEST_WAIT_UNTIL (history_rows (f) == N_LONG, 10);
   KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000999"), 10);
@@ -428,11 +504,200 @@ test_long_history_show_old_call (Fixture       *f,
   g_autoptr (GPtrArray) records = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
-  records = write_long_history (f->store, now - 3600);
+  records = write_long_history (f->store, now - 3600, 0);
   kc_window_show_call (f->window, "long-0003");
   KC_TEST_WAIT_UNTIL (history_rows (f) == N_LONG, 10);
   KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000003"), 10);
   g_assert_false (in_history_view (f, "+998900000999"));
+}
+
+typedef struct
+{
+  Fixture *f;
+  gboolean painted;
+  double   rows_height; /* of the rows the view holds */
+  double   page_size;
+} FirstFrame;
+
+static void
+on_first_after_paint (GdkFrameClock *clock,
+                      FirstFrame    *first)
+{
+  /* a row with no play button */
+  GtkWidget *row = find_label (GTK_WIDGET (first->f->window), "+998900000998", TRUE);
+
+  if (first->painted)
+    return;
+  first->painted = TRUE;
+  while (row != NULL && g_strcmp0 (gtk_widget_get_css_name (row), "row") != 0)
+    row = gtk_widget_get_parent (row);
+  g_assert_nonnull (row);
+  first->rows_height = history_rows (first->f) * (double) gtk_widget_get_height (row);
+  first->page_size = gtk_adjustment_get_page_size (history_vadjustment (first->f));
+}
+
+static void
+on_realize_watch_first_frame (GtkWidget  *window,
+                              FirstFrame *first)
+{
+  g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint",
+                    G_CALLBACK (on_first_after_paint), first);
+}
+
+/* A window opened on a long history: its first frame shows rows down to
+ * the bottom of the list, not a few rows and blank space under them. */
+static void
+first_frame_fills_history (Fixture *f,
+                           int      width,
+                           int      height)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  FirstFrame first = { f };
+
+  /* The newest row has a play button, which makes it taller than the
+   * others: the page must not count the rows by its height. */
+  records = write_long_history (f->store, g_get_real_time () / G_USEC_PER_SEC - 3600, 1);
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = kc_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), width, height);
+  kc_window_set_engine (f->window, f->engine);
+  adw_view_stack_set_visible_child_name (find_view_stack (GTK_WIDGET (f->window)), "calls");
+  g_signal_connect (f->window, "realize", G_CALLBACK (on_realize_watch_first_frame), &first);
+  gtk_window_present (GTK_WINDOW (f->window));
+  KC_TEST_WAIT_UNTIL (first.painted, 10);
+  g_signal_handlers_disconnect_by_func (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)),
+                                        on_first_after_paint, &first);
+
+  g_assert_cmpfloat (first.page_size, >, 100);
+  g_assert_cmpfloat (first.rows_height, >=, first.page_size);
+  KC_TEST_WAIT_UNTIL (in_history_view (f, "+998900000999"), 10);
+}
+
+static void
+test_first_frame_fills_history (Fixture       *f,
+                                gconstpointer  data)
+{
+  first_frame_fills_history (f, 1000, 700);
+}
+
+/* The filters wrap onto more lines there, and the list starts lower */
+static void
+test_first_frame_fills_narrow_history (Fixture       *f,
+                                       gconstpointer  data)
+{
+  first_frame_fills_history (f, 360, 900);
+}
+
+/* On a phone-width window the page buttons move to the bottom of the
+ * window, and switch pages there */
+static void
+test_narrow_window_switches_at_bottom (Fixture       *f,
+                                       gconstpointer  data)
+{
+  AdwViewStack *stack;
+  GtkWidget *label;
+
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = kc_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 640);
+  kc_window_set_engine (f->window, f->engine);
+  stack = find_view_stack (GTK_WIDGET (f->window));
+  gtk_window_present (GTK_WINDOW (f->window));
+  KC_TEST_WAIT_UNTIL (shows (f, "No Active Calls"), 10);
+
+  KC_TEST_WAIT_UNTIL ((label = find_label (GTK_WIDGET (f->window), "History", TRUE)) != NULL &&
+                        gtk_widget_get_ancestor (label, ADW_TYPE_VIEW_SWITCHER_BAR) != NULL,
+                      10);
+  gtk_widget_activate (gtk_widget_get_ancestor (label, GTK_TYPE_TOGGLE_BUTTON));
+  KC_TEST_WAIT_UNTIL (g_strcmp0 (adw_view_stack_get_visible_child_name (stack), "calls") == 0,
+                      10);
+  KC_TEST_WAIT_UNTIL (!shows (f, "No Active Calls"), 10);
+}
+
+/* The main menu opens on its button and offers the preferences and quit */
+static void
+test_main_menu (Fixture       *f,
+                gconstpointer  data)
+{
+  GtkWidget *button = find_by_tooltip (GTK_WIDGET (f->window), GTK_TYPE_MENU_BUTTON, "Main Menu");
+
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_sensitive (button));
+  g_assert_false (shows (f, "Preferences"));
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  KC_TEST_WAIT_UNTIL (shows (f, "Preferences"), 10);
+  g_assert_true (shows (f, "Pause Pop-ups"));
+  g_assert_true (shows (f, "Quit"));
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
+  KC_TEST_WAIT_UNTIL (!shows (f, "Preferences"), 10);
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  KC_TEST_WAIT_UNTIL (shows (f, "Preferences"), 10);
+}
+
+static void
+stop_on_failure (KcSync  *sync,
+                 GError  *error,
+                 gboolean *failed)
+{
+  kc_sync_stop (sync);
+  *failed = TRUE;
+}
+
+/* The history could not be saved before the window was first shown (the
+ * window was made, then the engine ran a sync). The dashboard, built when
+ * the window shows, says so, although no sync has failed since. */
+static void
+test_disk_full_seen_later (Fixture       *f,
+                           gconstpointer  data)
+{
+  KcSync *sync = kc_engine_get_sync (f->engine);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  struct rlimit saved, full;
+  gboolean failed = FALSE;
+
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = kc_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 700);
+  kc_window_set_engine (f->window, f->engine);
+
+  kc_sim_server_add_generated_cdrs (f->sim, "hist", 3000, now - 3000 * 60, 60);
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  full = saved;
+  full.rlim_cur = 256 * 1024;
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &full), ==, 0);
+
+  g_signal_connect (sync, "failed", G_CALLBACK (stop_on_failure), &failed);
+  kc_engine_start (f->engine);
+  KC_TEST_WAIT_UNTIL (failed, 30);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  g_signal_handlers_disconnect_by_func (sync, stop_on_failure, &failed);
+
+  gtk_window_present (GTK_WINDOW (f->window));
+  KC_TEST_WAIT_UNTIL (shows (f, "Connected to Kerio Operator"), 10);
+  g_assert_true (shows (f, "the disk is full"));
+}
+
+/* The window opened on the history; a notification of a ringing call
+ * brings up the dashboard with that call. */
+static void
+test_show_active_call_from_history (Fixture       *f,
+                                    gconstpointer  data)
+{
+  GListModel *calls = kc_call_tracker_get_calls (kc_engine_get_tracker (f->engine));
+  AdwViewStack *stack = find_view_stack (GTK_WIDGET (f->window));
+  g_autofree char *id = NULL;
+
+  kc_engine_start (f->engine);
+  id = g_strdup (kc_sim_server_add_call_started (f->sim, "+998907654321", "Aziz Karimov", "1001",
+                                                 NULL, 5));
+  KC_TEST_WAIT_UNTIL (g_list_model_get_n_items (calls) == 1, 10);
+  g_assert_false (shows (f, "+998907654321"));
+
+  kc_window_show_call (f->window, id);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "dashboard");
+  KC_TEST_WAIT_UNTIL (shows (f, "+998907654321"), 10);
+  g_assert_true (shows (f, "Ringing"));
 }
 
 int
@@ -447,10 +712,18 @@ main (int   argc,
   ADD ("/window/connection-problem-in-words", test_connection_problem_in_words);
   ADD ("/window/wrong-password-in-words", test_wrong_password_in_words);
   ADD ("/window/history-lists-and-filters", test_history_lists_and_filters);
+  ADD ("/window/history-plays-recording", test_history_plays_recording);
   ADD ("/window/disk-full-in-words", test_disk_full_in_words);
   ADD ("/window/long-history", test_long_history);
   ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);
+  ADD ("/window/main-menu", test_main_menu);
+  ADD ("/window/first-frame-fills-history", test_first_frame_fills_history);
+  ADD ("/window/first-frame-fills-narrow-history", test_first_frame_fills_narrow_history);
+  ADD ("/window/narrow-window-switches-at-bottom", test_narrow_window_switches_at_bottom);
+  ADD ("/window/disk-full-seen-later", test_disk_full_seen_later);
 #undef ADD
+  g_test_add ("/window/show-active-call-from-history", Fixture, "calls", fixture_set_up,
+              test_show_active_call_from_history, fixture_tear_down);
 
   return g_test_run ();
 }

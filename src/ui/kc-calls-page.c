@@ -15,9 +15,10 @@
 #include "kc-player-bar.h"
 
 /* The rows the view holds until it has shown its first frame: a tall
- * window's worth. GTK 4.8's list view builds a row for up to 200 items
- * around the ones it shows, which costs more than all else the first frame
- * of the page needs; the rest are built this many a frame afterwards. */
+ * window's worth, when the window's height is not known yet (first_rows()).
+ * GTK 4.8's list view builds a row for up to 200 items around the ones it
+ * shows, which costs more than all else the first frame of the page needs;
+ * the rest are built this many a frame afterwards. */
 #define FIRST_ROWS 60
 
 struct _KcCallsPage
@@ -33,8 +34,12 @@ struct _KcCallsPage
   GtkScrolledWindow  *scrolled_window;
   GtkColumnView      *column_view;
   GtkRevealer        *player_revealer;
+  /* Built when first needed: most openings play no recording and show no
+   * empty history, and hidden, both were still built, styled and measured */
   KcPlayerBar        *player_bar;
+  GtkWidget          *empty_page;
 
+  KcEngine           *engine;
   KcHistoryModel     *model;
   GtkSliceListModel  *slice; /* the first rows of model, then all of them */
   GtkSingleSelection *selection;
@@ -82,6 +87,18 @@ status_text (const KcRecord *record)
     }
 }
 
+static KcPlayerBar *
+ensure_player_bar (KcCallsPage *self)
+{
+  if (self->player_bar == NULL)
+    {
+      self->player_bar = kc_player_bar_new ();
+      gtk_revealer_set_child (self->player_revealer, GTK_WIDGET (self->player_bar));
+      kc_player_bar_set_engine (self->player_bar, self->engine);
+    }
+  return self->player_bar;
+}
+
 static void
 on_play_clicked (GtkButton   *button,
                  KcCallsPage *self)
@@ -89,7 +106,7 @@ on_play_clicked (GtkButton   *button,
   const char *call_id = g_object_get_data (G_OBJECT (button), "call-id");
 
   gtk_revealer_set_reveal_child (self->player_revealer, TRUE);
-  kc_player_bar_play_call (self->player_bar, call_id);
+  kc_player_bar_play_call (ensure_player_bar (self), call_id);
 }
 
 static void
@@ -203,6 +220,16 @@ update_empty_state (KcCallsPage *self)
 {
   guint n = self->model ? g_list_model_get_n_items (G_LIST_MODEL (self->model)) : 0;
 
+  if (n == 0 && self->empty_page == NULL)
+    {
+      self->empty_page = adw_status_page_new ();
+      adw_status_page_set_icon_name (ADW_STATUS_PAGE (self->empty_page),
+                                     "document-open-recent-symbolic");
+      adw_status_page_set_title (ADW_STATUS_PAGE (self->empty_page), _("No Calls"));
+      adw_status_page_set_description (ADW_STATUS_PAGE (self->empty_page),
+                                       _("No call in the history matches"));
+      gtk_stack_add_named (self->stack, self->empty_page, "empty");
+    }
   gtk_stack_set_visible_child_name (self->stack, n > 0 ? "list" : "empty");
 }
 
@@ -299,6 +326,83 @@ on_view_map (KcCallsPage *self)
     }
 }
 
+/* The height of the shortest text cell of the first row the view has
+ * built (a row is at least that tall, whatever else it holds), or 0 */
+static int
+text_cell_height (GtkWidget *widget)
+{
+  int shortest = 0;
+
+  if (g_strcmp0 (gtk_widget_get_css_name (widget), "row") == 0)
+    {
+      for (GtkWidget *cell = gtk_widget_get_first_child (widget); cell != NULL;
+           cell = gtk_widget_get_next_sibling (cell))
+        {
+          GtkWidget *child = gtk_widget_get_first_child (cell);
+          int min = 0;
+
+          if (g_strcmp0 (gtk_widget_get_css_name (cell), "cell") != 0 || !GTK_IS_LABEL (child) ||
+              !gtk_widget_get_visible (child))
+            continue;
+          gtk_widget_measure (cell, GTK_ORIENTATION_VERTICAL, -1, &min, NULL, NULL, NULL);
+          if (min > 0 && (shortest == 0 || min < shortest))
+            shortest = min;
+        }
+      return shortest;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && shortest == 0;
+       child = gtk_widget_get_next_sibling (child))
+    shortest = text_cell_height (child);
+  return shortest;
+}
+
+/* Enough rows to fill the list, were the rows as short as a text cell of
+ * the first row (or else as a line of text). The list is no taller than
+ * the window less what the vertical boxes around it give the widgets above
+ * and below it at the window's width (the header bar, the filters) and a
+ * line for the column titles. A window not laid out yet has its default
+ * height; one maximized or full screen may soon be as tall as the screen. */
+static guint
+first_rows (KcCallsPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autoptr (PangoLayout) layout = NULL;
+  int width = 0, height = 0, line = 0, row;
+
+  if (!GTK_IS_WINDOW (root) || gtk_window_is_maximized (GTK_WINDOW (root)) ||
+      gtk_window_is_fullscreen (GTK_WINDOW (root)))
+    return FIRST_ROWS;
+  gtk_window_get_default_size (GTK_WINDOW (root), &width, &height);
+  width = MAX (width, gtk_widget_get_width (GTK_WIDGET (root)));
+  height = MAX (height, gtk_widget_get_height (GTK_WIDGET (root)));
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), "0");
+  pango_layout_get_pixel_size (layout, NULL, &line);
+  if (width <= 0 || height <= 0 || line <= 0)
+    return FIRST_ROWS;
+  row = MAX (text_cell_height (GTK_WIDGET (self->column_view)), line);
+
+  for (GtkWidget *widget = GTK_WIDGET (self->stack), *parent = gtk_widget_get_parent (widget);
+       parent != NULL; widget = parent, parent = gtk_widget_get_parent (widget))
+    {
+      if (!GTK_IS_BOX (parent) ||
+          gtk_orientable_get_orientation (GTK_ORIENTABLE (parent)) != GTK_ORIENTATION_VERTICAL)
+        continue;
+      for (GtkWidget *other = gtk_widget_get_first_child (parent); other != NULL;
+           other = gtk_widget_get_next_sibling (other))
+        {
+          int min = 0;
+
+          if (other == widget || !gtk_widget_get_visible (other))
+            continue;
+          /* No wider than the window, so at least this tall */
+          gtk_widget_measure (other, GTK_ORIENTATION_VERTICAL, width, &min, NULL, NULL, NULL);
+          height -= min;
+        }
+    }
+  height -= line;
+  return CLAMP (height / row + 2, 2, FIRST_ROWS);
+}
+
 void
 kc_calls_page_set_engine (KcCallsPage *self,
                           KcEngine    *engine)
@@ -319,8 +423,8 @@ kc_calls_page_set_engine (KcCallsPage *self,
   g_clear_object (&self->selection);
   show_all_rows (self);
   g_clear_object (&self->slice);
-  self->slice = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->model)), 0,
-                                          FIRST_ROWS);
+  /* One row first, to learn how tall the rows are */
+  self->slice = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->model)), 0, 1);
   /* Autoselect off before the model arrives: a selected row makes every
    * items-changed (a new filter) look for it among all the new items, a
    * get_item() per row of the history. */
@@ -329,9 +433,12 @@ kc_calls_page_set_engine (KcCallsPage *self,
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->slice));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  gtk_slice_list_model_set_size (self->slice, first_rows (self));
   if (gtk_widget_get_mapped (GTK_WIDGET (self->column_view)))
     on_view_map (self);
-  kc_player_bar_set_engine (self->player_bar, engine);
+  g_set_object (&self->engine, engine);
+  if (self->player_bar != NULL)
+    kc_player_bar_set_engine (self->player_bar, engine);
   update_empty_state (self);
 }
 
@@ -437,6 +544,7 @@ kc_calls_page_dispose (GObject *object)
   g_clear_object (&self->selection);
   g_clear_object (&self->slice);
   g_clear_object (&self->model);
+  g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (kc_calls_page_parent_class)->dispose (object);
 }
@@ -449,7 +557,6 @@ kc_calls_page_class_init (KcCallsPageClass *klass)
 
   object_class->dispose = kc_calls_page_dispose;
 
-  g_type_ensure (KC_TYPE_PLAYER_BAR);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/uz/kerio/Cti/kc-calls-page.ui");
   /* Bound so that gtk_widget_dispose_template() unparents it */
@@ -462,7 +569,6 @@ kc_calls_page_class_init (KcCallsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, scrolled_window);
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, player_revealer);
-  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, player_bar);
 }
 
 static void

@@ -263,11 +263,14 @@ update_connection (KcDashboardPage *self)
 /* A history that cannot be written is this computer's problem, which the
  * operator can fix and the connection state does not show; the PBX's own
  * failures are the connection's. */
-static void
-on_sync_failed (KcDashboardPage *self,
-                GError          *error)
+void
+kc_dashboard_page_show_sync_failure (KcDashboardPage *self,
+                                     const GError    *error)
 {
   g_autofree char *text = NULL;
+
+  g_return_if_fail (KC_IS_DASHBOARD_PAGE (self));
+  g_return_if_fail (error != NULL);
 
   if (error->domain != KC_STORE_ERROR)
     return;
@@ -300,7 +303,8 @@ kc_dashboard_page_set_sync (KcDashboardPage *self,
     g_signal_handlers_disconnect_by_data (self->sync, self);
   g_set_object (&self->sync, sync);
   on_synced (self);
-  g_signal_connect_object (sync, "failed", G_CALLBACK (on_sync_failed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (sync, "failed", G_CALLBACK (kc_dashboard_page_show_sync_failure), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (sync, "synced", G_CALLBACK (on_synced), self, G_CONNECT_SWAPPED);
 }
 

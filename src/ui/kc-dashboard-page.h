@@ -14,16 +14,19 @@ G_BEGIN_DECLS
 #define KC_TYPE_DASHBOARD_PAGE (kc_dashboard_page_get_type ())
 G_DECLARE_FINAL_TYPE (KcDashboardPage, kc_dashboard_page, KC, DASHBOARD_PAGE, GtkWidget)
 
-void     kc_dashboard_page_set_tracker (KcDashboardPage *self,
-                                        KcCallTracker   *tracker);
+void     kc_dashboard_page_set_tracker       (KcDashboardPage *self,
+                                              KcCallTracker   *tracker);
 /* Shows why the history could not be saved, until a sync goes through */
-void     kc_dashboard_page_set_sync    (KcDashboardPage *self,
-                                        KcSync          *sync);
+void     kc_dashboard_page_set_sync          (KcDashboardPage *self,
+                                              KcSync          *sync);
+/* What set_sync shows when that sync fails: for a failure the page missed */
+void     kc_dashboard_page_show_sync_failure (KcDashboardPage *self,
+                                              const GError    *error);
 /* Selects the active call with that id; FALSE when it is not active */
-gboolean kc_dashboard_page_select_call (KcDashboardPage *self,
-                                        const char      *call_id);
+gboolean kc_dashboard_page_select_call       (KcDashboardPage *self,
+                                              const char      *call_id);
 
 /* "m:ss", or "h:mm:ss" past an hour */
-char    *kc_format_duration            (gint64           seconds);
+char    *kc_format_duration                  (gint64           seconds);
 
 G_END_DECLS
