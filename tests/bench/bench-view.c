@@ -185,6 +185,16 @@ main (int   argc,
   bench.frames_cpu = g_array_new (FALSE, FALSE, sizeof (double));
   bench.gaps_cpu = g_array_new (FALSE, FALSE, sizeof (double));
   adw_init ();
+  {
+    /* The application's stylesheet, which AdwApplication would load from
+     * its resources: the rows are measured and drawn as the app does */
+    g_autoptr (GtkCssProvider) provider = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (provider, "/uz/kerio/Cti/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                GTK_STYLE_PROVIDER (provider),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
 
   store = kc_store_open (argv[1], &error);
   if (store == NULL)
