@@ -165,6 +165,7 @@ column_chars (KcCallsPage *self,
           }
       return chars;
     case COLUMN_DIRECTION:
+      return MAX (text_chars (self, _("Incoming"), FALSE), text_chars (self, _("Outgoing"), FALSE));
     case COLUMN_RECORDING:
     default:
       g_assert_not_reached ();
@@ -179,13 +180,7 @@ setup_cell (GtkSignalListItemFactory *factory,
   Column column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (factory), "column"));
   GtkWidget *child;
 
-  if (column == COLUMN_DIRECTION)
-    {
-      child = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-      gtk_box_append (GTK_BOX (child), gtk_image_new ());
-      gtk_box_append (GTK_BOX (child), gtk_label_new (NULL));
-    }
-  else if (column == COLUMN_RECORDING)
+  if (column == COLUMN_RECORDING)
     {
       child = gtk_button_new_from_icon_name ("media-playback-start-symbolic");
       gtk_widget_add_css_class (child, "flat");
@@ -219,6 +214,10 @@ setup_cell (GtkSignalListItemFactory *factory,
       gtk_inscription_set_xalign (GTK_INSCRIPTION (child), column == COLUMN_DURATION ? 1 : 0);
       if (column == COLUMN_DURATION || column == COLUMN_TIME)
         gtk_widget_add_css_class (child, "numeric");
+      /* The direction's icon is the inscription's background (style.css):
+       * one widget, and a new icon is a new style, not a new size. */
+      if (column == COLUMN_DIRECTION)
+        gtk_widget_add_css_class (child, "call-direction");
     }
   gtk_list_item_set_child (item, child);
 }
@@ -238,14 +237,22 @@ bind_cell (GtkSignalListItemFactory *factory,
   switch (column)
     {
     case COLUMN_DIRECTION:
-      gtk_image_set_from_icon_name (GTK_IMAGE (gtk_widget_get_first_child (child)),
-                                    record->status == KC_CALL_STATUS_MISSED && incoming
-                                      ? "call-missed-symbolic"
-                                      : incoming ? "call-incoming-symbolic"
-                                                 : "call-outgoing-symbolic");
-      gtk_label_set_text (GTK_LABEL (gtk_widget_get_last_child (child)),
-                          incoming ? _("Incoming") : _("Outgoing"));
-      return;
+      {
+        const char *icon = record->status == KC_CALL_STATUS_MISSED && incoming ? "missed"
+                           : incoming                                           ? "incoming"
+                                                                                : "outgoing";
+
+        if (!gtk_widget_has_css_class (child, icon))
+          {
+            gtk_widget_remove_css_class (child, "missed");
+            gtk_widget_remove_css_class (child, "incoming");
+            gtk_widget_remove_css_class (child, "outgoing");
+            gtk_widget_add_css_class (child, icon);
+          }
+        gtk_inscription_set_text (GTK_INSCRIPTION (child),
+                                  incoming ? _("Incoming") : _("Outgoing"));
+        return;
+      }
     case COLUMN_FROM:
       gtk_inscription_set_text (GTK_INSCRIPTION (child), record->from_number);
       return;
