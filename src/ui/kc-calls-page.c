@@ -196,8 +196,9 @@ setup_cell (GtkSignalListItemFactory *factory,
        * widest text, not from the row's, so a new text does not resize it.
        * GTK 4.8 measures every cell of a column again when one cell's size
        * may have changed, and the view keeps 200 rows: a label per cell made
-       * each scroll frame measure them all. Numbers and times are never
-       * cut short: on a narrow window the table scrolls sideways instead. */
+       * each scroll frame measure them all. The columns are as wide as
+       * their texts can be, so nothing is cut short but numbers longer than
+       * E.164's (ellipsized); on a narrow window the table scrolls sideways. */
       guint chars = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "chars"));
 
       if (chars == 0)
