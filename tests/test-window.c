@@ -24,7 +24,18 @@ typedef struct
   KcWindow    *window;
 } Fixture;
 
-/* A widget of that type whose text is exactly / contains `text`, mapped
+/* The text a label or an inscription (the history's cells) shows */
+static const char *
+widget_text (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget))
+    return gtk_label_get_text (GTK_LABEL (widget));
+  if (GTK_IS_INSCRIPTION (widget))
+    return gtk_inscription_get_text (GTK_INSCRIPTION (widget));
+  return NULL;
+}
+
+/* A label or inscription whose text is exactly / contains `text`, mapped
  * (on screen, not in a hidden page) */
 static GtkWidget *
 find_label (GtkWidget  *root,
@@ -35,11 +46,10 @@ find_label (GtkWidget  *root,
        child = gtk_widget_get_next_sibling (child))
     {
       GtkWidget *found;
+      const char *label = widget_text (child);
 
-      if (GTK_IS_LABEL (child) && gtk_widget_get_mapped (child))
+      if (label != NULL && gtk_widget_get_mapped (child))
         {
-          const char *label = gtk_label_get_text (GTK_LABEL (child));
-
           if (exact ? g_strcmp0 (label, text) == 0 : strstr (label, text) != NULL)
             return child;
         }
@@ -334,6 +344,62 @@ test_history_plays_recording (Fixture       *f,
   KC_TEST_WAIT_UNTIL (shows (f, "+998901111111 · "), 10);
 }
 
+/* Each inscription in the history whose text is cut short */
+static void
+find_cut_texts (GtkWidget *root,
+                GPtrArray *cut)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_INSCRIPTION (child) && gtk_widget_get_mapped (child))
+        {
+          const char *text = gtk_inscription_get_text (GTK_INSCRIPTION (child));
+          g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (child, text);
+          int width;
+
+          pango_layout_get_pixel_size (layout, &width, NULL);
+          if (width > gtk_widget_get_width (child))
+            g_ptr_array_add (cut, g_strdup_printf ("%s (%d px in %d)", text, width,
+                                                   gtk_widget_get_width (child)));
+        }
+      find_cut_texts (child, cut);
+    }
+}
+
+/* The history's columns are as wide as their widest text can be, whatever
+ * rows are on screen: the longest phone number, hours of talk, the longest
+ * status are shown whole, also in a phone-width window, where the table
+ * scrolls sideways and its columns get no more than they ask for. */
+static void
+test_history_texts_whole (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr (GPtrArray) cut = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *cut_texts = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 640);
+  kc_sim_server_add_cdr (f->sim, "a", now - 40000, "+998901234567890", "+998907654321098",
+                         KC_SIM_CDR_ANSWERED, 39000, 38990);
+  kc_sim_server_add_cdr (f->sim, "b", now - 500, "1002", "1003", KC_SIM_CDR_NO_ANSWER, 20, 0);
+  kc_sim_server_add_cdr (f->sim, "c", now - 400, "1003", "+998903333333", KC_SIM_CDR_BUSY, 5, 0);
+  kc_engine_start (f->engine);
+
+  kc_window_show_call (f->window, "a");
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 3, 10);
+  KC_TEST_WAIT_UNTIL (shows (f, "+998901234567890"), 10);
+  g_assert_true (shows (f, "+998907654321098"));
+  g_assert_true (shows (f, "10:50:00"));
+  g_assert_true (shows (f, "Missed"));
+  KC_TEST_WAIT_UNTIL (gtk_widget_get_width (GTK_WIDGET (f->window)) < 500, 10);
+  kc_test_run_for (0.2);
+  find_cut_texts (GTK_WIDGET (find_column_view (GTK_WIDGET (f->window))), cut);
+  g_ptr_array_add (cut, NULL);
+  cut_texts = g_strjoinv (", ", (char **) cut->pdata);
+  g_assert_cmpstr (cut_texts, ==, "");
+}
+
 /* The disk fills up for real: files of this process may not grow past
  * 256 KiB (a write past that fails with EFBIG, SIGXFSZ ignored, as a full
  * disk fails with ENOSPC) until the limit is lifted again. */
@@ -411,8 +477,8 @@ label_in_view (GtkWidget  *root,
     {
       graphene_rect_t bounds;
 
-      if (GTK_IS_LABEL (child) && gtk_widget_get_mapped (child) &&
-          g_strcmp0 (gtk_label_get_text (GTK_LABEL (child)), text) == 0 &&
+      if (widget_text (child) != NULL && gtk_widget_get_mapped (child) &&
+          g_strcmp0 (widget_text (child), text) == 0 &&
           gtk_widget_compute_bounds (child, viewport, &bounds) && bounds.size.height > 0 &&
           bounds.origin.y + bounds.size.height > 0 &&
           bounds.origin.y < gtk_widget_get_height (viewport))
@@ -713,6 +779,7 @@ main (int   argc,
   ADD ("/window/wrong-password-in-words", test_wrong_password_in_words);
   ADD ("/window/history-lists-and-filters", test_history_lists_and_filters);
   ADD ("/window/history-plays-recording", test_history_plays_recording);
+  ADD ("/window/history-texts-whole", test_history_texts_whole);
   ADD ("/window/disk-full-in-words", test_disk_full_in_words);
   ADD ("/window/long-history", test_long_history);
   ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);

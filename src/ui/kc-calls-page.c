@@ -8,6 +8,7 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "core/kc-history-model.h"
 #include "kc-calls-page.h"
@@ -109,6 +110,85 @@ on_play_clicked (GtkButton   *button,
   kc_player_bar_play_call (ensure_player_bar (self), call_id);
 }
 
+/* How many characters of GtkInscription's measure (the wider of the
+ * font's average character and digit) `text` takes in the history's font */
+static guint
+text_chars (KcCallsPage *self,
+            const char  *text,
+            gboolean     numeric)
+{
+  PangoContext *context = gtk_widget_get_pango_context (GTK_WIDGET (self->column_view));
+  g_autoptr (PangoLayout) layout = pango_layout_new (context);
+  PangoFontMetrics *metrics = pango_context_get_metrics (context, NULL, NULL);
+  int char_width = MAX (pango_font_metrics_get_approximate_char_width (metrics),
+                        pango_font_metrics_get_approximate_digit_width (metrics));
+  int width;
+
+  pango_font_metrics_unref (metrics);
+  if (numeric)
+    {
+      /* the "numeric" style class: digits of one width */
+      g_autoptr (PangoAttrList) attrs = pango_attr_list_new ();
+
+      pango_attr_list_insert (attrs, pango_attr_font_features_new ("tnum=1"));
+      pango_layout_set_attributes (layout, attrs);
+    }
+  pango_layout_set_text (layout, text, -1);
+  pango_layout_get_size (layout, &width, NULL);
+  return (guint) ((width + MAX (char_width, 1) - 1) / MAX (char_width, 1));
+}
+
+/* The width of a column, in characters, for the widest text it can show:
+ * its texts are few (the statuses, in the user's language) or of one shape
+ * (a phone number, a time, a duration), so it is known before any row. */
+static guint
+column_chars (KcCallsPage *self,
+              Column       column)
+{
+  static const KcCallStatus statuses[] = { KC_CALL_STATUS_ANSWERED, KC_CALL_STATUS_MISSED,
+                                           KC_CALL_STATUS_BUSY, KC_CALL_STATUS_FAILED };
+  g_autoptr (GDateTime) sample = NULL;
+  g_autofree char *text = NULL;
+  guint chars = 0;
+
+  switch (column)
+    {
+    case COLUMN_FROM:
+    case COLUMN_TO:
+      /* E.164: a plus and up to 15 digits, the widest digit of the font */
+      for (char digit = '0'; digit <= '9'; digit++)
+        {
+          char number[17] = "+";
+
+          memset (number + 1, digit, 15);
+          chars = MAX (chars, text_chars (self, number, FALSE));
+        }
+      return chars;
+    case COLUMN_TIME:
+      /* two-digit days and months, late in the day */
+      sample = g_date_time_new_local (2000, 12, 28, 23, 58, 0);
+      text = sample ? g_date_time_format (sample, _("%x %H:%M")) : NULL;
+      return text_chars (self, text ? text : "", TRUE);
+    case COLUMN_DURATION:
+      text = kc_format_duration (99 * 3600 + 59 * 60 + 59);
+      return text_chars (self, text, TRUE);
+    case COLUMN_STATUS:
+      for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+        for (guint voicemail = 0; voicemail < 2; voicemail++)
+          {
+            KcRecord record = { .status = statuses[i], .voicemail = voicemail };
+
+            chars = MAX (chars, text_chars (self, status_text (&record), FALSE));
+          }
+      return chars;
+    case COLUMN_DIRECTION:
+      return MAX (text_chars (self, _("Incoming"), FALSE), text_chars (self, _("Outgoing"), FALSE));
+    case COLUMN_RECORDING:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 static void
 setup_cell (GtkSignalListItemFactory *factory,
             GtkListItem              *item,
@@ -117,13 +197,7 @@ setup_cell (GtkSignalListItemFactory *factory,
   Column column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (factory), "column"));
   GtkWidget *child;
 
-  if (column == COLUMN_DIRECTION)
-    {
-      child = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-      gtk_box_append (GTK_BOX (child), gtk_image_new ());
-      gtk_box_append (GTK_BOX (child), gtk_label_new (NULL));
-    }
-  else if (column == COLUMN_RECORDING)
+  if (column == COLUMN_RECORDING)
     {
       child = gtk_button_new_from_icon_name ("media-playback-start-symbolic");
       gtk_widget_add_css_class (child, "flat");
@@ -135,12 +209,33 @@ setup_cell (GtkSignalListItemFactory *factory,
     }
   else
     {
-      /* Numbers and times are never cut short: on a narrow window the table
-       * scrolls sideways instead. */
-      child = gtk_label_new (NULL);
-      gtk_label_set_xalign (GTK_LABEL (child), column == COLUMN_DURATION ? 1 : 0);
+      /* An inscription, not a label: its width comes from the column's
+       * widest text, not from the row's, so a new text does not resize it.
+       * GTK 4.8 measures every cell of a column again when one cell's size
+       * may have changed, and the view keeps 200 rows: a label per cell made
+       * each scroll frame measure them all. The columns are as wide as
+       * their texts can be, so nothing is cut short but numbers longer than
+       * E.164's (ellipsized); on a narrow window the table scrolls sideways. */
+      guint chars = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "chars"));
+
+      if (chars == 0)
+        {
+          chars = column_chars (self, column);
+          g_object_set_data (G_OBJECT (factory), "chars", GUINT_TO_POINTER (chars));
+        }
+
+      child = gtk_inscription_new (NULL);
+      gtk_inscription_set_min_chars (GTK_INSCRIPTION (child), chars);
+      gtk_inscription_set_nat_chars (GTK_INSCRIPTION (child), chars);
+      gtk_inscription_set_text_overflow (GTK_INSCRIPTION (child),
+                                         GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+      gtk_inscription_set_xalign (GTK_INSCRIPTION (child), column == COLUMN_DURATION ? 1 : 0);
       if (column == COLUMN_DURATION || column == COLUMN_TIME)
         gtk_widget_add_css_class (child, "numeric");
+      /* The direction's icon is the inscription's background (style.css):
+       * one widget, and a new icon is a new style, not a new size. */
+      if (column == COLUMN_DIRECTION)
+        gtk_widget_add_css_class (child, "call-direction");
     }
   gtk_list_item_set_child (item, child);
 }
@@ -160,32 +255,40 @@ bind_cell (GtkSignalListItemFactory *factory,
   switch (column)
     {
     case COLUMN_DIRECTION:
-      gtk_image_set_from_icon_name (GTK_IMAGE (gtk_widget_get_first_child (child)),
-                                    record->status == KC_CALL_STATUS_MISSED && incoming
-                                      ? "call-missed-symbolic"
-                                      : incoming ? "call-incoming-symbolic"
-                                                 : "call-outgoing-symbolic");
-      gtk_label_set_text (GTK_LABEL (gtk_widget_get_last_child (child)),
-                          incoming ? _("Incoming") : _("Outgoing"));
-      return;
+      {
+        const char *icon = record->status == KC_CALL_STATUS_MISSED && incoming ? "missed"
+                           : incoming                                           ? "incoming"
+                                                                                : "outgoing";
+
+        if (!gtk_widget_has_css_class (child, icon))
+          {
+            gtk_widget_remove_css_class (child, "missed");
+            gtk_widget_remove_css_class (child, "incoming");
+            gtk_widget_remove_css_class (child, "outgoing");
+            gtk_widget_add_css_class (child, icon);
+          }
+        gtk_inscription_set_text (GTK_INSCRIPTION (child),
+                                  incoming ? _("Incoming") : _("Outgoing"));
+        return;
+      }
     case COLUMN_FROM:
-      gtk_label_set_text (GTK_LABEL (child), record->from_number);
+      gtk_inscription_set_text (GTK_INSCRIPTION (child), record->from_number);
       return;
     case COLUMN_TO:
-      gtk_label_set_text (GTK_LABEL (child), record->to_number);
+      gtk_inscription_set_text (GTK_INSCRIPTION (child), record->to_number);
       return;
     case COLUMN_TIME:
       local = g_date_time_new_from_unix_local (record->start_time);
       /* TRANSLATORS: date and time of a call in the history, see strftime */
       text = local ? g_date_time_format (local, _("%x %H:%M")) : NULL;
-      gtk_label_set_text (GTK_LABEL (child), text ? text : "");
+      gtk_inscription_set_text (GTK_INSCRIPTION (child), text);
       return;
     case COLUMN_DURATION:
       text = kc_format_duration (record->duration);
-      gtk_label_set_text (GTK_LABEL (child), text);
+      gtk_inscription_set_text (GTK_INSCRIPTION (child), text);
       return;
     case COLUMN_STATUS:
-      gtk_label_set_text (GTK_LABEL (child), status_text (record));
+      gtk_inscription_set_text (GTK_INSCRIPTION (child), status_text (record));
       return;
     case COLUMN_RECORDING:
       gtk_widget_set_visible (child, record->recording_id != NULL);
