@@ -1075,6 +1075,14 @@ typedef struct
   guint            n_retries; /* of the current page */
   GPtrArray       *rows;
   GBytes          *previous_first_row;
+  /* One page ahead: the next page is asked for before this one is handed
+   * over (delivering); one that comes before that is done waits. */
+  KcKerioPageAnswer *delivering;
+  KcKerioPageAnswer *waiting;
+  GError          *waiting_error;
+  gboolean         last;        /* of the page delivering */
+  gint64           total_items; /* of the page delivering */
+  gboolean         returned;
   /* When set, pages go there as they arrive instead of into rows */
   KcKerioPageFunc page_func;
   gpointer       page_data;
@@ -1086,6 +1094,9 @@ paged_query_free (PagedQuery *query)
 {
   g_clear_pointer (&query->rows, g_ptr_array_unref);
   g_clear_pointer (&query->previous_first_row, g_bytes_unref);
+  g_clear_pointer (&query->delivering, kc_kerio_page_answer_free);
+  g_clear_pointer (&query->waiting, kc_kerio_page_answer_free);
+  g_clear_error (&query->waiting_error);
   g_free (query);
 }
 
@@ -1149,12 +1160,117 @@ static gboolean
 retry_page (gpointer user_data)
 {
   GTask *task = user_data;
+  PagedQuery *query = g_task_get_task_data (task);
 
-  if (g_task_return_error_if_cancelled (task))
+  if (query->returned)
     g_object_unref (task);
+  else if (g_task_return_error_if_cancelled (task))
+    {
+      query->returned = TRUE;
+      g_object_unref (task);
+    }
   else
     request_page (task);
   return G_SOURCE_REMOVE;
+}
+
+static void
+paged_query_return_error (GTask  *task,
+                          GError *error)
+{
+  PagedQuery *query = g_task_get_task_data (task);
+
+  query->returned = TRUE;
+  g_task_return_error (task, error);
+}
+
+static void deliver_page (GTask *task);
+
+static gboolean
+on_deliver_idle (gpointer user_data)
+{
+  deliver_page (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Hands a page to the caller (or keeps its rows) once libsoup has sent the
+ * next request: the idle's low priority lets the request leave first, so
+ * the PBX builds the next page while this one is stored. */
+static void
+schedule_delivery (GTask *task)
+{
+  g_idle_add_full (G_PRIORITY_LOW, on_deliver_idle, g_object_ref (task), g_object_unref);
+}
+
+/* A page read and checked, in the order of the pages */
+static void
+accept_page (GTask             *task,
+             KcKerioPageAnswer *page)
+{
+  PagedQuery *query = g_task_get_task_data (task);
+
+  query->n_pages++;
+  /* The rows the reader dropped still count for the next page's start. */
+  query->start += page->n_raw;
+  /* Without totalItems, only an empty page tells the end. */
+  query->last = page->n_raw == 0 || (page->total_known && query->start >= page->total_items);
+  query->total_items = page->total_items;
+  if (!query->last && query->n_pages < MAX_PAGES)
+    request_page (g_object_ref (task));
+}
+
+static void
+deliver_page (GTask *task)
+{
+  PagedQuery *query = g_task_get_task_data (task);
+  g_autoptr (KcKerioPageAnswer) page = g_steal_pointer (&query->delivering);
+  GError *error = NULL;
+
+  if (query->returned)
+    return;
+
+  query->n_rows += page->rows->len;
+  if (query->page_func != NULL)
+    {
+      if (!query->page_func (page->rows, query->page_data, &error))
+        {
+          paged_query_return_error (task, error);
+          return;
+        }
+    }
+  else
+    {
+      g_ptr_array_extend_and_steal (query->rows, g_steal_pointer (&page->rows));
+    }
+
+  /* What came while this page was stored: the next page, or the reason
+   * there is none */
+  if (query->waiting_error != NULL)
+    {
+      paged_query_return_error (task, g_steal_pointer (&query->waiting_error));
+      return;
+    }
+  if (query->last)
+    {
+      query->returned = TRUE;
+      g_task_return_pointer (task, g_steal_pointer (&query->rows),
+                             (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+  if (query->n_pages >= MAX_PAGES)
+    {
+      paged_query_return_error (
+        task, g_error_new (KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
+                           _("The PBX keeps sending pages past the %lld rows it announced"),
+                           (long long) query->total_items));
+      return;
+    }
+  if (query->waiting != NULL)
+    {
+      query->delivering = g_steal_pointer (&query->waiting);
+      accept_page (task, query->delivering);
+      schedule_delivery (task);
+    }
 }
 
 static void
@@ -1166,10 +1282,15 @@ on_page_answered (GObject      *source,
   PagedQuery *query = g_task_get_task_data (task);
   g_autoptr (KcKerioPageAnswer) page = NULL;
   GError *error = NULL;
-  gint64 total_items;
-  guint n_raw;
 
   page = g_task_propagate_pointer (G_TASK (result), &error);
+  if (query->returned)
+    {
+      /* The query ended (the caller failed to store a page) while this one
+       * was on its way */
+      g_clear_error (&error);
+      return;
+    }
   if (page == NULL)
     {
       if (query->n_retries < KC_KERIO_PAGE_RETRIES && page_error_is_transient (error))
@@ -1183,56 +1304,41 @@ on_page_answered (GObject      *source,
           g_timeout_add (delay, retry_page, g_steal_pointer (&task));
           return;
         }
-      g_task_return_error (task, error);
+      /* The page before is stored first, as if it had not been asked
+       * for yet */
+      if (query->delivering != NULL)
+        query->waiting_error = error;
+      else
+        paged_query_return_error (task, error);
       return;
     }
   query->n_retries = 0;
 
-  /* The rows the reader dropped still count for the next page's start. */
-  n_raw = page->n_raw;
-  total_items = page->total_items;
   if (page->first_row != NULL && query->previous_first_row != NULL
       && g_bytes_equal (page->first_row, query->previous_first_row))
     {
-      g_task_return_new_error (task, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
-                               _("The PBX sends the same page of results again and again"));
+      error = g_error_new_literal (KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
+                                   _("The PBX sends the same page of results again and again"));
+      if (query->delivering != NULL)
+        query->waiting_error = error;
+      else
+        paged_query_return_error (task, error);
       return;
     }
   g_clear_pointer (&query->previous_first_row, g_bytes_unref);
   if (page->first_row != NULL)
     query->previous_first_row = g_bytes_ref (page->first_row);
 
-  query->n_rows += page->rows->len;
-  if (query->page_func != NULL)
+  /* At most one page waits while another is stored: the next request
+   * leaves when the waiting one is handed over. */
+  if (query->delivering != NULL)
     {
-      if (!query->page_func (page->rows, query->page_data, &error))
-        {
-          g_task_return_error (task, error);
-          return;
-        }
-    }
-  else
-    {
-      g_ptr_array_extend_and_steal (query->rows, g_steal_pointer (&page->rows));
-    }
-  query->start += n_raw;
-  query->n_pages++;
-
-  /* Without totalItems, only an empty page tells the end. */
-  if (n_raw == 0 || (page->total_known && query->start >= total_items))
-    {
-      g_task_return_pointer (task, g_steal_pointer (&query->rows),
-                             (GDestroyNotify) g_ptr_array_unref);
+      query->waiting = g_steal_pointer (&page);
       return;
     }
-  if (query->n_pages >= MAX_PAGES)
-    {
-      g_task_return_new_error (task, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
-                               _("The PBX keeps sending pages past the %lld rows it announced"),
-                               (long long) total_items);
-      return;
-    }
-  request_page (g_steal_pointer (&task));
+  query->delivering = g_steal_pointer (&page);
+  accept_page (task, query->delivering);
+  schedule_delivery (task);
 }
 
 static void
