@@ -429,18 +429,18 @@ on_rpc_read (GObject      *source,
   GCancellable *cancellable = g_task_get_cancellable (task);
   KcKerioClient *self = g_task_get_source_object (task);
   RpcRequest *request = g_task_get_task_data (task);
-  g_autoptr (GBytes) chunk = NULL;
   g_autoptr (GError) error = NULL;
-  gsize size;
+  gssize size;
 
-  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
-  if (chunk == NULL)
+  size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  /* rpc_read_next() grew the body by a chunk to read into */
+  g_byte_array_set_size (request->body, request->body->len - READ_CHUNK_SIZE + MAX (size, 0));
+  if (size < 0)
     {
       g_task_return_error (task, transport_error (self, request->message, error));
       return;
     }
 
-  size = g_bytes_get_size (chunk);
   if (size == 0)
     {
       /* Closing returns the connection to the pool before the caller can
@@ -450,14 +450,13 @@ on_rpc_read (GObject      *source,
                                   g_steal_pointer (&task));
       return;
     }
-  if (request->body->len + size > KC_KERIO_MAX_BODY_SIZE)
+  if (request->body->len > KC_KERIO_MAX_BODY_SIZE)
     {
       discard_stream (request->stream);
       g_task_return_error (task, too_large_error ());
       return;
     }
 
-  g_byte_array_append (request->body, g_bytes_get_data (chunk, NULL), size);
   rpc_read_next (g_steal_pointer (&task));
 }
 
@@ -465,9 +464,13 @@ static void
 rpc_read_next (GTask *task)
 {
   RpcRequest *request = g_task_get_task_data (task);
+  guint length = request->body->len;
 
-  g_input_stream_read_bytes_async (request->stream, READ_CHUNK_SIZE, G_PRIORITY_DEFAULT,
-                                   g_task_get_cancellable (task), on_rpc_read, task);
+  /* Read straight into the body, not through a GBytes per chunk */
+  g_byte_array_set_size (request->body, length + READ_CHUNK_SIZE);
+  g_input_stream_read_async (request->stream, request->body->data + length, READ_CHUNK_SIZE,
+                             G_PRIORITY_DEFAULT, g_task_get_cancellable (task), on_rpc_read,
+                             task);
 }
 
 static void
@@ -479,6 +482,7 @@ on_rpc_sent (GObject      *source,
   KcKerioClient *self = g_task_get_source_object (task);
   RpcRequest *request = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
+  SoupMessageHeaders *headers;
   guint status;
 
   request->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
@@ -505,7 +509,14 @@ on_rpc_sent (GObject      *source,
       return;
     }
 
-  request->body = g_byte_array_new ();
+  /* Sized once for the whole answer (a page of 500 CDRs is ~100 KB) and
+   * the last read, which finds the end */
+  headers = soup_message_get_response_headers (request->message);
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    request->body = g_byte_array_sized_new (
+      (guint) soup_message_headers_get_content_length (headers) + READ_CHUNK_SIZE);
+  else
+    request->body = g_byte_array_sized_new (2 * READ_CHUNK_SIZE);
   rpc_read_next (g_steal_pointer (&task));
 }
 
