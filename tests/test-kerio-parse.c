@@ -52,15 +52,35 @@ parse_cdrs (const char *body,
   return cdrs;
 }
 
+static void
+assert_same_call (const KcActiveCall *x,
+                  const KcActiveCall *y)
+{
+  g_assert_cmpstr (x->id, ==, y->id);
+  g_assert_cmpstr (x->from_number, ==, y->from_number);
+  g_assert_cmpstr (x->from_name, ==, y->from_name);
+  g_assert_cmpstr (x->to_number, ==, y->to_number);
+  g_assert_cmpstr (x->to_name, ==, y->to_name);
+  g_assert_cmpstr (x->status, ==, y->status);
+  g_assert_cmpint (x->answered_duration, ==, y->answered_duration);
+  g_assert_cmpint (x->call_duration, ==, y->call_duration);
+}
+
+/* Through the tree, checked against the one-pass reader the client uses */
 static GPtrArray *
 parse_calls (const char *body)
 {
   g_autoptr (JsonNode) result = parse_ok (body);
   g_autoptr (GError) error = NULL;
   GPtrArray *calls = kc_kerio_parse_active_calls (result, &error);
+  g_autoptr (KcKerioPageAnswer) page = kc_kerio_parse_call_page (body, strlen (body), &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (calls);
+  g_assert_nonnull (page);
+  g_assert_cmpuint (page->rows->len, ==, calls->len);
+  for (guint i = 0; i < calls->len; i++)
+    assert_same_call (g_ptr_array_index (page->rows, i), g_ptr_array_index (calls, i));
   return calls;
 }
 
@@ -357,6 +377,38 @@ test_calls_missing_fields (void)
   g_assert_cmpint (call->answered_duration, ==, -1);
   g_assert_cmpint (call->call_duration, ==, -1);
   g_assert_false (kc_active_call_is_connected (call));
+}
+
+/* What the PBX sends every second is read without a tree; an odd party is
+ * left to the tree, with the same result */
+static void
+test_calls_one_pass (void)
+{
+  static const char plain[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"calls\":[{\"ID\":\"c1\",\"FROM\":"
+    "{\"NUMBER\":\"+998901234567\",\"NAME\":\"Aziz\",\"TYPE\":1},\"TO\":\"1001\","
+    "\"STATUS\":\"Answered\",\"ANSWERED_DURATION\":\"4\",\"CALL_DURATION\":9}],"
+    "\"totalItems\":1}}";
+  static const char twice[] =
+    "{\"result\":{\"calls\":[{\"FROM\":{\"NUMBER\":\"1\",\"NUMBER\":\"2\"}}]}}";
+  g_autoptr (KcKerioPageAnswer) alone = kc_kerio_stream_call_page (plain, strlen (plain));
+  g_autoptr (KcKerioPageAnswer) odd = kc_kerio_stream_call_page (twice, strlen (twice));
+  g_autoptr (GPtrArray) calls = parse_calls (plain);
+  g_autoptr (GPtrArray) last_wins = parse_calls (twice);
+  KcActiveCall *call;
+
+  g_assert_nonnull (alone);
+  g_assert_null (odd);
+  call = g_ptr_array_index (alone->rows, 0);
+  g_assert_cmpstr (call->id, ==, "c1");
+  g_assert_cmpstr (call->from_number, ==, "+998901234567");
+  g_assert_cmpstr (call->from_name, ==, "Aziz");
+  g_assert_cmpstr (call->to_number, ==, "1001");
+  g_assert_null (call->to_name);
+  g_assert_cmpstr (call->status, ==, "Answered");
+  g_assert_cmpint (call->answered_duration, ==, 4);
+  g_assert_cmpint (call->call_duration, ==, 9);
+  g_assert_cmpstr (((KcActiveCall *) g_ptr_array_index (last_wins, 0))->from_number, ==, "2");
 }
 
 static void
@@ -1229,6 +1281,7 @@ main (int   argc,
   g_test_add_func ("/kerio-parse/calls/numbers-as-strings", test_calls_numbers_as_strings);
   g_test_add_func ("/kerio-parse/calls/missing-fields", test_calls_missing_fields);
   g_test_add_func ("/kerio-parse/calls/flat-party", test_calls_flat_party);
+  g_test_add_func ("/kerio-parse/calls/one-pass", test_calls_one_pass);
   g_test_add_func ("/kerio-parse/calls/rows-not-objects", test_calls_rows_not_objects);
   g_test_add_func ("/kerio-parse/calls/wrong-shape", test_calls_wrong_shape);
   g_test_add_func ("/kerio-parse/calls/wrong-field-types", test_calls_wrong_field_types);

@@ -997,23 +997,31 @@ build_active_calls_params (void)
   return json_builder_get_root (builder);
 }
 
+static gpointer
+parse_call_rows (const char  *body,
+                 gsize        length,
+                 GError     **error)
+{
+  g_autoptr (KcKerioPageAnswer) answer = kc_kerio_parse_call_page (body, length, error);
+
+  return answer != NULL ? g_steal_pointer (&answer->rows) : NULL;
+}
+
+/* A poll every second or two: its rows are read straight from the body */
+static const RpcReader call_rows_reader = {
+  parse_call_rows, (GDestroyNotify) g_ptr_array_unref,
+};
+
 static void
 on_calls_answered (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
   g_autoptr (GTask) task = user_data;
-  g_autoptr (JsonNode) answer = NULL;
   GError *error = NULL;
   GPtrArray *calls;
 
-  answer = kc_kerio_client_call_finish (KC_KERIO_CLIENT (source), result, &error);
-  if (answer == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  calls = kc_kerio_parse_active_calls (answer, &error);
+  calls = g_task_propagate_pointer (G_TASK (result), &error);
   if (calls == NULL)
     g_task_return_error (task, error);
   else
@@ -1034,8 +1042,8 @@ kc_kerio_client_get_calls_async (KcKerioClient       *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, kc_kerio_client_get_calls_async);
   params = build_active_calls_params ();
-  kc_kerio_client_call_async (self, "Status.getCalls", params, cancellable, on_calls_answered,
-                              task);
+  call_with_reader_async (self, "Status.getCalls", params, &call_rows_reader, cancellable,
+                          on_calls_answered, task);
 }
 
 GPtrArray *

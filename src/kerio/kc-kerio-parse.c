@@ -627,6 +627,7 @@ typedef enum
   FIELD_STRING,       /* char *, as kc_kerio_json_dup_string() */
   FIELD_NON_NEGATIVE, /* gint64, as get_non_negative() */
   FIELD_STATUS,       /* int, 1..G_MAXINT or 0 */
+  FIELD_PARTY,        /* char * number and name, as read_party() */
 } FieldKind;
 
 typedef struct
@@ -635,6 +636,7 @@ typedef struct
   guint8      length;
   guint8      kind;
   guint16     offset;
+  guint16     name_offset; /* FIELD_PARTY */
 } FieldSpec;
 
 typedef struct
@@ -647,7 +649,18 @@ typedef struct
   GPtrArray     *(*parse_tree) (JsonNode *result, gint64 *total_items, GError **error);
 } PageSpec;
 
-#define FIELD(name, kind, type, member) { name, sizeof name - 1, kind, G_STRUCT_OFFSET (type, member) }
+#define FIELD(name, kind, type, member) { name, sizeof name - 1, kind, G_STRUCT_OFFSET (type, member), 0 }
+#define PARTY(name, type, number, party_name) \
+  { name, sizeof name - 1, FIELD_PARTY, G_STRUCT_OFFSET (type, number), G_STRUCT_OFFSET (type, party_name) }
+
+static const FieldSpec call_fields[] = {
+  FIELD ("ID", FIELD_STRING, KcActiveCall, id),
+  PARTY ("FROM", KcActiveCall, from_number, from_name),
+  PARTY ("TO", KcActiveCall, to_number, to_name),
+  FIELD ("STATUS", FIELD_STRING, KcActiveCall, status),
+  FIELD ("ANSWERED_DURATION", FIELD_NON_NEGATIVE, KcActiveCall, answered_duration),
+  FIELD ("CALL_DURATION", FIELD_NON_NEGATIVE, KcActiveCall, call_duration),
+};
 
 static const FieldSpec cdr_fields[] = {
   FIELD ("ID", FIELD_STRING, KcCdr, id),
@@ -673,6 +686,19 @@ static const FieldSpec recording_fields[] = {
 static const PageSpec cdr_page = {
   "callHistory", sizeof (KcCdr), cdr_fields, G_N_ELEMENTS (cdr_fields),
   (GDestroyNotify) kc_cdr_free, kc_kerio_parse_cdrs,
+};
+
+static GPtrArray *
+parse_active_calls_tree (JsonNode  *result,
+                         gint64    *total_items,
+                         GError   **error)
+{
+  return kc_kerio_parse_active_calls (result, error);
+}
+
+static const PageSpec call_page = {
+  "calls", sizeof (KcActiveCall), call_fields, G_N_ELEMENTS (call_fields),
+  (GDestroyNotify) kc_active_call_free, parse_active_calls_tree,
 };
 
 static const PageSpec recording_page = {
@@ -1167,6 +1193,37 @@ typedef struct
   guint32         seen;
 } RowState;
 
+typedef struct
+{
+  char   **number;
+  char   **name;
+  guint    seen;
+} PartyState;
+
+static gboolean
+read_party_member (Reader     *r,
+                   const char *key,
+                   gsize       length,
+                   gpointer    data)
+{
+  PartyState *state = data;
+  Value value;
+  char **slot;
+  guint bit;
+
+  if (key_is (key, length, "NUMBER"))
+    slot = state->number, bit = 1;
+  else if (key_is (key, length, "NAME"))
+    slot = state->name, bit = 2;
+  else
+    return skip_value (r);
+  if ((state->seen & bit) || !read_value (r, &value))
+    return FALSE;
+  state->seen |= bit;
+  *slot = value_dup_string (&value);
+  return TRUE;
+}
+
 static gboolean
 read_row_member (Reader     *r,
                  const char *key,
@@ -1189,11 +1246,18 @@ read_row_member (Reader     *r,
       if (state->seen & (1u << i))
         return FALSE;
       state->seen |= 1u << i;
+      if (field->kind == FIELD_PARTY && next_char (r) == '{')
+        {
+          PartyState party = { slot, G_STRUCT_MEMBER_P (state->row, field->name_offset), 0 };
+
+          return read_object (r, read_party_member, &party);
+        }
       if (!read_value (r, &value))
         return FALSE;
       switch (field->kind)
         {
         case FIELD_STRING:
+        case FIELD_PARTY: /* flattened to its number by some firmware */
           *(char **) slot = value_dup_string (&value);
           break;
         case FIELD_NON_NEGATIVE:
@@ -1394,6 +1458,23 @@ kc_kerio_stream_cdr_page (const char *body,
                           gsize       length)
 {
   return stream_page (&cdr_page, body, length);
+}
+
+KcKerioPageAnswer *
+kc_kerio_stream_call_page (const char *body,
+                           gsize       length)
+{
+  return stream_page (&call_page, body, length);
+}
+
+KcKerioPageAnswer *
+kc_kerio_parse_call_page (const char  *body,
+                          gsize        length,
+                          GError     **error)
+{
+  KcKerioPageAnswer *answer = stream_page (&call_page, body, length);
+
+  return answer != NULL ? answer : tree_page (&call_page, body, length, error);
 }
 
 KcKerioPageAnswer *

@@ -67,6 +67,11 @@ KcKerioPageAnswer *kc_kerio_parse_cdr_page       (const char  *body,
 KcKerioPageAnswer *kc_kerio_parse_recording_page (const char  *body,
                                                   gsize        length,
                                                   GError     **error);
+/* The same for Status.getCalls: rows of KcActiveCall as
+ * kc_kerio_parse_active_calls() gives them (total_items means nothing). */
+KcKerioPageAnswer *kc_kerio_parse_call_page      (const char  *body,
+                                                  gsize        length,
+                                                  GError     **error);
 
 /* The one-pass readers alone, for the tests and the fuzzers: NULL when they
  * cannot tell the answer by themselves (then the tree decides). They accept
@@ -74,6 +79,8 @@ KcKerioPageAnswer *kc_kerio_parse_recording_page (const char  *body,
 KcKerioPageAnswer *kc_kerio_stream_cdr_page       (const char *body,
                                                    gsize       length);
 KcKerioPageAnswer *kc_kerio_stream_recording_page (const char *body,
+                                                   gsize       length);
+KcKerioPageAnswer *kc_kerio_stream_call_page      (const char *body,
                                                    gsize       length);
 
 /* The result of Recordings.downloadAudioContent -> KcFileDownload. */
