@@ -372,6 +372,104 @@ test_history_paging_with_since (Fixture       *f,
   g_assert_cmpuint (all->len, ==, 100);
 }
 
+typedef struct
+{
+  KcSimServer *sim;
+  guint        n_pages;
+  guint        fail_at;  /* page number whose storing fails, 0: none */
+  GArray      *requests; /* CallHistory.get requests seen as each page is handed over */
+  GArray      *rows;     /* rows of each page */
+} PageLog;
+
+static gboolean
+log_page (GPtrArray  *page,
+          gpointer    user_data,
+          GError    **error)
+{
+  PageLog *log = user_data;
+  guint requests = kc_sim_server_get_request_count (log->sim, "CallHistory.get");
+
+  g_array_append_val (log->requests, requests);
+  g_array_append_val (log->rows, page->len);
+  if (++log->n_pages == log->fail_at)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "disk full");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+read_history (Fixture  *f,
+              PageLog  *log,
+              guint64  *n_rows,
+              GError  **error)
+{
+  g_autoptr (GAsyncResult) res = NULL;
+
+  log->sim = f->sim;
+  log->requests = g_array_new (FALSE, FALSE, sizeof (guint));
+  log->rows = g_array_new (FALSE, FALSE, sizeof (guint));
+  kc_kerio_client_read_call_history_async (f->client, -1, log_page, log, NULL,
+                                           kc_test_store_result, &res);
+  KC_TEST_AWAIT (res);
+  return kc_kerio_client_read_call_history_finish (f->client, res, n_rows, error);
+}
+
+/* Each page is handed over once the next one is asked for, so that the PBX
+ * builds it while this one is stored; never more than one page ahead, and
+ * nothing past the last. */
+static void
+test_history_one_page_ahead (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  PageLog log = { 0 };
+  guint64 n_rows = 0;
+
+  kc_sim_server_set_page_cap (f->sim, 10);
+  kc_sim_server_add_generated_cdrs (f->sim, "cdr", 45, FIRST_TS, 60);
+
+  g_assert_true (read_history (f, &log, &n_rows, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_rows, ==, 45);
+  g_assert_cmpuint (log.n_pages, ==, 5);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_assert_cmpuint (g_array_index (log.rows, guint, i), ==, 10);
+      g_assert_cmpuint (g_array_index (log.requests, guint, i), ==, i + 2);
+    }
+  g_assert_cmpuint (g_array_index (log.rows, guint, 4), ==, 5);
+  g_assert_cmpuint (g_array_index (log.requests, guint, 4), ==, 5);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get"), ==, 5);
+  g_array_unref (log.requests);
+  g_array_unref (log.rows);
+}
+
+/* A page the caller cannot store ends the read with the caller's error; the
+ * page already asked for is dropped, and nothing more is asked for. */
+static void
+test_history_page_not_stored (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  PageLog log = { .fail_at = 2 };
+  guint64 n_rows = 0;
+
+  kc_sim_server_set_page_cap (f->sim, 10);
+  kc_sim_server_add_generated_cdrs (f->sim, "cdr", 45, FIRST_TS, 60);
+
+  g_assert_false (read_history (f, &log, &n_rows, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_assert_cmpuint (log.n_pages, ==, 2);
+  /* the third page's answer, still on its way, must not be handed over */
+  kc_test_run_for (0.3);
+  g_assert_cmpuint (log.n_pages, ==, 2);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get"), ==, 3);
+  g_array_unref (log.requests);
+  g_array_unref (log.rows);
+}
+
 static void
 test_recordings_paging_with_since (Fixture       *f,
                                    gconstpointer  data)
@@ -1161,6 +1259,8 @@ main (int   argc,
   g_test_add_func ("/kerio-client/wire/history-query", test_history_query_format);
   g_test_add_func ("/kerio-client/wire/ignoring-start", test_history_server_ignoring_start);
   ADD ("paging/history-since", test_history_paging_with_since);
+  ADD ("history/one-page-ahead", test_history_one_page_ahead);
+  ADD ("history/page-not-stored", test_history_page_not_stored);
   ADD ("paging/recordings-since", test_recordings_paging_with_since);
   ADD ("paging/numbers-as-strings", test_numbers_as_strings);
   for (guint i = 0; i < G_N_ELEMENTS (fault_cases); i++)

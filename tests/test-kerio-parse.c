@@ -52,15 +52,35 @@ parse_cdrs (const char *body,
   return cdrs;
 }
 
+static void
+assert_same_call (const KcActiveCall *x,
+                  const KcActiveCall *y)
+{
+  g_assert_cmpstr (x->id, ==, y->id);
+  g_assert_cmpstr (x->from_number, ==, y->from_number);
+  g_assert_cmpstr (x->from_name, ==, y->from_name);
+  g_assert_cmpstr (x->to_number, ==, y->to_number);
+  g_assert_cmpstr (x->to_name, ==, y->to_name);
+  g_assert_cmpstr (x->status, ==, y->status);
+  g_assert_cmpint (x->answered_duration, ==, y->answered_duration);
+  g_assert_cmpint (x->call_duration, ==, y->call_duration);
+}
+
+/* Through the tree, checked against the one-pass reader the client uses */
 static GPtrArray *
 parse_calls (const char *body)
 {
   g_autoptr (JsonNode) result = parse_ok (body);
   g_autoptr (GError) error = NULL;
   GPtrArray *calls = kc_kerio_parse_active_calls (result, &error);
+  g_autoptr (KcKerioPageAnswer) page = kc_kerio_parse_call_page (body, strlen (body), &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (calls);
+  g_assert_nonnull (page);
+  g_assert_cmpuint (page->rows->len, ==, calls->len);
+  for (guint i = 0; i < calls->len; i++)
+    assert_same_call (g_ptr_array_index (page->rows, i), g_ptr_array_index (calls, i));
   return calls;
 }
 
@@ -357,6 +377,38 @@ test_calls_missing_fields (void)
   g_assert_cmpint (call->answered_duration, ==, -1);
   g_assert_cmpint (call->call_duration, ==, -1);
   g_assert_false (kc_active_call_is_connected (call));
+}
+
+/* What the PBX sends every second is read without a tree; an odd party is
+ * left to the tree, with the same result */
+static void
+test_calls_one_pass (void)
+{
+  static const char plain[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"calls\":[{\"ID\":\"c1\",\"FROM\":"
+    "{\"NUMBER\":\"+998901234567\",\"NAME\":\"Aziz\",\"TYPE\":1},\"TO\":\"1001\","
+    "\"STATUS\":\"Answered\",\"ANSWERED_DURATION\":\"4\",\"CALL_DURATION\":9}],"
+    "\"totalItems\":1}}";
+  static const char twice[] =
+    "{\"result\":{\"calls\":[{\"FROM\":{\"NUMBER\":\"1\",\"NUMBER\":\"2\"}}]}}";
+  g_autoptr (KcKerioPageAnswer) alone = kc_kerio_stream_call_page (plain, strlen (plain));
+  g_autoptr (KcKerioPageAnswer) odd = kc_kerio_stream_call_page (twice, strlen (twice));
+  g_autoptr (GPtrArray) calls = parse_calls (plain);
+  g_autoptr (GPtrArray) last_wins = parse_calls (twice);
+  KcActiveCall *call;
+
+  g_assert_nonnull (alone);
+  g_assert_null (odd);
+  call = g_ptr_array_index (alone->rows, 0);
+  g_assert_cmpstr (call->id, ==, "c1");
+  g_assert_cmpstr (call->from_number, ==, "+998901234567");
+  g_assert_cmpstr (call->from_name, ==, "Aziz");
+  g_assert_cmpstr (call->to_number, ==, "1001");
+  g_assert_null (call->to_name);
+  g_assert_cmpstr (call->status, ==, "Answered");
+  g_assert_cmpint (call->answered_duration, ==, 4);
+  g_assert_cmpint (call->call_duration, ==, 9);
+  g_assert_cmpstr (((KcActiveCall *) g_ptr_array_index (last_wins, 0))->from_number, ==, "2");
 }
 
 static void
@@ -880,6 +932,319 @@ test_sanitize_file_name (void)
   g_assert_cmpstr (underscore, ==, "a_b");
 }
 
+/* ------------------------------------------------------------------------ */
+/* Pages read in one pass */
+
+static gboolean
+cdr_equal (const KcCdr *x,
+           const KcCdr *y)
+{
+  return g_strcmp0 (x->id, y->id) == 0 && x->timestamp == y->timestamp
+         && g_strcmp0 (x->from_number, y->from_number) == 0
+         && g_strcmp0 (x->from_name, y->from_name) == 0
+         && g_strcmp0 (x->to_number, y->to_number) == 0
+         && g_strcmp0 (x->to_name, y->to_name) == 0 && x->status == y->status
+         && x->call_duration == y->call_duration && x->answered_duration == y->answered_duration;
+}
+
+/* The page of body: the same rows and total as the tree path gives. Whether
+ * the one-pass reader read it alone must be as expected. */
+static KcKerioPageAnswer *
+read_cdr_page (const char *body,
+               gboolean    streamed)
+{
+  g_autoptr (KcKerioPageAnswer) alone = kc_kerio_stream_cdr_page (body, strlen (body));
+  g_autoptr (GError) error = NULL;
+  KcKerioPageAnswer *page = kc_kerio_parse_cdr_page (body, strlen (body), &error);
+  g_autoptr (JsonNode) result = parse_ok (body);
+  gint64 total = -1;
+  g_autoptr (GPtrArray) cdrs = kc_kerio_parse_cdrs (result, &total, NULL);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (page);
+  g_assert_cmpint (alone != NULL, ==, streamed);
+  g_assert_nonnull (cdrs);
+  g_assert_cmpint (page->total_items, ==, total);
+  g_assert_cmpuint (page->rows->len, ==, cdrs->len);
+  for (guint i = 0; i < cdrs->len; i++)
+    g_assert_true (cdr_equal (g_ptr_array_index (page->rows, i), g_ptr_array_index (cdrs, i)));
+  return page;
+}
+
+static void
+test_page_plain (void)
+{
+  /* As the simulator and the PBX write it */
+  const char *body =
+    "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"callHistory\":[{\"ID\":\"cdr-1\","
+    "\"TIMESTAMP\":1735732800,\"FROM_NUM\":\"+998901234567\",\"FROM_NAME\":\"Aziz\","
+    "\"TO_NUM\":\"1001\",\"TO_NAME\":\"Reception\",\"FROM_TYPE\":\"EXTERNAL\",\"STATUS\":4,"
+    "\"CALL_DURATION\":65,\"ANSWERED_DURATION\":50},{\"TIMESTAMP\":1735732700,"
+    "\"FROM_NUM\":\"1001\",\"TO_NUM\":\"1002\",\"STATUS\":3,\"CALL_DURATION\":30,"
+    "\"ANSWERED_DURATION\":0}],\"totalItems\":1000000}}";
+  g_autoptr (KcKerioPageAnswer) page = read_cdr_page (body, TRUE);
+  KcCdr *cdr = g_ptr_array_index (page->rows, 0);
+  gsize length;
+  const char *first = g_bytes_get_data (page->first_row, &length);
+  const char *sent = strstr (body, "{\"ID\":\"cdr-1\"");
+  const char *sent_end = strstr (body, "},{\"TIMESTAMP\":1735732700") + 1;
+
+  g_assert_cmpuint (page->rows->len, ==, 2);
+  g_assert_cmpuint (page->n_raw, ==, 2);
+  g_assert_true (page->total_known);
+  g_assert_cmpint (page->total_items, ==, 1000000);
+  g_assert_cmpstr (cdr->id, ==, "cdr-1");
+  g_assert_cmpint (cdr->timestamp, ==, 1735732800);
+  g_assert_cmpstr (cdr->from_name, ==, "Aziz");
+  g_assert_cmpint (cdr->status, ==, 4);
+  g_assert_cmpint (cdr->answered_duration, ==, 50);
+  /* the first row as sent, which a server ignoring "start" sends again */
+  g_assert_cmpmem (first, length, sent, sent_end - sent);
+  cdr = g_ptr_array_index (page->rows, 1);
+  g_assert_null (cdr->id);
+  g_assert_null (cdr->from_name);
+  g_assert_cmpint (cdr->answered_duration, ==, 0);
+}
+
+static void
+test_page_tolerance (void)
+{
+  g_autoptr (KcKerioPageAnswer) page = NULL;
+  KcCdr *cdr;
+
+  /* numbers as strings, booleans, a number as a name, white space anywhere,
+   * rows that are not objects, unknown members at any depth */
+  page = read_cdr_page (
+    " {\n\t\"error\" : null , \"result\" : { \"errors\" : [ ] , \"callHistory\" : [ 7 , "
+    "{ \"TIMESTAMP\" : \" 1735732800 \" , \"STATUS\" : \"4\" , \"CALL_DURATION\" : \"65.9\" , "
+    "\"ANSWERED_DURATION\" : true , \"FROM_NUM\" : 1001 , \"TO_NUM\" : -0 , \"FROM_NAME\" : "
+    "false , \"TO_NAME\" : null , \"ID\" : { \"ID\" : \"x\" } , \"X\" : [ [ { \"a\" : [ 1.5e3 , "
+    "\"\\\"\" ] } ] ] } , null , [ ] ] , \"totalItems\" : \"9\" } , \"jsonrpc\" : \"2.0\" }\r\n",
+    TRUE);
+  g_assert_cmpuint (page->n_raw, ==, 4);
+  g_assert_cmpuint (page->rows->len, ==, 1);
+  g_assert_cmpint (page->total_items, ==, 9);
+  cdr = g_ptr_array_index (page->rows, 0);
+  g_assert_cmpint (cdr->timestamp, ==, 1735732800);
+  g_assert_cmpint (cdr->status, ==, 4);
+  g_assert_cmpint (cdr->call_duration, ==, 65);
+  g_assert_cmpint (cdr->answered_duration, ==, 1);
+  g_assert_cmpstr (cdr->from_number, ==, "1001");
+  g_assert_cmpstr (cdr->to_number, ==, "0");
+  g_assert_null (cdr->from_name);
+  g_assert_null (cdr->to_name);
+  g_assert_null (cdr->id);
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+
+  /* no totalItems, or a negative one: the rows of the page, objects or not */
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{},1]}}", TRUE);
+  g_assert_false (page->total_known);
+  g_assert_cmpint (page->total_items, ==, 2);
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{}],\"totalItems\":-5}}", TRUE);
+  g_assert_true (page->total_known);
+  g_assert_cmpint (page->total_items, ==, 1);
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[]}}", TRUE);
+  g_assert_cmpuint (page->n_raw, ==, 0);
+  g_assert_null (page->first_row);
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+
+  /* negative durations and absurd statuses are as good as missing */
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{\"TIMESTAMP\":-1,\"STATUS\":"
+                        "2147483648,\"CALL_DURATION\":-7,\"ANSWERED_DURATION\":"
+                        "999999999999999999}]}}",
+                        TRUE);
+  cdr = g_ptr_array_index (page->rows, 0);
+  g_assert_cmpint (cdr->timestamp, ==, -1);
+  g_assert_cmpint (cdr->status, ==, 0);
+  g_assert_cmpint (cdr->call_duration, ==, -1);
+  g_assert_cmpint (cdr->answered_duration, ==, 999999999999999999);
+}
+
+static void
+test_page_escapes (void)
+{
+  g_autoptr (KcKerioPageAnswer) page = NULL;
+  KcCdr *cdr;
+
+  /* escaped member names count as the names they spell */
+  page = read_cdr_page (
+    "{\"result\":{\"callHistory\":[{\"I\\u0044\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\","
+    "\"FROM_NAME\":\"O\\u02BBzbek \\u0422\\u043e\\u0448\\u043a\\u0435\\u043d\\u0442 "
+    "\\ud83d\\ude00 \\uDBFF\\uDFFF\",\"TO_NAME\":\"Ташкент ☎ 😀\"}]}}",
+    TRUE);
+  cdr = g_ptr_array_index (page->rows, 0);
+  g_assert_cmpstr (cdr->id, ==, "a\"b\\c/d\b\f\n\r\t");
+  g_assert_cmpstr (cdr->from_name, ==, "Oʻzbek Тошкент 😀 \xf4\x8f\xbf\xbf");
+  g_assert_cmpstr (cdr->to_name, ==, "Ташкент ☎ 😀");
+}
+
+static void
+test_page_left_to_tree (void)
+{
+  g_autoptr (KcKerioPageAnswer) page = NULL;
+  KcCdr *cdr;
+
+  /* A lone surrogate: json-glib lets it through as broken UTF-8, which the
+   * reader of the tree makes valid */
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{\"FROM_NAME\":\"a\\ud83db\"}]}}", FALSE);
+  cdr = g_ptr_array_index (page->rows, 0);
+  g_assert_true (g_utf8_validate (cdr->from_name, -1, NULL));
+  g_assert_true (g_str_has_prefix (cdr->from_name, "a\xef\xbf\xbd"));
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+
+  /* \u0000 ends the string in json-glib */
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{\"ID\":\"ab\\u0000cd\"}]}}", FALSE);
+  g_assert_cmpstr (((KcCdr *) g_ptr_array_index (page->rows, 0))->id, ==, "ab");
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+
+  /* the last of two members wins */
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{\"ID\":\"1\",\"ID\":\"2\"}]}}", FALSE);
+  g_assert_cmpstr (((KcCdr *) g_ptr_array_index (page->rows, 0))->id, ==, "2");
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+
+  /* fractions and integers past 18 digits: json-glib's conversion */
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{\"STATUS\":4.0,\"TO_NUM\":2.9,"
+                        "\"FROM_NUM\":12345678901234567890}]}}",
+                        FALSE);
+  cdr = g_ptr_array_index (page->rows, 0);
+  g_assert_cmpint (cdr->status, ==, 4);
+  g_assert_cmpstr (cdr->to_number, ==, "2.9");
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+
+  /* JSON that is not strict but that json-glib takes: control characters in
+   * strings, single quotes, hexadecimal, a second document after the first */
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{\"ID\":\"a\x01\"}]}}", FALSE);
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{\"ID\":'x',\"STATUS\":0x4}]}}", FALSE);
+  g_assert_cmpint (((KcCdr *) g_ptr_array_index (page->rows, 0))->status, ==, 4);
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[]}}{}", FALSE);
+}
+
+static void
+assert_page_fails (const char *body,
+                   gsize       length,
+                   int         code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) tree_error = NULL;
+  g_autoptr (KcKerioPageAnswer) alone = kc_kerio_stream_cdr_page (body, length);
+  g_autoptr (KcKerioPageAnswer) page = kc_kerio_parse_cdr_page (body, length, &error);
+  g_autoptr (JsonNode) result = kc_kerio_parse_response (body, length, &tree_error);
+  g_autoptr (GPtrArray) cdrs = NULL;
+
+  if (result != NULL)
+    cdrs = kc_kerio_parse_cdrs (result, NULL, &tree_error);
+  g_assert_null (alone);
+  g_assert_null (page);
+  g_assert_null (cdrs);
+  g_assert_error (error, KC_KERIO_ERROR, code);
+  g_assert_error (tree_error, KC_KERIO_ERROR, code);
+  g_assert_cmpstr (error->message, ==, tree_error->message);
+}
+
+static void
+test_page_errors (void)
+{
+  static const char *const malformed[] = {
+    "", " ", "{", "{\"result\":{\"callHistory\":[{\"ID\":\"1\"}", "{\"result\":{\"callHistory\":[1,]}}",
+    "{\"result\":{\"callHistory\":[{\"ID\":\"1\",}]}}", "{\"result\":{\"callHistory\":[{\"ID\" \"1\"}]}}",
+    "{\"result\":{\"callHistory\":[{\"ID\":\"1}]}}", "{\"result\":{\"callHistory\":[nul]}}",
+    "{\"result\":{\"callHistory\":[1e]}}", "{\"result\":{\"callHistory\":[{\"ID\":\"\xff\"}]}}",
+    "{\"result\":{\"callHistory\":[{\"ID\":\"\xed\xa0\x80\"}]}}", "{\"result\":{\"callHistory\":[-]}}",
+    "{\"result\":{\"callHistory\":[\"\\ud83d\"]}}", "{\"result\":{\"callHistory\":[\"\\u12\"]}}",
+    /* the shape */
+    "{\"result\":{}}", "{\"result\":{\"callHistory\":{}}}", "{\"result\":[]}",
+    "{\"result\":{\"callHistory\":null}}",
+  };
+  g_autofree char *deep = NULL;
+  g_autofree char *huge = NULL;
+  GString *nested;
+
+  for (guint i = 0; i < G_N_ELEMENTS (malformed); i++)
+    assert_page_fails (malformed[i], strlen (malformed[i]), KC_KERIO_ERROR_MALFORMED);
+
+  assert_page_fails ("{\"jsonrpc\":\"2.0\"}", 17, KC_KERIO_ERROR_NOT_KERIO);
+  assert_page_fails ("[1]", 3, KC_KERIO_ERROR_NOT_KERIO);
+  assert_page_fails ("<html><body>Login</body></html>", 31, KC_KERIO_ERROR_NOT_KERIO);
+  assert_page_fails ("{\"result\":{\"callHistory\":[]},\"error\":{\"code\":-32001,"
+                     "\"message\":\"Session expired.\"}}",
+                     strlen ("{\"result\":{\"callHistory\":[]},\"error\":{\"code\":-32001,"
+                             "\"message\":\"Session expired.\"}}"),
+                     KC_KERIO_ERROR_SESSION_EXPIRED);
+  assert_page_fails ("{\"result\":{\"callHistory\":[],\"errors\":[{\"code\":1000,"
+                     "\"message\":\"Bad %1\",\"data\":{\"messageParameters\":"
+                     "{\"positionalParameters\":[\"query\"]}}}]}}",
+                     strlen ("{\"result\":{\"callHistory\":[],\"errors\":[{\"code\":1000,"
+                             "\"message\":\"Bad %1\",\"data\":{\"messageParameters\":"
+                             "{\"positionalParameters\":[\"query\"]}}}]}}"),
+                     KC_KERIO_ERROR_RPC);
+
+  /* 256 levels are read in one pass, 257 are too deep for either path */
+  nested = g_string_new ("{\"result\":{\"callHistory\":[{\"X\":");
+  for (guint i = 0; i < 252; i++)
+    g_string_append_c (nested, '[');
+  for (guint i = 0; i < 252; i++)
+    g_string_append_c (nested, ']');
+  g_string_append (nested, "}]}}");
+  g_clear_pointer (&huge, g_free);
+  {
+    g_autoptr (KcKerioPageAnswer) page = read_cdr_page (nested->str, TRUE);
+
+    g_assert_cmpuint (page->rows->len, ==, 1);
+  }
+  g_string_insert_c (nested, strlen ("{\"result\":{\"callHistory\":[{\"X\":"), '[');
+  g_string_insert_c (nested, nested->len - 4, ']');
+  assert_page_fails (nested->str, nested->len, KC_KERIO_ERROR_MALFORMED);
+  g_string_free (nested, TRUE);
+
+  /* a million open brackets: no recursion in either path */
+  deep = g_strnfill (1000000, '[');
+  assert_page_fails (deep, 1000000, KC_KERIO_ERROR_MALFORMED);
+
+  huge = g_strnfill (KC_KERIO_MAX_BODY_SIZE + 1, ' ');
+  assert_page_fails (huge, KC_KERIO_MAX_BODY_SIZE + 1, KC_KERIO_ERROR_TOO_LARGE);
+}
+
+static void
+test_page_recordings (void)
+{
+  const char *body =
+    "{\"result\":{\"recordingList\":[{\"ID\":\"rec-1\",\"NAME\":\"call.wav\","
+    "\"EXTENSION\":\"1001\",\"CALLER_ID\":\"+998901234567\",\"DURATION\":\"50\","
+    "\"STARTED\":1735732815},{},\"x\"],\"totalItems\":3}}";
+  g_autoptr (KcKerioPageAnswer) alone = kc_kerio_stream_recording_page (body, strlen (body));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcKerioPageAnswer) page = kc_kerio_parse_recording_page (body, strlen (body), &error);
+  KcRecording *recording;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (alone);
+  g_assert_cmpuint (page->n_raw, ==, 3);
+  g_assert_cmpuint (page->rows->len, ==, 2);
+  g_assert_cmpint (page->total_items, ==, 3);
+  recording = g_ptr_array_index (page->rows, 0);
+  g_assert_cmpstr (recording->id, ==, "rec-1");
+  g_assert_cmpstr (recording->name, ==, "call.wav");
+  g_assert_cmpstr (recording->extension, ==, "1001");
+  g_assert_cmpstr (recording->caller_id, ==, "+998901234567");
+  g_assert_cmpint (recording->duration, ==, 50);
+  g_assert_cmpint (recording->started, ==, 1735732815);
+  recording = g_ptr_array_index (page->rows, 1);
+  g_assert_null (recording->id);
+  g_assert_cmpint (recording->duration, ==, -1);
+  g_assert_cmpint (recording->started, ==, -1);
+
+  /* a CDR page is no recording page */
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+  page = kc_kerio_parse_recording_page ("{\"result\":{\"callHistory\":[]}}", 29, &error);
+  g_assert_null (page);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -916,6 +1281,7 @@ main (int   argc,
   g_test_add_func ("/kerio-parse/calls/numbers-as-strings", test_calls_numbers_as_strings);
   g_test_add_func ("/kerio-parse/calls/missing-fields", test_calls_missing_fields);
   g_test_add_func ("/kerio-parse/calls/flat-party", test_calls_flat_party);
+  g_test_add_func ("/kerio-parse/calls/one-pass", test_calls_one_pass);
   g_test_add_func ("/kerio-parse/calls/rows-not-objects", test_calls_rows_not_objects);
   g_test_add_func ("/kerio-parse/calls/wrong-shape", test_calls_wrong_shape);
   g_test_add_func ("/kerio-parse/calls/wrong-field-types", test_calls_wrong_field_types);
@@ -927,6 +1293,12 @@ main (int   argc,
   g_test_add_func ("/kerio-parse/cdrs/missing-fields", test_cdrs_missing_fields);
   g_test_add_func ("/kerio-parse/cdrs/absurd-numbers", test_cdrs_absurd_numbers);
   g_test_add_func ("/kerio-parse/cdrs/wrong-shape", test_cdrs_wrong_shape);
+  g_test_add_func ("/kerio-parse/page/plain", test_page_plain);
+  g_test_add_func ("/kerio-parse/page/tolerance", test_page_tolerance);
+  g_test_add_func ("/kerio-parse/page/escapes", test_page_escapes);
+  g_test_add_func ("/kerio-parse/page/left-to-tree", test_page_left_to_tree);
+  g_test_add_func ("/kerio-parse/page/errors", test_page_errors);
+  g_test_add_func ("/kerio-parse/page/recordings", test_page_recordings);
   g_test_add_func ("/kerio-parse/recordings/full", test_recordings);
   g_test_add_func ("/kerio-parse/recordings/wrong-shape", test_recordings_wrong_shape);
   g_test_add_func ("/kerio-parse/file-download/full", test_file_download);

@@ -256,11 +256,12 @@ test_locked_briefly (Fixture       *f,
   create_history (f);
   lock = lock_exclusively (f);
   proc = spawn (f, 0);
-  /* It has the first page of calls and is about to write it; it stores each
-   * page before it asks for the next, so the lock holds it at the first. */
+  /* It has the first page of calls and is about to write it; it asks for
+   * at most one page ahead of the one it stores, so the lock holds it at
+   * the first two. */
   KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "CallHistory.get") >= 1, 30);
   kc_test_run_for (2);
-  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get"), ==, 1);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get"), <=, 2);
   g_assert_cmpuint (proc->syncs->len, ==, 0);
   unlock (lock);
 

@@ -429,6 +429,7 @@ test_sync_interrupted (Fixture       *f,
   g_autoptr (GError) error = NULL;
   const guint n = 23;
   const gint64 newest = f->t0;
+  gint64 stored;
 
   /* Five days of calls: more than the trailing window behind the newest */
   kc_sim_server_set_page_cap (f->sim, 5);
@@ -446,13 +447,16 @@ test_sync_interrupted (Fixture       *f,
   g_assert_false (sync_once (f, NULL, &error));
   g_test_assert_expected_messages ();
   g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_HTTP);
-  /* the newest page is in the history already, but it is not complete */
-  g_assert_cmpint (kc_store_count (f->store), ==, 5);
+  /* the newest pages are in the history already, but it is not complete:
+   * the page after the one being stored was already asked for, so the fault
+   * cuts the sync after the first or the second page */
+  stored = kc_store_count (f->store);
+  g_assert_true (stored == 5 || stored == 10);
   g_assert_cmpint (kc_store_get_complete_until (f->store), ==, -1);
 
   kc_sim_server_add_cdr (f->sim, "later", newest + 60, "+998901111111", "1002",
                          KC_SIM_CDR_BUSY, 5, 0);
-  g_assert_cmpuint (sync_ok (f), ==, n + 1 - 5);
+  g_assert_cmpuint (sync_ok (f), ==, n + 1 - stored);
   g_assert_cmpint (kc_store_count (f->store), ==, n + 1);
   g_assert_cmpint (kc_store_get_complete_until (f->store), ==, newest + 60);
   for (guint i = 0; i < n; i++)

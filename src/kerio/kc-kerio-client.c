@@ -296,12 +296,38 @@ discard_stream (GInputStream *stream)
 /* ------------------------------------------------------------------------ */
 /* One JSON-RPC request, no login logic */
 
+/* Reads a whole answer body; NULL and an error when it cannot. Most
+ * methods keep json-glib's tree of the "result" (parse_result_node); the
+ * paged queries read their rows straight from the body. */
+typedef gpointer (*RpcParseFunc) (const char  *body,
+                                  gsize        length,
+                                  GError     **error);
+
 typedef struct
 {
-  char         *method;
-  SoupMessage  *message;
-  GInputStream *stream;
-  GByteArray   *body;
+  RpcParseFunc   parse;
+  GDestroyNotify free;
+} RpcReader;
+
+static gpointer
+parse_result_node (const char  *body,
+                   gsize        length,
+                   GError     **error)
+{
+  return kc_kerio_parse_response (body, length, error);
+}
+
+static const RpcReader result_node_reader = {
+  parse_result_node, (GDestroyNotify) json_node_unref,
+};
+
+typedef struct
+{
+  char            *method;
+  const RpcReader *reader;
+  SoupMessage     *message;
+  GInputStream    *stream;
+  GByteArray      *body;
 } RpcRequest;
 
 static void
@@ -367,10 +393,10 @@ rpc_complete (GTask *task)
   KcKerioClient *self = g_task_get_source_object (task);
   RpcRequest *request = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  JsonNode *result;
+  gpointer result;
 
-  result = kc_kerio_parse_response ((const char *) request->body->data, request->body->len,
-                                    &error);
+  result = request->reader->parse ((const char *) request->body->data, request->body->len,
+                                   &error);
   if (result == NULL)
     {
       if (g_error_matches (error, KC_KERIO_ERROR, KC_KERIO_ERROR_NOT_KERIO))
@@ -379,7 +405,7 @@ rpc_complete (GTask *task)
         g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  g_task_return_pointer (task, result, (GDestroyNotify) json_node_unref);
+  g_task_return_pointer (task, result, request->reader->free);
 }
 
 static void
@@ -403,18 +429,18 @@ on_rpc_read (GObject      *source,
   GCancellable *cancellable = g_task_get_cancellable (task);
   KcKerioClient *self = g_task_get_source_object (task);
   RpcRequest *request = g_task_get_task_data (task);
-  g_autoptr (GBytes) chunk = NULL;
   g_autoptr (GError) error = NULL;
-  gsize size;
+  gssize size;
 
-  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
-  if (chunk == NULL)
+  size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  /* rpc_read_next() grew the body by a chunk to read into */
+  g_byte_array_set_size (request->body, request->body->len - READ_CHUNK_SIZE + MAX (size, 0));
+  if (size < 0)
     {
       g_task_return_error (task, transport_error (self, request->message, error));
       return;
     }
 
-  size = g_bytes_get_size (chunk);
   if (size == 0)
     {
       /* Closing returns the connection to the pool before the caller can
@@ -424,14 +450,13 @@ on_rpc_read (GObject      *source,
                                   g_steal_pointer (&task));
       return;
     }
-  if (request->body->len + size > KC_KERIO_MAX_BODY_SIZE)
+  if (request->body->len > KC_KERIO_MAX_BODY_SIZE)
     {
       discard_stream (request->stream);
       g_task_return_error (task, too_large_error ());
       return;
     }
 
-  g_byte_array_append (request->body, g_bytes_get_data (chunk, NULL), size);
   rpc_read_next (g_steal_pointer (&task));
 }
 
@@ -439,9 +464,13 @@ static void
 rpc_read_next (GTask *task)
 {
   RpcRequest *request = g_task_get_task_data (task);
+  guint length = request->body->len;
 
-  g_input_stream_read_bytes_async (request->stream, READ_CHUNK_SIZE, G_PRIORITY_DEFAULT,
-                                   g_task_get_cancellable (task), on_rpc_read, task);
+  /* Read straight into the body, not through a GBytes per chunk */
+  g_byte_array_set_size (request->body, length + READ_CHUNK_SIZE);
+  g_input_stream_read_async (request->stream, request->body->data + length, READ_CHUNK_SIZE,
+                             G_PRIORITY_DEFAULT, g_task_get_cancellable (task), on_rpc_read,
+                             task);
 }
 
 static void
@@ -453,6 +482,7 @@ on_rpc_sent (GObject      *source,
   KcKerioClient *self = g_task_get_source_object (task);
   RpcRequest *request = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
+  SoupMessageHeaders *headers;
   guint status;
 
   request->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
@@ -479,7 +509,14 @@ on_rpc_sent (GObject      *source,
       return;
     }
 
-  request->body = g_byte_array_new ();
+  /* Sized once for the whole answer (a page of 500 CDRs is ~100 KB) and
+   * the last read, which finds the end */
+  headers = soup_message_get_response_headers (request->message);
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    request->body = g_byte_array_sized_new (
+      (guint) soup_message_headers_get_content_length (headers) + READ_CHUNK_SIZE);
+  else
+    request->body = g_byte_array_sized_new (2 * READ_CHUNK_SIZE);
   rpc_read_next (g_steal_pointer (&task));
 }
 
@@ -487,6 +524,7 @@ static void
 rpc_async (KcKerioClient       *self,
            const char          *method,
            JsonNode            *params,
+           const RpcReader     *reader,
            GCancellable        *cancellable,
            GAsyncReadyCallback  callback,
            gpointer             user_data)
@@ -500,6 +538,7 @@ rpc_async (KcKerioClient       *self,
   g_task_set_task_data (task, request, (GDestroyNotify) rpc_request_free);
 
   request->method = g_strdup (method);
+  request->reader = reader;
   request->message = new_message (self, SOUP_METHOD_POST, self->endpoint);
   /* libsoup opens a fresh connection for every non-idempotent request unless
    * told otherwise; a poll every second would cost a TCP and TLS handshake
@@ -515,7 +554,7 @@ rpc_async (KcKerioClient       *self,
                            on_rpc_sent, task);
 }
 
-static JsonNode *
+static gpointer
 rpc_finish (KcKerioClient  *self,
             GAsyncResult   *result,
             GError        **error)
@@ -595,7 +634,7 @@ start_login (KcKerioClient *self)
   self->login_serial = self->credentials_serial;
   /* Not cancellable: other callers may be waiting for the same login, and a
    * successful one is worth keeping anyway. The I/O timeout bounds it. */
-  rpc_async (self, "Session.login", params, NULL, on_login_answered, NULL);
+  rpc_async (self, "Session.login", params, &result_node_reader, NULL, on_login_answered, NULL);
 }
 
 static void
@@ -733,10 +772,11 @@ kc_kerio_client_login_finish (KcKerioClient  *self,
 
 typedef struct
 {
-  char     *method;
-  JsonNode *params;
-  char     *sent_token;
-  gboolean  retried;
+  char            *method;
+  JsonNode        *params;
+  const RpcReader *reader;
+  char            *sent_token;
+  gboolean         retried;
 } CallData;
 
 static void
@@ -759,12 +799,12 @@ on_call_answered (GObject      *source,
   KcKerioClient *self = KC_KERIO_CLIENT (source);
   CallData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  JsonNode *answer;
+  gpointer answer;
 
   answer = rpc_finish (self, result, &error);
   if (answer != NULL)
     {
-      g_task_return_pointer (task, answer, (GDestroyNotify) json_node_unref);
+      g_task_return_pointer (task, answer, data->reader->free);
       return;
     }
 
@@ -790,8 +830,8 @@ call_send (GTask *task)
 
   g_free (data->sent_token);
   data->sent_token = g_strdup (self->token);
-  rpc_async (self, data->method, data->params, g_task_get_cancellable (task), on_call_answered,
-             task);
+  rpc_async (self, data->method, data->params, data->reader, g_task_get_cancellable (task),
+             on_call_answered, task);
 }
 
 static void
@@ -821,6 +861,28 @@ call_step (GTask *task)
     call_send (task);
 }
 
+/* A call whose answer the reader turns into what the task returns */
+static void
+call_with_reader_async (KcKerioClient       *self,
+                        const char          *method,
+                        JsonNode            *params,
+                        const RpcReader     *reader,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  CallData *data = g_new0 (CallData, 1);
+
+  g_task_set_source_tag (task, kc_kerio_client_call_async);
+  data->method = g_strdup (method);
+  data->params = params != NULL ? json_node_copy (params) : NULL;
+  data->reader = reader;
+  g_task_set_task_data (task, data, (GDestroyNotify) call_data_free);
+
+  call_step (task);
+}
+
 void
 kc_kerio_client_call_async (KcKerioClient       *self,
                             const char          *method,
@@ -829,21 +891,12 @@ kc_kerio_client_call_async (KcKerioClient       *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  GTask *task;
-  CallData *data;
-
   g_return_if_fail (KC_IS_KERIO_CLIENT (self));
   g_return_if_fail (method != NULL);
   g_return_if_fail (params == NULL || JSON_NODE_HOLDS_OBJECT (params));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, kc_kerio_client_call_async);
-  data = g_new0 (CallData, 1);
-  data->method = g_strdup (method);
-  data->params = params != NULL ? json_node_copy (params) : NULL;
-  g_task_set_task_data (task, data, (GDestroyNotify) call_data_free);
-
-  call_step (task);
+  call_with_reader_async (self, method, params, &result_node_reader, cancellable, callback,
+                          user_data);
 }
 
 JsonNode *
@@ -896,7 +949,7 @@ kc_kerio_client_logout_async (KcKerioClient       *self,
       g_object_unref (task);
       return;
     }
-  rpc_async (self, "Session.logout", NULL, cancellable, on_logout_answered, task);
+  rpc_async (self, "Session.logout", NULL, &result_node_reader, cancellable, on_logout_answered, task);
 }
 
 gboolean
@@ -944,23 +997,31 @@ build_active_calls_params (void)
   return json_builder_get_root (builder);
 }
 
+static gpointer
+parse_call_rows (const char  *body,
+                 gsize        length,
+                 GError     **error)
+{
+  g_autoptr (KcKerioPageAnswer) answer = kc_kerio_parse_call_page (body, length, error);
+
+  return answer != NULL ? g_steal_pointer (&answer->rows) : NULL;
+}
+
+/* A poll every second or two: its rows are read straight from the body */
+static const RpcReader call_rows_reader = {
+  parse_call_rows, (GDestroyNotify) g_ptr_array_unref,
+};
+
 static void
 on_calls_answered (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
   g_autoptr (GTask) task = user_data;
-  g_autoptr (JsonNode) answer = NULL;
   GError *error = NULL;
   GPtrArray *calls;
 
-  answer = kc_kerio_client_call_finish (KC_KERIO_CLIENT (source), result, &error);
-  if (answer == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  calls = kc_kerio_parse_active_calls (answer, &error);
+  calls = g_task_propagate_pointer (G_TASK (result), &error);
   if (calls == NULL)
     g_task_return_error (task, error);
   else
@@ -981,8 +1042,8 @@ kc_kerio_client_get_calls_async (KcKerioClient       *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, kc_kerio_client_get_calls_async);
   params = build_active_calls_params ();
-  kc_kerio_client_call_async (self, "Status.getCalls", params, cancellable, on_calls_answered,
-                              task);
+  call_with_reader_async (self, "Status.getCalls", params, &call_rows_reader, cancellable,
+                          on_calls_answered, task);
 }
 
 GPtrArray *
@@ -998,22 +1059,49 @@ kc_kerio_client_get_calls_finish (KcKerioClient  *self,
 /* ------------------------------------------------------------------------ */
 /* Paged queries: CallHistory.get and Recordings.get */
 
-typedef GPtrArray *(*ParseRowsFunc) (JsonNode  *result,
-                                     gint64    *total_items,
-                                     GError   **error);
+static gpointer
+parse_cdr_page (const char  *body,
+                gsize        length,
+                GError     **error)
+{
+  return kc_kerio_parse_cdr_page (body, length, error);
+}
+
+static gpointer
+parse_recording_page (const char  *body,
+                      gsize        length,
+                      GError     **error)
+{
+  return kc_kerio_parse_recording_page (body, length, error);
+}
+
+static const RpcReader cdr_page_reader = {
+  parse_cdr_page, (GDestroyNotify) kc_kerio_page_answer_free,
+};
+
+static const RpcReader recording_page_reader = {
+  parse_recording_page, (GDestroyNotify) kc_kerio_page_answer_free,
+};
 
 typedef struct
 {
-  const char    *method;
-  const char    *rows_member;
-  const char    *time_field;
-  ParseRowsFunc  parse;
-  gint64         since;
-  gint64         start;
-  guint          n_pages;
-  guint          n_retries; /* of the current page */
-  GPtrArray     *rows;
-  JsonNode      *previous_first_row;
+  const char      *method;
+  const char      *time_field;
+  const RpcReader *reader;
+  gint64           since;
+  gint64           start;
+  guint            n_pages;
+  guint            n_retries; /* of the current page */
+  GPtrArray       *rows;
+  GBytes          *previous_first_row;
+  /* One page ahead: the next page is asked for before this one is handed
+   * over (delivering); one that comes before that is done waits. */
+  KcKerioPageAnswer *delivering;
+  KcKerioPageAnswer *waiting;
+  GError          *waiting_error;
+  gboolean         last;        /* of the page delivering */
+  gint64           total_items; /* of the page delivering */
+  gboolean         returned;
   /* When set, pages go there as they arrive instead of into rows */
   KcKerioPageFunc page_func;
   gpointer       page_data;
@@ -1024,7 +1112,10 @@ static void
 paged_query_free (PagedQuery *query)
 {
   g_clear_pointer (&query->rows, g_ptr_array_unref);
-  g_clear_pointer (&query->previous_first_row, json_node_unref);
+  g_clear_pointer (&query->previous_first_row, g_bytes_unref);
+  g_clear_pointer (&query->delivering, kc_kerio_page_answer_free);
+  g_clear_pointer (&query->waiting, kc_kerio_page_answer_free);
+  g_clear_error (&query->waiting_error);
   g_free (query);
 }
 
@@ -1072,15 +1163,6 @@ build_page_params (PagedQuery *query)
   return json_builder_get_root (builder);
 }
 
-/* The parser's rows without the ones it dropped; those still count for the
- * next page's start. */
-static JsonArray *
-get_raw_rows (JsonNode   *result,
-              const char *member)
-{
-  return json_object_get_array_member (json_node_get_object (result), member);
-}
-
 static void request_page (GTask *task);
 
 /* What a second try may cure; a foreign server, a refused login or a body
@@ -1097,12 +1179,117 @@ static gboolean
 retry_page (gpointer user_data)
 {
   GTask *task = user_data;
+  PagedQuery *query = g_task_get_task_data (task);
 
-  if (g_task_return_error_if_cancelled (task))
+  if (query->returned)
     g_object_unref (task);
+  else if (g_task_return_error_if_cancelled (task))
+    {
+      query->returned = TRUE;
+      g_object_unref (task);
+    }
   else
     request_page (task);
   return G_SOURCE_REMOVE;
+}
+
+static void
+paged_query_return_error (GTask  *task,
+                          GError *error)
+{
+  PagedQuery *query = g_task_get_task_data (task);
+
+  query->returned = TRUE;
+  g_task_return_error (task, error);
+}
+
+static void deliver_page (GTask *task);
+
+static gboolean
+on_deliver_idle (gpointer user_data)
+{
+  deliver_page (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Hands a page to the caller (or keeps its rows) once libsoup has sent the
+ * next request: the idle's low priority lets the request leave first, so
+ * the PBX builds the next page while this one is stored. */
+static void
+schedule_delivery (GTask *task)
+{
+  g_idle_add_full (G_PRIORITY_LOW, on_deliver_idle, g_object_ref (task), g_object_unref);
+}
+
+/* A page read and checked, in the order of the pages */
+static void
+accept_page (GTask             *task,
+             KcKerioPageAnswer *page)
+{
+  PagedQuery *query = g_task_get_task_data (task);
+
+  query->n_pages++;
+  /* The rows the reader dropped still count for the next page's start. */
+  query->start += page->n_raw;
+  /* Without totalItems, only an empty page tells the end. */
+  query->last = page->n_raw == 0 || (page->total_known && query->start >= page->total_items);
+  query->total_items = page->total_items;
+  if (!query->last && query->n_pages < MAX_PAGES)
+    request_page (g_object_ref (task));
+}
+
+static void
+deliver_page (GTask *task)
+{
+  PagedQuery *query = g_task_get_task_data (task);
+  g_autoptr (KcKerioPageAnswer) page = g_steal_pointer (&query->delivering);
+  GError *error = NULL;
+
+  if (query->returned)
+    return;
+
+  query->n_rows += page->rows->len;
+  if (query->page_func != NULL)
+    {
+      if (!query->page_func (page->rows, query->page_data, &error))
+        {
+          paged_query_return_error (task, error);
+          return;
+        }
+    }
+  else
+    {
+      g_ptr_array_extend_and_steal (query->rows, g_steal_pointer (&page->rows));
+    }
+
+  /* What came while this page was stored: the next page, or the reason
+   * there is none */
+  if (query->waiting_error != NULL)
+    {
+      paged_query_return_error (task, g_steal_pointer (&query->waiting_error));
+      return;
+    }
+  if (query->last)
+    {
+      query->returned = TRUE;
+      g_task_return_pointer (task, g_steal_pointer (&query->rows),
+                             (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+  if (query->n_pages >= MAX_PAGES)
+    {
+      paged_query_return_error (
+        task, g_error_new (KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
+                           _("The PBX keeps sending pages past the %lld rows it announced"),
+                           (long long) query->total_items));
+      return;
+    }
+  if (query->waiting != NULL)
+    {
+      query->delivering = g_steal_pointer (&query->waiting);
+      accept_page (task, query->delivering);
+      schedule_delivery (task);
+    }
 }
 
 static void
@@ -1112,18 +1299,17 @@ on_page_answered (GObject      *source,
 {
   g_autoptr (GTask) task = user_data;
   PagedQuery *query = g_task_get_task_data (task);
-  g_autoptr (JsonNode) answer = NULL;
-  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (KcKerioPageAnswer) page = NULL;
   GError *error = NULL;
-  gint64 total_items = 0;
-  gboolean total_known;
-  JsonArray *raw_rows;
-  JsonNode *first_row;
-  guint n_raw;
 
-  answer = kc_kerio_client_call_finish (KC_KERIO_CLIENT (source), result, &error);
-  if (answer != NULL)
-    page = query->parse (answer, &total_items, &error);
+  page = g_task_propagate_pointer (G_TASK (result), &error);
+  if (query->returned)
+    {
+      /* The query ended (the caller failed to store a page) while this one
+       * was on its way */
+      g_clear_error (&error);
+      return;
+    }
   if (page == NULL)
     {
       if (query->n_retries < KC_KERIO_PAGE_RETRIES && page_error_is_transient (error))
@@ -1137,57 +1323,41 @@ on_page_answered (GObject      *source,
           g_timeout_add (delay, retry_page, g_steal_pointer (&task));
           return;
         }
-      g_task_return_error (task, error);
+      /* The page before is stored first, as if it had not been asked
+       * for yet */
+      if (query->delivering != NULL)
+        query->waiting_error = error;
+      else
+        paged_query_return_error (task, error);
       return;
     }
   query->n_retries = 0;
 
-  /* Without totalItems, only an empty page tells the end. */
-  total_known = kc_kerio_json_get_int (json_node_get_object (answer), "totalItems", NULL);
-  raw_rows = get_raw_rows (answer, query->rows_member);
-  n_raw = json_array_get_length (raw_rows);
-  first_row = n_raw > 0 ? json_array_get_element (raw_rows, 0) : NULL;
-  if (first_row != NULL && query->previous_first_row != NULL
-      && json_node_equal (first_row, query->previous_first_row))
+  if (page->first_row != NULL && query->previous_first_row != NULL
+      && g_bytes_equal (page->first_row, query->previous_first_row))
     {
-      g_task_return_new_error (task, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
-                               _("The PBX sends the same page of results again and again"));
+      error = g_error_new_literal (KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
+                                   _("The PBX sends the same page of results again and again"));
+      if (query->delivering != NULL)
+        query->waiting_error = error;
+      else
+        paged_query_return_error (task, error);
       return;
     }
-  g_clear_pointer (&query->previous_first_row, json_node_unref);
-  if (first_row != NULL)
-    query->previous_first_row = json_node_copy (first_row);
+  g_clear_pointer (&query->previous_first_row, g_bytes_unref);
+  if (page->first_row != NULL)
+    query->previous_first_row = g_bytes_ref (page->first_row);
 
-  query->n_rows += page->len;
-  if (query->page_func != NULL)
+  /* At most one page waits while another is stored: the next request
+   * leaves when the waiting one is handed over. */
+  if (query->delivering != NULL)
     {
-      if (!query->page_func (page, query->page_data, &error))
-        {
-          g_task_return_error (task, error);
-          return;
-        }
-    }
-  else
-    {
-      g_ptr_array_extend_and_steal (query->rows, g_steal_pointer (&page));
-    }
-  query->start += n_raw;
-  query->n_pages++;
-
-  if (n_raw == 0 || (total_known && query->start >= total_items))
-    {
-      g_task_return_pointer (task, g_steal_pointer (&query->rows),
-                             (GDestroyNotify) g_ptr_array_unref);
+      query->waiting = g_steal_pointer (&page);
       return;
     }
-  if (query->n_pages >= MAX_PAGES)
-    {
-      g_task_return_new_error (task, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED,
-                               _("The PBX keeps sending pages past the %lld rows it announced"),
-                               (long long) total_items);
-      return;
-    }
-  request_page (g_steal_pointer (&task));
+  query->delivering = g_steal_pointer (&page);
+  accept_page (task, query->delivering);
+  schedule_delivery (task);
 }
 
 static void
@@ -1197,8 +1367,8 @@ request_page (GTask *task)
   PagedQuery *query = g_task_get_task_data (task);
   g_autoptr (JsonNode) params = build_page_params (query);
 
-  kc_kerio_client_call_async (self, query->method, params, g_task_get_cancellable (task),
-                              on_page_answered, task);
+  call_with_reader_async (self, query->method, params, query->reader,
+                          g_task_get_cancellable (task), on_page_answered, task);
 }
 
 static void
@@ -1229,9 +1399,8 @@ kc_kerio_client_get_call_history_async (KcKerioClient       *self,
 
   query = g_new0 (PagedQuery, 1);
   query->method = "CallHistory.get";
-  query->rows_member = "callHistory";
   query->time_field = "TIMESTAMP";
-  query->parse = kc_kerio_parse_cdrs;
+  query->reader = &cdr_page_reader;
   query->since = since;
   query->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_cdr_free);
   paged_query_async (self, query, kc_kerio_client_get_call_history_async, cancellable, callback,
@@ -1264,9 +1433,8 @@ kc_kerio_client_read_call_history_async (KcKerioClient       *self,
 
   query = g_new0 (PagedQuery, 1);
   query->method = "CallHistory.get";
-  query->rows_member = "callHistory";
   query->time_field = "TIMESTAMP";
-  query->parse = kc_kerio_parse_cdrs;
+  query->reader = &cdr_page_reader;
   query->since = since;
   query->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_cdr_free);
   query->page_func = page_func;
@@ -1308,9 +1476,8 @@ kc_kerio_client_get_recordings_async (KcKerioClient       *self,
 
   query = g_new0 (PagedQuery, 1);
   query->method = "Recordings.get";
-  query->rows_member = "recordingList";
   query->time_field = "STARTED";
-  query->parse = kc_kerio_parse_recordings;
+  query->reader = &recording_page_reader;
   query->since = since;
   query->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_recording_free);
   paged_query_async (self, query, kc_kerio_client_get_recordings_async, cancellable, callback,

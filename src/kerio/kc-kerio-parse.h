@@ -41,6 +41,48 @@ GPtrArray *kc_kerio_parse_recordings    (JsonNode    *result,
                                          gint64      *total_items,
                                          GError     **error);
 
+/* One page of a *.get answer, read straight from the body. */
+typedef struct
+{
+  GPtrArray *rows;        /* KcCdr or KcRecording; rows that are not objects skipped */
+  gint64     total_items; /* "totalItems", or the number of rows when missing */
+  gboolean   total_known; /* "totalItems" was there and a number */
+  guint      n_raw;       /* rows in the answer, objects or not: the next page's start counts them */
+  GBytes    *first_row;   /* the first row as sent, NULL when the page is empty: a server
+                             that ignores "start" sends it again */
+} KcKerioPageAnswer;
+
+void kc_kerio_page_answer_free (KcKerioPageAnswer *answer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcKerioPageAnswer, kc_kerio_page_answer_free)
+
+/* A whole CallHistory.get (Recordings.get) response body -> its page: the
+ * same rows, total and errors as kc_kerio_parse_response() followed by
+ * kc_kerio_parse_cdrs() (kc_kerio_parse_recordings()). A well-formed answer
+ * is read in one pass without building a tree; anything else (an error
+ * answer, broken or odd JSON) goes through json-glib, which words the
+ * error. */
+KcKerioPageAnswer *kc_kerio_parse_cdr_page       (const char  *body,
+                                                  gsize        length,
+                                                  GError     **error);
+KcKerioPageAnswer *kc_kerio_parse_recording_page (const char  *body,
+                                                  gsize        length,
+                                                  GError     **error);
+/* The same for Status.getCalls: rows of KcActiveCall as
+ * kc_kerio_parse_active_calls() gives them (total_items means nothing). */
+KcKerioPageAnswer *kc_kerio_parse_call_page      (const char  *body,
+                                                  gsize        length,
+                                                  GError     **error);
+
+/* The one-pass readers alone, for the tests and the fuzzers: NULL when they
+ * cannot tell the answer by themselves (then the tree decides). They accept
+ * strict JSON only, a subset of what json-glib accepts. */
+KcKerioPageAnswer *kc_kerio_stream_cdr_page       (const char *body,
+                                                   gsize       length);
+KcKerioPageAnswer *kc_kerio_stream_recording_page (const char *body,
+                                                   gsize       length);
+KcKerioPageAnswer *kc_kerio_stream_call_page      (const char *body,
+                                                   gsize       length);
+
 /* The result of Recordings.downloadAudioContent -> KcFileDownload. */
 KcFileDownload *kc_kerio_parse_file_download (JsonNode *result,
                                               GError  **error);

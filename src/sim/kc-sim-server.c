@@ -316,22 +316,40 @@ static void
 write_string (GString    *out,
               const char *text)
 {
-  g_string_append_c (out, '"');
-  for (const char *p = text; *p; p++)
-    {
-      guchar c = (guchar) *p;
+  const char *p = text;
 
+  g_string_append_c (out, '"');
+  for (;;)
+    {
+      /* The plain run in one go: a page holds a million of these */
+      gsize run = 0;
+      guchar c;
+
+      while ((c = (guchar) p[run]) >= 0x20 && c != '"' && c != '\\')
+        run++;
+      g_string_append_len (out, p, (gssize) run);
+      p += run;
+      if (c == '\0')
+        break;
       if (c == '"' || c == '\\')
         {
           g_string_append_c (out, '\\');
           g_string_append_c (out, (char) c);
         }
-      else if (c < 0x20)
-        g_string_append_printf (out, "\\u%04x", c);
       else
-        g_string_append_c (out, (char) c);
+        g_string_append_printf (out, "\\u%04x", c);
+      p++;
     }
   g_string_append_c (out, '"');
+}
+
+static void
+write_member_name (GString    *out,
+                   const char *name)
+{
+  g_string_append_c (out, '"');
+  g_string_append (out, name);
+  g_string_append_len (out, "\":", 2);
 }
 
 static void
@@ -339,8 +357,29 @@ write_member_string (GString    *out,
                      const char *name,
                      const char *value)
 {
-  g_string_append_printf (out, "\"%s\":", name);
+  write_member_name (out, name);
   write_string (out, value);
+}
+
+/* Decimal digits without printf, which took a fifth of a page's time */
+static void
+write_int (GString *out,
+           gint64   value)
+{
+  char digits[24];
+  char *end = digits + sizeof digits;
+  char *p = end;
+  guint64 magnitude = value < 0 ? -(guint64) value : (guint64) value;
+
+  do
+    {
+      *--p = (char) ('0' + magnitude % 10);
+      magnitude /= 10;
+    }
+  while (magnitude > 0);
+  if (value < 0)
+    *--p = '-';
+  g_string_append_len (out, p, end - p);
 }
 
 static void
@@ -349,10 +388,12 @@ write_member_int (KcSimServer *self,
                   const char  *name,
                   gint64       value)
 {
+  write_member_name (out, name);
   if (self->numbers_as_strings)
-    g_string_append_printf (out, "\"%s\":\"%" G_GINT64_FORMAT "\"", name, value);
-  else
-    g_string_append_printf (out, "\"%s\":%" G_GINT64_FORMAT, name, value);
+    g_string_append_c (out, '"');
+  write_int (out, value);
+  if (self->numbers_as_strings)
+    g_string_append_c (out, '"');
 }
 
 /* --- JSON input */
@@ -821,11 +862,19 @@ write_cdr (KcSimServer   *self,
   const char *from = lookup_string (self, cdr->from);
 
   g_string_append_c (out, '{');
-  if (cdr->id != NO_STRING)
+  if (cdr->id != NO_STRING && (cdr->flags & CDR_GENERATED_ID))
     {
-      g_autofree char *id = cdr_id (self, cdr);
-
-      write_member_string (out, "ID", id);
+      /* cdr_id() written in place */
+      write_member_name (out, "ID");
+      write_string (out, lookup_string (self, cdr->id));
+      g_string_truncate (out, out->len - 1);
+      g_string_append_c (out, '-');
+      write_int (out, cdr->id_number);
+      g_string_append_len (out, "\",", 2);
+    }
+  else if (cdr->id != NO_STRING)
+    {
+      write_member_string (out, "ID", lookup_string (self, cdr->id));
       g_string_append_c (out, ',');
     }
   write_member_int (self, out, "TIMESTAMP", cdr->timestamp);
