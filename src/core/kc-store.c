@@ -486,6 +486,17 @@ bind_text (sqlite3_stmt *stmt,
   sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
 }
 
+/* For text that outlives the statement's run: a KcCachedStmt is reset and
+ * its bindings cleared when it leaves the scope that bound them, so SQLite
+ * may keep the pointer instead of a copy (a sync binds five strings a row). */
+static void
+bind_text_static (sqlite3_stmt *stmt,
+                  int           index,
+                  const char   *text)
+{
+  sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+}
+
 static void
 bind_time (sqlite3_stmt *stmt,
            int           index,
@@ -530,17 +541,17 @@ static void
 bind_record_fields (sqlite3_stmt   *stmt,
                     const KcRecord *record)
 {
-  bind_text (stmt, 1, record->call_id);
-  bind_text (stmt, 2, kc_direction_to_string (record->direction));
-  bind_text (stmt, 3, record->from_number);
-  bind_text (stmt, 4, record->to_number);
-  bind_text (stmt, 5, record->extension);
+  bind_text_static (stmt, 1, record->call_id);
+  bind_text_static (stmt, 2, kc_direction_to_string (record->direction));
+  bind_text_static (stmt, 3, record->from_number);
+  bind_text_static (stmt, 4, record->to_number);
+  bind_text_static (stmt, 5, record->extension);
   bind_time (stmt, 6, record->start_time);
   if (record->end_time >= record->start_time)
     bind_time (stmt, 7, record->end_time);
   sqlite3_bind_int64 (stmt, 8, MAX (record->duration, 0));
   sqlite3_bind_int64 (stmt, 9, MAX (record->answered, 0));
-  bind_text (stmt, 10, kc_call_status_to_string (record->status));
+  bind_text_static (stmt, 10, kc_call_status_to_string (record->status));
   if (record->kerio_status != 0)
     sqlite3_bind_int (stmt, 11, record->kerio_status);
   sqlite3_bind_int (stmt, 12, record->voicemail ? 1 : 0);
@@ -615,8 +626,8 @@ index_numbers (KcStore     *self,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, row_id);
-  bind_text (stmt, 2, from_number);
-  bind_text (stmt, 3, to_number);
+  bind_text_static (stmt, 2, from_number);
+  bind_text_static (stmt, 3, to_number);
   return step (self, stmt, NULL, error);
 }
 
@@ -663,9 +674,9 @@ insert_record (KcStore         *self,
     return FALSE;
   bind_record_fields (stmt, record);
   bind_time (stmt, 13, now);
-  bind_text (stmt, 15, source);
-  bind_text (stmt, 16, record->recording_id);
-  bind_text (stmt, 17, record->recording_path);
+  bind_text_static (stmt, 15, source);
+  bind_text_static (stmt, 16, record->recording_id);
+  bind_text_static (stmt, 17, record->recording_path);
   if (!step (self, stmt, NULL, error))
     return FALSE;
   *inserted = sqlite3_changes (self->db) > 0;
