@@ -1768,7 +1768,7 @@ migrate (KcStore  *self,
   const gint64 latest = G_N_ELEMENTS (migrations);
   g_autofree char *set_version = NULL;
   gint64 version;
-  gint64 schema_version;
+  gint64 schema_version = 0;
 
   if (!query_int (self, "PRAGMA user_version", &version, error))
     return FALSE;
