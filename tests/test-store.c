@@ -1166,6 +1166,7 @@ test_store_number_search (Fixture       *f,
 {
   g_autoptr (GPtrArray) batch = records_new ();
   g_autoptr (GPtrArray) found = NULL;
+  sqlite3 *db;
   static const struct
   {
     const char *number;
@@ -1202,6 +1203,40 @@ test_store_number_search (Fixture       *f,
   found = search (f->store, "7654321");
   g_assert_cmpuint (found->len, ==, 1);
   g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "c1");
+
+  /* A new call and its correction in one page: found by the corrected
+   * number only, once */
+  g_clear_pointer (&batch, g_ptr_array_unref);
+  batch = records_new ();
+  g_ptr_array_add (batch, make_record ("c4", "+998911112233", "1003", T0 + 180, 10,
+                                       KC_CALL_STATUS_BUSY));
+  g_ptr_array_add (batch, make_record ("c5", "+998944445566", "1003", T0 + 240, 10,
+                                       KC_CALL_STATUS_BUSY));
+  g_ptr_array_add (batch, make_record ("c4", "+998911118899", "1003", T0 + 180, 10,
+                                       KC_CALL_STATUS_BUSY));
+  g_assert_cmpuint (upsert (f->store, batch), ==, 2);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "1112233");
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "1118899");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "c4");
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "4445566");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "c5");
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "+99891");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "c4");
+
+  /* the index holds what the rows hold, nothing else */
+  db = sqlite_open (kc_store_get_path (f->store));
+  g_assert_cmpint (sqlite_int (db, "INSERT INTO calls_numbers (calls_numbers, rank)"
+                                   " VALUES ('integrity-check', 1) RETURNING 1"),
+                   ==, 1);
+  sqlite3_close (db);
 }
 
 /* The mark of complete history only moves forward and survives a reopen */
