@@ -128,7 +128,7 @@ static const char *const migrations[] = {
 
   /* v3, for the sync's sake. The status CHECK becomes two lists of two:
    * SQLite tests a list of three or more through a temporary B-tree that
-   * each INSERT built anew, a third of a sync's CPU time. The rows satisfy
+   * each INSERT built anew, a third of the store's instructions in a sync. The rows satisfy
    * either form, so the table's text is edited in place, as SQLite's
    * ALTER TABLE documentation describes for a changed CHECK (migrate()
    * then bumps schema_version), instead of copying a million rows. The
@@ -138,7 +138,8 @@ static const char *const migrations[] = {
    * first, so each of its rows went in at the front of all three, where
    * SQLite rebalanced the same first pages every few rows (6 % of a sync's
    * instructions); now they append. The queries read them either way.
-   * Rebuilding the number index and these takes ~5 s for a million rows. */
+   * Rebuilding the number index and these takes ~5 s of CPU for a million
+   * rows. */
   "PRAGMA writable_schema = ON;"
   "UPDATE sqlite_schema"
   " SET sql = replace(sql, 'CHECK (status IN (''javob berildi'', ''javobsiz'', ''band'', ''xatolik''))',"
@@ -1991,7 +1992,7 @@ kc_store_class_init (KcStoreClass *klass)
 
   /* SQLite counts every allocation under a global mutex, for
    * sqlite3_memory_used() and heap limits, which nothing here asks for:
-   * ~3 % of a sync's CPU time. Only possible before SQLite starts; if
+   * 5 % of the store's instructions in a sync. Only possible before SQLite starts; if
    * something else in the process started it first, the counting stays. */
   sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
 
