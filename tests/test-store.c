@@ -227,7 +227,7 @@ test_store_private_files (void)
   g_assert_cmphex (file_mode (shm), ==, 0600);
 
   db = sqlite_open (path);
-  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 3);
   mode = sqlite_text (db, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM calls"), ==, 1);
@@ -935,6 +935,27 @@ search (KcStore    *store,
   return found;
 }
 
+/* A row as the store inserts it */
+static const char insert_row[] =
+  "INSERT INTO calls (call_id, direction, from_number, to_number, start_time, status, source,"
+  " created_at, updated_at) VALUES ('x', 'kiruvchi', '1', '2', 0, 'band', 'cdr', 0, 0)";
+
+/* Whether the compiled statement builds a temporary B-tree as it runs */
+static gboolean
+builds_temporary_btree (sqlite3    *db,
+                        const char *sql)
+{
+  g_autofree char *explain = g_strconcat ("EXPLAIN ", sql, NULL);
+  sqlite3_stmt *stmt = NULL;
+  gboolean found = FALSE;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, explain, -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    found |= g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), "OpenEphemeral") == 0;
+  sqlite3_finalize (stmt);
+  return found;
+}
+
 /* An update keeps the user's history: a v1 file is rewritten in place into
  * v2 with every row, time, link and downloaded recording, and the number
  * search and the next sync's starting point work on what it held. */
@@ -1008,8 +1029,9 @@ test_store_migrate_v1 (void)
 
   g_clear_object (&store);
   db = sqlite_open (path);
-  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 3);
   g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM calls"), ==, 3);
+  g_assert_false (builds_temporary_btree (db, insert_row));
   {
     g_autofree char *check = sqlite_text (db, "PRAGMA integrity_check");
 
@@ -1025,12 +1047,150 @@ test_store_migrate_v1 (void)
 /* The search box finds a number by any part of it: long parts through the
  * trigram index, short ones by reading the history, quotes and pluses as
  * they are, and a number the PBX corrected only under its new digits. */
+/* Schema version 2 as the second release wrote it, and its rows: old-2 was
+ * corrected by the PBX after it was first stored (the index has its new
+ * numbers), live-3 is a live call still waiting for its CDR. */
+static const char v2_schema[] =
+  "CREATE TABLE calls ("
+  "  id INTEGER PRIMARY KEY,"
+  "  call_id TEXT NOT NULL UNIQUE,"
+  "  direction TEXT NOT NULL CHECK (direction IN ('kiruvchi', 'chiquvchi')),"
+  "  from_number TEXT NOT NULL,"
+  "  to_number TEXT NOT NULL,"
+  "  extension TEXT,"
+  "  start_time INTEGER NOT NULL,"
+  "  end_time INTEGER,"
+  "  duration INTEGER NOT NULL DEFAULT 0,"
+  "  answered_duration INTEGER NOT NULL DEFAULT 0,"
+  "  status TEXT NOT NULL"
+  "    CHECK (status IN ('javob berildi', 'javobsiz', 'band', 'xatolik')),"
+  "  kerio_status INTEGER,"
+  "  voicemail INTEGER NOT NULL DEFAULT 0,"
+  "  recording_id TEXT,"
+  "  recording_path TEXT,"
+  "  source TEXT NOT NULL CHECK (source IN ('cdr', 'live')),"
+  "  created_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX calls_start ON calls (start_time, id);"
+  "CREATE INDEX calls_direction_start ON calls (direction, start_time, id);"
+  "CREATE INDEX calls_status_start ON calls (status, start_time, id);"
+  "CREATE INDEX calls_live_start ON calls (start_time) WHERE source = 'live';"
+  "CREATE VIRTUAL TABLE calls_numbers USING fts5 ("
+  "  from_number, to_number, content = 'calls', content_rowid = 'id', tokenize = 'trigram');"
+  "INSERT INTO calls_numbers (calls_numbers, rank) VALUES ('automerge', 16);"
+  "INSERT INTO calls_numbers (calls_numbers, rank) VALUES ('crisismerge', 64);"
+  "CREATE TABLE sync_state ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  complete_until INTEGER NOT NULL"
+  ");"
+  "INSERT INTO calls VALUES (7, 'old-1', 'kiruvchi', '+998901234567', '1001', '1001',"
+  "  1735732800, 1735732865, 65, 40, 'javob berildi', 4, 0, 'rec-9', '/tmp/rec-9.wav', 'cdr',"
+  "  1735736400, 1735736400);"
+  "INSERT INTO calls VALUES (9, 'old-2', 'chiquvchi', '1002', '+998935551122', '1002',"
+  "  1735733400, 1735733420, 20, 0, 'band', 2, 0, NULL, NULL, 'cdr', 1735736400, 1735736400);"
+  "INSERT INTO calls VALUES (12, 'live-3', 'kiruvchi', '+998977770000', '1001', '1001',"
+  "  1735734000, 1735734030, 30, 25, 'javob berildi', NULL, 0, NULL, NULL, 'live',"
+  "  1735734060, 1735734060);"
+  "INSERT INTO calls_numbers (calls_numbers) VALUES ('rebuild');"
+  "INSERT INTO sync_state VALUES (1, 1735733400);"
+  "PRAGMA application_id = 1262703689;"
+  "PRAGMA user_version = 2;";
+
+/* A v2 history is upgraded in place, in a moment, with every row under the
+ * same id: the history's order, its search, the sync's starting point and
+ * the live row waiting for its CDR are as they were, the status check still
+ * refuses what the history cannot show, and a row goes in without building
+ * a temporary B-tree. */
+static void
+test_store_migrate_v2 (void)
+{
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "calls.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autoptr (KcRecord) first = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+  sqlite3 *db;
+
+  db = sqlite_open (path);
+  sqlite_exec (db, v2_schema);
+  g_assert_true (builds_temporary_btree (db, insert_row));
+  sqlite3_close (db);
+
+  store = kc_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kc_store_count (store), ==, 3);
+
+  first = lookup (store, "old-1");
+  g_assert_nonnull (first);
+  g_assert_cmpint (first->start_time, ==, T0);
+  g_assert_cmpint (first->end_time, ==, T0 + 65);
+  g_assert_cmpint (first->status, ==, KC_CALL_STATUS_ANSWERED);
+  g_assert_cmpstr (first->recording_path, ==, "/tmp/rec-9.wav");
+
+  all = kc_store_query_history (store, NULL, 0, NULL, FALSE, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 3);
+  g_assert_cmpstr (((KcRecord *) all->pdata[0])->call_id, ==, "live-3");
+  g_assert_cmpstr (((KcRecord *) all->pdata[2])->call_id, ==, "old-1");
+
+  /* the number index was rebuilt from the rows */
+  found = search (store, "555112");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "old-2");
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (store, "7770000");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "live-3");
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  g_assert_cmpint (kc_store_get_complete_until (store), ==, T0 + 600);
+
+  /* the live row still gives way to its CDR, and a new call is found */
+  g_assert_cmpuint (upsert_one (store, make_record ("cdr-3", "+998977770000", "1001", T0 + 1201,
+                                                    30, KC_CALL_STATUS_ANSWERED)),
+                    ==, 0);
+  g_assert_null (lookup (store, "live-3"));
+  g_assert_cmpuint (upsert_one (store, make_record ("cdr-4", "+998914443322", "1003", T0 + 1800,
+                                                    0, KC_CALL_STATUS_MISSED)),
+                    ==, 1);
+  found = search (store, "4443");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "cdr-4");
+  g_assert_cmpint (kc_store_count (store), ==, 4);
+  g_clear_object (&store);
+
+  db = sqlite_open (path);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (sqlite_int (db, "SELECT id FROM calls WHERE call_id = 'old-2'"), ==, 9);
+  g_assert_false (builds_temporary_btree (db, insert_row));
+  g_assert_cmpint (sqlite3_exec (db, "INSERT INTO calls (call_id, direction, from_number,"
+                                     " to_number, start_time, status, source, created_at,"
+                                     " updated_at) VALUES ('bad', 'kiruvchi', '1', '2', 0,"
+                                     " 'unknown', 'cdr', 0, 0)",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_CONSTRAINT);
+  {
+    g_autofree char *check = sqlite_text (db, "PRAGMA integrity_check");
+
+    g_assert_cmpstr (check, ==, "ok");
+  }
+  g_assert_cmpint (sqlite_int (db, "INSERT INTO calls_numbers (calls_numbers, rank)"
+                                   " VALUES ('integrity-check', 1) RETURNING 1"),
+                   ==, 1);
+  sqlite3_close (db);
+  kc_test_rm_rf (dir);
+}
+
 static void
 test_store_number_search (Fixture       *f,
                           gconstpointer  data)
 {
   g_autoptr (GPtrArray) batch = records_new ();
   g_autoptr (GPtrArray) found = NULL;
+  sqlite3 *db;
   static const struct
   {
     const char *number;
@@ -1067,6 +1227,40 @@ test_store_number_search (Fixture       *f,
   found = search (f->store, "7654321");
   g_assert_cmpuint (found->len, ==, 1);
   g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "c1");
+
+  /* A new call and its correction in one page: found by the corrected
+   * number only, once */
+  g_clear_pointer (&batch, g_ptr_array_unref);
+  batch = records_new ();
+  g_ptr_array_add (batch, make_record ("c4", "+998911112233", "1003", T0 + 180, 10,
+                                       KC_CALL_STATUS_BUSY));
+  g_ptr_array_add (batch, make_record ("c5", "+998944445566", "1003", T0 + 240, 10,
+                                       KC_CALL_STATUS_BUSY));
+  g_ptr_array_add (batch, make_record ("c4", "+998911118899", "1003", T0 + 180, 10,
+                                       KC_CALL_STATUS_BUSY));
+  g_assert_cmpuint (upsert (f->store, batch), ==, 2);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "1112233");
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "1118899");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "c4");
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "4445566");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "c5");
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (f->store, "+99891");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((KcRecord *) found->pdata[0])->call_id, ==, "c4");
+
+  /* the index holds what the rows hold, nothing else */
+  db = sqlite_open (kc_store_get_path (f->store));
+  g_assert_cmpint (sqlite_int (db, "INSERT INTO calls_numbers (calls_numbers, rank)"
+                                   " VALUES ('integrity-check', 1) RETURNING 1"),
+                   ==, 1);
+  sqlite3_close (db);
 }
 
 /* The mark of complete history only moves forward and survives a reopen */
@@ -1120,6 +1314,7 @@ main (int   argc,
   g_test_add_func ("/store/not-sqlite", test_store_not_sqlite);
   ADD ("newer-schema", test_store_newer_schema);
   g_test_add_func ("/store/migrate-v1", test_store_migrate_v1);
+  g_test_add_func ("/store/migrate-v2", test_store_migrate_v2);
   ADD ("number-search", test_store_number_search);
   ADD ("complete-until", test_store_complete_until);
 
