@@ -170,6 +170,22 @@ kc_test_proc_spawn (const char        *home,
   return kc_test_proc_spawn_full (home, url, args, extra_env, NULL, NULL);
 }
 
+/* What a process said, for a test that is about to fail on it */
+static inline void
+kc_test_proc_dump (KcTestProc *proc,
+                   const char *name)
+{
+  g_printerr ("--- %s (%s), stdout:\n", name,
+              proc->exited ? "exited" : "still running");
+  for (guint i = 0; i < proc->syncs->len; i++)
+    g_printerr ("%s\n", (const char *) g_ptr_array_index (proc->syncs, i));
+  for (guint i = 0; i < proc->out->len; i++)
+    g_printerr ("%s\n", (const char *) g_ptr_array_index (proc->out, i));
+  g_printerr ("--- %s, stderr:\n", name);
+  for (guint i = 0; i < proc->err->len; i++)
+    g_printerr ("%s\n", (const char *) g_ptr_array_index (proc->err, i));
+}
+
 static inline void
 kc_test_proc_free (KcTestProc *proc)
 {

@@ -324,11 +324,25 @@ test_second_instance (Fixture       *f,
   sqlite3 *db;
   gint64 n_new = 0;
   gint64 rows;
+  gint64 started;
 
   add_history (f, n);
+  started = g_get_monotonic_time ();
   first = spawn (f, 0);
   second = spawn (f, 0);
-  KC_TEST_WAIT_UNTIL (first->syncs->len >= 1 && second->syncs->len >= 1, 60);
+  /* Until both have synced, or one of them is gone (then there is no
+   * point waiting): what they said goes with a failure */
+  KC_TEST_WAIT_UNTIL ((first->syncs->len >= 1 && second->syncs->len >= 1) || first->exited
+                        || second->exited
+                        || g_get_monotonic_time () - started > 60 * G_USEC_PER_SEC,
+                      90);
+  if (first->syncs->len < 1 || second->syncs->len < 1)
+    {
+      kc_test_proc_dump (first, "first");
+      kc_test_proc_dump (second, "second");
+      g_error ("Not both instances finished a sync: %u and %u sync events", first->syncs->len,
+               second->syncs->len);
+    }
   g_assert_cmpstr (sync_result (first, 0), ==, "ok");
   g_assert_cmpstr (sync_result (second, 0), ==, "ok");
   /* Each call was new to exactly one of them. */
