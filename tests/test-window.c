@@ -67,21 +67,29 @@ shows (Fixture    *f,
   return find_label (GTK_WIDGET (f->window), text, FALSE) != NULL;
 }
 
-static GtkColumnView *
-find_column_view (GtkWidget *root)
+/* The first widget of `type` under root, depth first */
+static GtkWidget *
+find_type (GtkWidget *root,
+           GType      type)
 {
   for (GtkWidget *child = gtk_widget_get_first_child (root); child;
        child = gtk_widget_get_next_sibling (child))
     {
-      GtkColumnView *found;
+      GtkWidget *found;
 
-      if (GTK_IS_COLUMN_VIEW (child))
-        return GTK_COLUMN_VIEW (child);
-      found = find_column_view (child);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        return child;
+      found = find_type (child, type);
       if (found)
         return found;
     }
   return NULL;
+}
+
+static GtkColumnView *
+find_column_view (GtkWidget *root)
+{
+  return (GtkColumnView *) find_type (root, GTK_TYPE_COLUMN_VIEW);
 }
 
 static GtkWidget *
@@ -107,18 +115,7 @@ find_by_tooltip (GtkWidget  *root,
 static AdwViewStack *
 find_view_stack (GtkWidget *root)
 {
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      AdwViewStack *found;
-
-      if (ADW_IS_VIEW_STACK (child))
-        return ADW_VIEW_STACK (child);
-      found = find_view_stack (child);
-      if (found)
-        return found;
-    }
-  return NULL;
+  return (AdwViewStack *) find_type (root, ADW_TYPE_VIEW_STACK);
 }
 
 static guint
