@@ -5,7 +5,16 @@
  *   "outgoing-call"      (KcCall*)  a new call from the operator
  *   "call-state-changed" (KcCall*, KcCallState old)  kelyapti -> suhbatda ->
  *                        yakunlandi, or kelyapti -> javobsiz; a call in a
- *                        final state has left the model
+ *                        final state has left the model. Once more, later,
+ *                        javobsiz -> yakunlandi when the PBX's CDR shows the
+ *                        call was answered after all (kc_call_get_corrected)
+ *
+ * A call is one call however many rows the PBX lists for it: real
+ * appliances list a row per channel, and a call to a ring group or queue a
+ * row per extension it rings. With an extension set, a call that another
+ * extension answers ends yakunlandi with kc_call_get_answered_by() set, not
+ * javobsiz; and every call that ends javobsiz is checked against its CDR
+ * (KcCdrCheck) for up to a minute.
  * A failed poll ends no call: state is kept and the poll is tried again at
  * once, since a call may be ringing right now and one request in ten lost
  * on a poor network must not hide it. Only a second failure in a row counts
@@ -60,6 +69,13 @@ KcKerioError       kc_call_tracker_get_last_error_code (KcCallTracker *self);
 /* Applies one snapshot (GPtrArray of KcActiveCall) taken at `now` (Unix
  * seconds) as if a poll had returned it. The poll loop uses it; tests and
  * benchmarks drive the diff with it directly. */
+/* How the CDR of a missed call is looked for: at once, then after
+ * first_retry seconds doubling, until give_up seconds after the call ended
+ * (default 2 s and 60 s). */
+void               kc_call_tracker_set_cdr_check_timing (KcCallTracker *self,
+                                                         double         first_retry,
+                                                         double         give_up);
+
 void               kc_call_tracker_apply_snapshot (KcCallTracker *self,
                                                    GPtrArray     *calls,
                                                    gint64         now);

@@ -20,6 +20,8 @@ struct _KcCall
   gint64       start_time;
   gint64       answer_time;
   gint64       end_time;
+  char        *answered_by;
+  gboolean     corrected;
 };
 
 G_DEFINE_FINAL_TYPE (KcCall, kc_call, G_TYPE_OBJECT)
@@ -43,6 +45,7 @@ kc_call_finalize (GObject *object)
   g_free (self->from_name);
   g_free (self->to_number);
   g_free (self->to_name);
+  g_free (self->answered_by);
 
   G_OBJECT_CLASS (kc_call_parent_class)->finalize (object);
 }
@@ -222,4 +225,40 @@ kc_call_set_end_time (KcCall *self,
     return;
   self->end_time = end_time;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_END_TIME]);
+}
+
+const char *
+kc_call_get_answered_by (KcCall *self)
+{
+  g_return_val_if_fail (KC_IS_CALL (self), NULL);
+  return self->answered_by;
+}
+
+void
+kc_call_set_answered_by (KcCall     *self,
+                         const char *number)
+{
+  g_return_if_fail (KC_IS_CALL (self));
+
+  if (number != NULL && *number == '\0')
+    number = NULL;
+  if (g_strcmp0 (self->answered_by, number) == 0)
+    return;
+  g_free (self->answered_by);
+  self->answered_by = g_strdup (number);
+}
+
+gboolean
+kc_call_get_corrected (KcCall *self)
+{
+  g_return_val_if_fail (KC_IS_CALL (self), FALSE);
+  return self->corrected;
+}
+
+void
+kc_call_set_corrected (KcCall   *self,
+                       gboolean  corrected)
+{
+  g_return_if_fail (KC_IS_CALL (self));
+  self->corrected = !!corrected;
 }

@@ -41,5 +41,16 @@ void         kc_call_set_answer_time (KcCall *self,
 gint64       kc_call_get_end_time    (KcCall *self);
 void         kc_call_set_end_time    (KcCall *self,
                                       gint64  end_time);
+/* The number that took the call when it was not this operator (a ring
+ * group or queue answered by a colleague), or the extension a call to a
+ * group was answered at; NULL when not known or not needed */
+const char  *kc_call_get_answered_by (KcCall *self);
+void         kc_call_set_answered_by (KcCall     *self,
+                                      const char *number);
+/* TRUE once the PBX's own record (its CDR) has overruled how the call
+ * seemed to end live */
+gboolean     kc_call_get_corrected   (KcCall *self);
+void         kc_call_set_corrected   (KcCall   *self,
+                                      gboolean  corrected);
 
 G_END_DECLS

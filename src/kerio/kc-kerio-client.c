@@ -2311,3 +2311,53 @@ kc_kerio_client_is_logged_in (KcKerioClient *self)
 
   return self->token != NULL;
 }
+
+/* TEMPORARY until the client branch lands */
+static void
+find_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = kc_kerio_client_call_finish (KC_KERIO_CLIENT (source), result, &error);
+  GPtrArray *rows;
+
+  if (node == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  rows = kc_kerio_parse_cdrs (node, NULL, &error);
+  if (rows == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+kc_kerio_client_find_call_history_async (KcKerioClient       *self,
+                                         gint64               since,
+                                         gint64               until,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_autofree char *text = g_strdup_printf (
+    "{\"query\":{\"start\":0,\"limit\":100,\"orderBy\":[{\"columnName\":\"TIMESTAMP\",\"direction\":\"Asc\"}],"
+    "\"conditions\":[{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"GreaterEq\",\"value\":\"%lld\"},"
+    "{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"LessEq\",\"value\":\"%lld\"}],\"combining\":\"And\"}}",
+    (long long) since, (long long) until);
+  g_autoptr (JsonNode) params = json_from_string (text, NULL);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  kc_kerio_client_call_async (self, "CallHistory.get", params, cancellable, find_done, task);
+}
+
+GPtrArray *
+kc_kerio_client_find_call_history_finish (KcKerioClient  *self,
+                                          GAsyncResult   *result,
+                                          GError        **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -164,6 +164,16 @@ char          *kc_kerio_client_download_recording_finish (KcKerioClient  *self,
                                                           GAsyncResult   *result,
                                                           GError        **error);
 
+void           kc_kerio_client_find_call_history_async  (KcKerioClient       *self,
+                                                         gint64               since,
+                                                         gint64               until,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+GPtrArray     *kc_kerio_client_find_call_history_finish (KcKerioClient  *self,
+                                                         GAsyncResult   *result,
+                                                         GError        **error);
+
 /* "sha256:AB:CD..." / "ab cd ..." / "ABCD..." -> 64 lowercase hex digits,
  * or NULL (with error) when it is not 32 bytes of hex. */
 char          *kc_tls_pin_normalize             (const char  *text,

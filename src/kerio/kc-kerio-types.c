@@ -32,12 +32,24 @@ kc_active_call_is_answered_status (const char *status)
   if (status == NULL)
     return FALSE;
   word = g_strstrip (g_strdup (status));
-  if (g_strcmp0 (word, "4") == 0)
+  if (g_strcmp0 (word, "1") == 0)
     return TRUE;
   for (guint i = 0; i < G_N_ELEMENTS (answered_words); i++)
     if (g_ascii_strcasecmp (word, answered_words[i]) == 0)
       return TRUE;
   return FALSE;
+}
+
+KcLiveStatus
+kc_active_call_get_status (const KcActiveCall *call)
+{
+  if (call->status == NULL)
+    return KC_LIVE_STATUS_MISSING;
+  if (kc_active_call_is_answered_status (call->status))
+    return KC_LIVE_STATUS_CONNECTED;
+  if (g_ascii_strcasecmp (call->status, "0") == 0 || g_ascii_strcasecmp (call->status, "ringing") == 0)
+    return KC_LIVE_STATUS_RINGING;
+  return KC_LIVE_STATUS_UNKNOWN;
 }
 
 gboolean

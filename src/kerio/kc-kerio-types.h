@@ -59,6 +59,16 @@ typedef struct
   gint64  length; /* bytes, -1 when missing */
 } KcFileDownload;
 
+/* What a live call's STATUS (and ANSWERED_DURATION) say */
+typedef enum
+{
+  KC_LIVE_STATUS_MISSING,
+  KC_LIVE_STATUS_RINGING,
+  KC_LIVE_STATUS_CONNECTED,
+  KC_LIVE_STATUS_UNKNOWN,
+} KcLiveStatus;
+
+KcLiveStatus kc_active_call_get_status (const KcActiveCall *call);
 void     kc_active_call_free    (KcActiveCall *call);
 gboolean kc_active_call_is_connected (const KcActiveCall *call);
 gboolean kc_active_call_is_answered_status (const char *status);
