@@ -129,6 +129,13 @@ on_missed_call (KcApplication *self,
 }
 
 static void
+on_missed_call_withdrawn (KcApplication *self,
+                          KcCall        *call)
+{
+  kc_tray_remove_missed_call (self->tray, kc_call_get_call_id (call));
+}
+
+static void
 on_show_call (KcApplication *self,
               const char    *call_id)
 {
@@ -205,6 +212,8 @@ run_engine (KcApplication *self,
                             G_ACTION_GROUP (self), "pause-popups")));
   g_signal_connect_object (self->notifier, "missed-call", G_CALLBACK (on_missed_call), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->notifier, "missed-call-withdrawn",
+                           G_CALLBACK (on_missed_call_withdrawn), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->notifier, "show-call", G_CALLBACK (on_show_call), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->notifier, "copy-number", G_CALLBACK (on_copy_number), self,

@@ -84,6 +84,16 @@ kc_headless_format_status (KcCall *call)
   json_builder_add_string_value (builder, kc_call_get_call_id (call));
   json_builder_set_member_name (builder, "state");
   json_builder_add_string_value (builder, kc_call_state_to_string (kc_call_get_state (call)));
+  if (kc_call_get_answered_by (call))
+    {
+      json_builder_set_member_name (builder, "answeredBy");
+      json_builder_add_string_value (builder, kc_call_get_answered_by (call));
+    }
+  if (kc_call_get_corrected (call))
+    {
+      json_builder_set_member_name (builder, "corrected");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
   json_builder_end_object (builder);
   json_builder_end_object (builder);
   return to_line (builder);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kc-test-util.h"
+#include "sim/kc-sim-server.h"
 #include "ui/kc-notifier.h"
 
 #define NOTIFICATIONS_NAME  "org.freedesktop.Notifications"
@@ -421,6 +422,7 @@ typedef struct
   GPtrArray     *shown;    /* call ids from "show-call" */
   GPtrArray     *copied;   /* numbers from "copy-number" */
   GPtrArray     *missed;   /* call ids from "missed-call" */
+  GPtrArray     *withdrawn; /* call ids from "missed-call-withdrawn" */
   GPtrArray     *messages; /* what the notifier logged */
   guint          log_handler;
   guint          available_changes;
@@ -461,6 +463,16 @@ on_missed_call (KcNotifier *notifier,
 }
 
 static void
+on_missed_call_withdrawn (KcNotifier *notifier,
+                          KcCall     *call,
+                          Fixture    *f)
+{
+  g_assert_cmpint (kc_call_get_state (call), ==, KC_CALL_STATE_FINISHED);
+  g_assert_true (kc_call_get_corrected (call));
+  g_ptr_array_add (f->withdrawn, g_strdup (kc_call_get_call_id (call)));
+}
+
+static void
 on_available (KcNotifier *notifier,
               GParamSpec *pspec,
               Fixture    *f)
@@ -490,11 +502,14 @@ setup_bare (Fixture       *f,
   f->shown = g_ptr_array_new_with_free_func (g_free);
   f->copied = g_ptr_array_new_with_free_func (g_free);
   f->missed = g_ptr_array_new_with_free_func (g_free);
+  f->withdrawn = g_ptr_array_new_with_free_func (g_free);
   f->messages = g_ptr_array_new_with_free_func (g_free);
   f->log_handler = g_log_set_handler ("kc-notifier", G_LOG_LEVEL_MESSAGE, record_message, f);
 
   f->tracker = kc_call_tracker_new (client, 1.0, EXTENSION, 4);
   f->notifier = kc_notifier_new (f->tracker);
+  g_signal_connect (f->notifier, "missed-call-withdrawn", G_CALLBACK (on_missed_call_withdrawn),
+                    f);
   g_signal_connect (f->notifier, "show-call", G_CALLBACK (on_show_call), f);
   g_signal_connect (f->notifier, "copy-number", G_CALLBACK (on_copy_number), f);
   g_signal_connect (f->notifier, "missed-call", G_CALLBACK (on_missed_call), f);
@@ -531,6 +546,7 @@ teardown (Fixture       *f,
   g_ptr_array_unref (f->shown);
   g_ptr_array_unref (f->copied);
   g_ptr_array_unref (f->missed);
+  g_ptr_array_unref (f->withdrawn);
 }
 
 /* The tests */
@@ -617,6 +633,50 @@ test_missed (Fixture       *f,
   server_emit (f->server, "ActionInvoked", g_variant_new ("(us)", id, "show"));
   KC_TEST_WAIT_UNTIL (f->shown->len == 1, WAIT);
   g_assert_cmpstr (g_ptr_array_index (f->shown, 0), ==, "c2");
+}
+
+/* Answered and hung up between two polls, a call looked missed; its CDR
+ * says it was answered, so the "Missed call" pop-up goes away and the
+ * application hears that the missed call is withdrawn. */
+static void
+test_missed_corrected (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr (KcSimServer) sim = kc_sim_server_new ();
+  g_autoptr (KcKerioClient) client = NULL;
+  g_autoptr (GUri) uri = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *id = NULL;
+  guint32 notification;
+
+  g_assert_true (kc_sim_server_listen (sim, 0, NULL, &error));
+  url = kc_sim_server_get_endpoint_url (sim);
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  client = kc_kerio_client_new (uri, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  /* The fixture's tracker talks to no PBX; this one polls the simulator */
+  g_clear_object (&f->notifier);
+  g_clear_object (&f->tracker);
+  f->tracker = kc_call_tracker_new (client, 0.2, EXTENSION, 4);
+  f->notifier = kc_notifier_new (f->tracker);
+  g_signal_connect (f->notifier, "missed-call", G_CALLBACK (on_missed_call), f);
+  g_signal_connect (f->notifier, "missed-call-withdrawn", G_CALLBACK (on_missed_call_withdrawn),
+                    f);
+  kc_call_tracker_start (f->tracker);
+
+  id = g_strdup (kc_sim_server_add_call (sim, CALLER, CALLER_NAME, EXTENSION, NULL));
+  KC_TEST_WAIT_UNTIL (server_count (f->server, "Notify") == 1, WAIT);
+  notification = server_nth (f->server, "Notify", 0)->id;
+  kc_sim_server_answer_call (sim, id);
+  kc_sim_server_end_call (sim, id, KC_SIM_CDR_NO_ANSWER);
+
+  KC_TEST_WAIT_UNTIL (f->withdrawn->len == 1, WAIT);
+  g_assert_cmpuint (f->missed->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (f->withdrawn, 0), ==, id);
+  KC_TEST_WAIT_UNTIL (server_count (f->server, "CloseNotification") == 1, WAIT);
+  g_assert_cmpuint (server_nth (f->server, "CloseNotification", 0)->id, ==, notification);
+  g_assert_cmpstr (server_nth (f->server, "Notify", 1)->summary, ==, "Missed call");
+  kc_call_tracker_stop (f->tracker);
 }
 
 static void
@@ -840,6 +900,8 @@ main (int   argc,
   g_test_add ("/notifier/ringing-answered-finished", Fixture, GINT_TO_POINTER (TRUE), setup,
               test_ringing_answered_finished, teardown);
   g_test_add ("/notifier/missed", Fixture, GINT_TO_POINTER (TRUE), setup, test_missed, teardown);
+  g_test_add ("/notifier/missed-corrected", Fixture, GINT_TO_POINTER (TRUE), setup,
+              test_missed_corrected, teardown);
   g_test_add ("/notifier/actions", Fixture, GINT_TO_POINTER (TRUE), setup, test_actions,
               teardown);
   g_test_add ("/notifier/outgoing-and-paused", Fixture, GINT_TO_POINTER (TRUE), setup,

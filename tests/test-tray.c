@@ -753,6 +753,46 @@ test_missed_calls (Fixture       *f,
   assert_activations (f, "show-call call-5", NULL);
 }
 
+/* The PBX's CDR showed a missed call was answered after all (or taken by a
+ * colleague): the tray no longer counts it, listed or not, and a call told
+ * of twice counts once. */
+static void
+test_missed_call_withdrawn (Fixture       *f,
+                            gconstpointer  data)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr (GVariant) layout = NULL;
+  g_auto (GStrv) labels = NULL;
+  g_autofree char *text = NULL;
+  guint revision;
+
+  for (int i = 1; i <= 6; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("call-%d", i);
+      g_autofree char *number = g_strdup_printf ("+99890123450%d", i);
+
+      kc_tray_add_missed_call (f->tray, id, number, now - (7 - i) * 60);
+    }
+  kc_tray_add_missed_call (f->tray, "call-6", "+998901234506", now - 60);
+  g_assert_cmpuint (kc_tray_get_n_missed (f->tray), ==, 6);
+
+  /* call-1 is the oldest, not in the menu's five; call-6 is listed first */
+  kc_tray_remove_missed_call (f->tray, "call-1");
+  kc_tray_remove_missed_call (f->tray, "call-6");
+  kc_tray_remove_missed_call (f->tray, "call-6");
+  kc_tray_remove_missed_call (f->tray, "never-missed");
+  g_assert_cmpuint (kc_tray_get_n_missed (f->tray), ==, 4);
+
+  KC_TEST_WAIT_UNTIL (count_signals (f, "NewToolTip") == 8, WAIT);
+  layout = get_layout (f, &revision);
+  labels = menu_labels (layout, NULL);
+  for (guint i = 0; labels[i] != NULL; i++)
+    g_assert_null (strstr (labels[i], "+998901234506"));
+  g_assert_true (g_str_has_prefix (labels[3], "+998901234505 · "));
+  text = tooltip_text (f);
+  g_assert_nonnull (strstr (text, "4 missed calls"));
+}
+
 static void
 test_menu_actions (Fixture       *f,
                    gconstpointer  data)
@@ -910,6 +950,8 @@ main (int   argc,
   g_test_add ("/tray/connection", Fixture, NULL, setup, test_connection, teardown);
   g_test_add ("/tray/ringing", Fixture, NULL, setup, test_ringing, teardown);
   g_test_add ("/tray/missed-calls", Fixture, NULL, setup, test_missed_calls, teardown);
+  g_test_add ("/tray/missed-call-withdrawn", Fixture, NULL, setup, test_missed_call_withdrawn,
+              teardown);
   g_test_add ("/tray/menu-actions", Fixture, NULL, setup, test_menu_actions, teardown);
   g_test_add ("/tray/pause-toggle", Fixture, NULL, setup, test_pause_toggle, teardown);
   g_test_add ("/tray/watcher-comes-and-goes", Fixture, NULL, setup_bare,

@@ -16,6 +16,7 @@ struct _KcEngine
   KcStore       *store;
   double         poll_interval;
   double         sync_interval;
+  char          *extension; /* the operator's, NULL when none is set */
 };
 
 G_DEFINE_FINAL_TYPE (KcEngine, kc_engine, G_TYPE_OBJECT)
@@ -38,9 +39,18 @@ kc_engine_dispose (GObject *object)
 }
 
 static void
+kc_engine_finalize (GObject *object)
+{
+  g_free (KC_ENGINE (object)->extension);
+
+  G_OBJECT_CLASS (kc_engine_parent_class)->finalize (object);
+}
+
+static void
 kc_engine_class_init (KcEngineClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = kc_engine_dispose;
+  G_OBJECT_CLASS (klass)->finalize = kc_engine_finalize;
 }
 
 static void
@@ -48,8 +58,48 @@ kc_engine_init (KcEngine *self)
 {
 }
 
+/* A call that another extension took (a ring group, a queue) is not this
+ * operator's: no row of theirs, as their CDRs will not have it either. */
+static gboolean
+answered_elsewhere (KcEngine *self,
+                    KcCall   *call)
+{
+  return self->extension != NULL && kc_call_get_answered_by (call) != NULL;
+}
+
+static KcRecord *
+record_from_call (KcCall *call)
+{
+  KcRecord *record = kc_record_new ();
+  const char *answered_by = kc_call_get_answered_by (call);
+
+  record->call_id = g_strdup (kc_call_get_call_id (call));
+  record->direction = kc_call_get_direction (call);
+  record->from_number = g_strdup (kc_call_get_from_number (call));
+  /* A call to a group is the answering extension's, as its CDR will be */
+  record->to_number = g_strdup (answered_by ? answered_by : kc_call_get_to_number (call));
+  record->extension = g_strdup (answered_by ? answered_by : kc_call_get_extension (call));
+  record->start_time = kc_call_get_start_time (call);
+  record->end_time = MAX (kc_call_get_end_time (call), record->start_time);
+  record->duration = record->end_time - record->start_time;
+  if (kc_call_get_state (call) == KC_CALL_STATE_FINISHED)
+    {
+      record->status = KC_CALL_STATUS_ANSWERED;
+      if (kc_call_get_answer_time (call) > 0)
+        record->answered = MAX (record->end_time - kc_call_get_answer_time (call), 0);
+    }
+  else
+    {
+      record->status = KC_CALL_STATUS_MISSED;
+    }
+  record->from_cdr = FALSE;
+  return record;
+}
+
 /* A finished live call goes into the history at once; its CDR, when the sync
- * brings it, takes the row over (kc_store_upsert_records). */
+ * brings it, takes the row over (kc_store_upsert_records). A missed call the
+ * PBX's CDR later shows answered is rewritten, or removed when another
+ * extension answered it. */
 static void
 on_call_state_changed (KcEngine    *self,
                        KcCall      *call,
@@ -62,26 +112,19 @@ on_call_state_changed (KcEngine    *self,
   if (!kc_call_state_is_final (state))
     return;
 
-  record = kc_record_new ();
-  record->call_id = g_strdup (kc_call_get_call_id (call));
-  record->direction = kc_call_get_direction (call);
-  record->from_number = g_strdup (kc_call_get_from_number (call));
-  record->to_number = g_strdup (kc_call_get_to_number (call));
-  record->extension = g_strdup (kc_call_get_extension (call));
-  record->start_time = kc_call_get_start_time (call);
-  record->end_time = MAX (kc_call_get_end_time (call), record->start_time);
-  record->duration = record->end_time - record->start_time;
-  if (state == KC_CALL_STATE_FINISHED)
+  if (kc_call_get_corrected (call))
     {
-      record->status = KC_CALL_STATUS_ANSWERED;
-      record->answered = MAX (record->end_time - kc_call_get_answer_time (call), 0);
+      if (!answered_elsewhere (self, call))
+        record = record_from_call (call);
+      if (!kc_store_correct_live_record (self->store, kc_call_get_call_id (call), record, &error))
+        g_warning ("Could not correct call %s in the history: %s", kc_call_get_call_id (call),
+                   error->message);
+      return;
     }
-  else
-    {
-      record->status = KC_CALL_STATUS_MISSED;
-    }
-  record->from_cdr = FALSE;
 
+  if (answered_elsewhere (self, call))
+    return;
+  record = record_from_call (call);
   if (!kc_store_add_live_record (self->store, record, &error))
     g_warning ("Could not write call %s to the history: %s", record->call_id, error->message);
 }
@@ -100,6 +143,7 @@ kc_engine_new (const KcConfig *config,
   self->store = g_object_ref (store);
   self->poll_interval = config->poll_interval;
   self->sync_interval = config->sync_interval;
+  self->extension = config->extension && *config->extension ? g_strdup (config->extension) : NULL;
   self->client = kc_kerio_client_new (config->endpoint, config->username, config->password);
   if (config->tls_pin)
     kc_kerio_client_set_tls_pin (self->client, config->tls_pin);

@@ -219,6 +219,9 @@ typedef enum
   STMT_NUMBERS_DELETE,
   STMT_LAST_ID,
   STMT_NUMBERS_INSERT_SINCE,
+  STMT_FIND_LIVE_ROW,
+  STMT_UPDATE_LIVE,
+  STMT_DELETE_ROW,
   N_STMTS
 } StmtId;
 
@@ -289,6 +292,14 @@ static const char *const stmt_sql[N_STMTS] = {
    * one statement rather than one each */
   [STMT_NUMBERS_INSERT_SINCE] = "INSERT INTO calls_numbers (rowid, from_number, to_number)"
                                 " SELECT id, from_number, to_number FROM calls WHERE id > ?1",
+  [STMT_FIND_LIVE_ROW] = "SELECT id, from_number, to_number FROM calls"
+                         " WHERE call_id = ?1 AND source = 'live'",
+  [STMT_UPDATE_LIVE] = "UPDATE calls SET direction = ?2, from_number = ?3,"
+                       " to_number = ?4, extension = ?5, start_time = ?6, end_time = ?7,"
+                       " duration = ?8, answered_duration = ?9, status = ?10,"
+                       " kerio_status = ?11, voicemail = ?12, updated_at = ?13"
+                       " WHERE id = ?14",
+  [STMT_DELETE_ROW] = "DELETE FROM calls WHERE id = ?1",
 };
 
 /* Column order of CALL_COLUMNS */
@@ -882,6 +893,101 @@ kc_store_upsert_records (KcStore    *self,
     *n_new = added_count;
   if (any_changed)
     g_signal_emit (self, signals[CHANGED], 0);
+  return TRUE;
+
+fail:
+  rollback (self);
+  return FALSE;
+}
+
+/* *row_id: the live row with that call_id, 0 when there is none (its CDR
+ * may have taken it over already) */
+static gboolean
+find_live_row (KcStore     *self,
+               const char  *call_id,
+               gint64      *row_id,
+               char       **from_number,
+               char       **to_number,
+               GError     **error)
+{
+  g_autoptr (KcCachedStmt) stmt = get_stmt (self, STMT_FIND_LIVE_ROW, error);
+  gboolean row;
+
+  *row_id = 0;
+  if (stmt == NULL)
+    return FALSE;
+  bind_text_static (stmt, 1, call_id);
+  if (!step (self, stmt, &row, error))
+    return FALSE;
+  if (row)
+    {
+      *row_id = sqlite3_column_int64 (stmt, 0);
+      *from_number = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      *to_number = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+    }
+  return TRUE;
+}
+
+gboolean
+kc_store_correct_live_record (KcStore         *self,
+                              const char      *call_id,
+                              const KcRecord  *record,
+                              GError         **error)
+{
+  g_autofree char *old_from = NULL;
+  g_autofree char *old_to = NULL;
+  gint64 row_id;
+  gboolean changed = FALSE;
+
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (call_id != NULL, FALSE);
+
+  if (!run_stmt (self, STMT_BEGIN, error))
+    return FALSE;
+  if (!find_live_row (self, call_id, &row_id, &old_from, &old_to, error))
+    goto fail;
+
+  if (row_id != 0 && record == NULL)
+    {
+      g_autoptr (KcCachedStmt) stmt = get_stmt (self, STMT_DELETE_ROW, error);
+
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, row_id);
+      if (!step (self, stmt, NULL, error) ||
+          !index_numbers (self, STMT_NUMBERS_DELETE, row_id, old_from, old_to, error))
+        goto fail;
+      changed = TRUE;
+    }
+  else if (row_id != 0)
+    {
+      g_autoptr (KcCachedStmt) stmt = get_stmt (self, STMT_UPDATE_LIVE, error);
+
+      if (stmt == NULL)
+        goto fail;
+      bind_record_fields (stmt, record);
+      bind_time (stmt, 13, now_unix ());
+      sqlite3_bind_int64 (stmt, 14, row_id);
+      if (!step (self, stmt, NULL, error))
+        goto fail;
+      if (g_strcmp0 (old_from, record->from_number) != 0 ||
+          g_strcmp0 (old_to, record->to_number) != 0)
+        {
+          if (!index_numbers (self, STMT_NUMBERS_DELETE, row_id, old_from, old_to, error) ||
+              !index_numbers (self, STMT_NUMBERS_INSERT, row_id, record->from_number,
+                              record->to_number, error))
+            goto fail;
+        }
+      changed = TRUE;
+    }
+
+  if (!run_stmt (self, STMT_COMMIT, error))
+    goto fail;
+  if (changed)
+    {
+      self->n_edited++;
+      g_signal_emit (self, signals[CHANGED], 0);
+    }
   return TRUE;
 
 fail:

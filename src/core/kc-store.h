@@ -57,6 +57,16 @@ gboolean  kc_store_add_live_record    (KcStore     *self,
                                        KcRecord    *record,
                                        GError     **error);
 
+/* A live row the PBX has since overruled (its CDR said a call that seemed
+ * missed was answered): the row written for call_id from the live call is
+ * rewritten as `record`, or removed when record is NULL (the call was
+ * another extension's). Rows from CDRs are never touched, and nothing
+ * happens when there is no such live row. */
+gboolean  kc_store_correct_live_record (KcStore         *self,
+                                        const char      *call_id,
+                                        const KcRecord  *record,
+                                        GError         **error);
+
 /* Links recordings (KcRecording from kerio/) to rows: a row whose numbers
  * match EXTENSION and CALLER_ID (either way round) and whose span
  * [start_time, end_time] contains STARTED (with a few seconds' slack).

@@ -78,6 +78,7 @@ enum {
   SHOW_CALL,
   COPY_NUMBER,
   MISSED_CALL,
+  MISSED_CALL_WITHDRAWN,
   N_SIGNALS
 };
 
@@ -554,9 +555,12 @@ on_call_state_changed (KcNotifier *self,
   if (popup && popup->call == call)
     popup_sync (self, popup);
 
-  if (kc_call_get_direction (call) == KC_DIRECTION_INCOMING &&
-      kc_call_get_state (call) == KC_CALL_STATE_MISSED)
+  if (kc_call_get_direction (call) != KC_DIRECTION_INCOMING)
+    return;
+  if (kc_call_get_state (call) == KC_CALL_STATE_MISSED)
     g_signal_emit (self, signals[MISSED_CALL], 0, call);
+  else if (old_state == KC_CALL_STATE_MISSED)
+    g_signal_emit (self, signals[MISSED_CALL_WITHDRAWN], 0, call);
 }
 
 static void
@@ -663,6 +667,9 @@ kc_notifier_class_init (KcNotifierClass *klass)
   signals[MISSED_CALL] = g_signal_new ("missed-call", G_TYPE_FROM_CLASS (klass),
                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                                        KC_TYPE_CALL);
+  signals[MISSED_CALL_WITHDRAWN] = g_signal_new ("missed-call-withdrawn",
+                                                 G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                 NULL, NULL, NULL, G_TYPE_NONE, 1, KC_TYPE_CALL);
 }
 
 static void

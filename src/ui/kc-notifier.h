@@ -10,6 +10,9 @@
  *   "copy-number" (const char *number)   the user clicked Copy number
  *   "missed-call" (KcCall *call)         an incoming call ended unanswered;
  *                                        emitted while paused too
+ *   "missed-call-withdrawn" (KcCall *call)  the PBX's CDR showed that a call
+ *                                        "missed-call" told of was answered;
+ *                                        its "Missed call" pop-up is closed
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

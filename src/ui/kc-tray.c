@@ -72,6 +72,7 @@ struct _KcTray
 
   GPtrArray         *missed; /* KcMissedCall, newest first, at most MENU_MISSED_MAX */
   guint              n_missed;
+  GHashTable        *missed_ids; /* call ids counted in n_missed */
   gint32             next_missed_id;
   guint              revision;
 };
@@ -985,6 +986,7 @@ kc_tray_finalize (GObject *object)
   KcTray *self = KC_TRAY (object);
 
   g_clear_pointer (&self->missed, g_ptr_array_unref);
+  g_clear_pointer (&self->missed_ids, g_hash_table_unref);
   g_free (self->bus_name);
   g_free (self->error_message);
 
@@ -1043,6 +1045,7 @@ kc_tray_init (KcTray *self)
                                     g_atomic_int_add (&instances, 1) + 1);
   self->connection = KC_TRAY_CONNECTING;
   self->missed = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_missed_call_free);
+  self->missed_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->next_missed_id = ITEM_FIRST_MISSED;
   self->revision = 1;
 }
@@ -1150,6 +1153,8 @@ kc_tray_add_missed_call (KcTray     *self,
   g_return_if_fail (KC_IS_TRAY (self));
   g_return_if_fail (call_id != NULL);
 
+  if (!g_hash_table_add (self->missed_ids, g_strdup (call_id)))
+    return;
   self->n_missed++;
   /* Calls may be reported out of order (live ones and ones the history sync
    * found); the menu lists the newest by time, equal times newest added first */
@@ -1180,8 +1185,29 @@ kc_tray_clear_missed (KcTray *self)
   if (self->n_missed == 0)
     return;
   self->n_missed = 0;
+  g_hash_table_remove_all (self->missed_ids);
   g_ptr_array_set_size (self->missed, 0);
   layout_changed (self);
+  emit_item_signal (self, "NewToolTip", NULL);
+}
+
+void
+kc_tray_remove_missed_call (KcTray     *self,
+                            const char *call_id)
+{
+  g_return_if_fail (KC_IS_TRAY (self));
+  g_return_if_fail (call_id != NULL);
+
+  if (!g_hash_table_remove (self->missed_ids, call_id))
+    return;
+  self->n_missed--;
+  for (guint i = 0; i < self->missed->len; i++)
+    if (g_str_equal (((KcMissedCall *) g_ptr_array_index (self->missed, i))->call_id, call_id))
+      {
+        g_ptr_array_remove_index (self->missed, i);
+        layout_changed (self);
+        break;
+      }
   emit_item_signal (self, "NewToolTip", NULL);
 }
 

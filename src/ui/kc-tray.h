@@ -53,6 +53,9 @@ void      kc_tray_add_missed_call (KcTray           *self,
                                    const char       *call_id,
                                    const char       *number,
                                    gint64            when_unix);
+/* A missed call that turned out answered: no longer counted nor listed */
+void      kc_tray_remove_missed_call (KcTray        *self,
+                                      const char    *call_id);
 void      kc_tray_clear_missed    (KcTray           *self);
 guint     kc_tray_get_n_missed    (KcTray           *self);
 

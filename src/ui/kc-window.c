@@ -280,6 +280,30 @@ kc_window_new (gpointer application)
   return g_object_new (KC_TYPE_WINDOW, "application", application, NULL);
 }
 
+/* A call that rang here and was taken at another extension leaves the
+ * dashboard at once; the operator is told who took it. */
+static void
+on_call_state_changed (KcWindow *self,
+                       KcCall   *call,
+                       int       old_state)
+{
+  const char *answered_by = kc_call_get_answered_by (call);
+  const char *number = kc_call_get_from_number (call);
+  g_autofree char *message = NULL;
+  AdwToast *toast;
+
+  if (answered_by == NULL || kc_call_get_direction (call) != KC_DIRECTION_INCOMING ||
+      kc_call_get_state (call) != KC_CALL_STATE_FINISHED ||
+      (old_state != KC_CALL_STATE_RINGING && !kc_call_get_corrected (call)))
+    return;
+  /* TRANSLATORS: the caller's number, then the extension that answered,
+   * e.g. "The call from +998901234567 was answered at 1002" */
+  message = g_strdup_printf (_("The call from %s was answered at %s"),
+                             number && *number ? number : _("an unknown number"), answered_by);
+  toast = adw_toast_new (message);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
 void
 kc_window_set_engine (KcWindow *self,
                       KcEngine *engine)
@@ -288,13 +312,18 @@ kc_window_set_engine (KcWindow *self,
   g_return_if_fail (KC_IS_ENGINE (engine));
 
   if (self->engine != NULL)
-    g_signal_handlers_disconnect_by_data (kc_engine_get_sync (self->engine), self);
+    {
+      g_signal_handlers_disconnect_by_data (kc_engine_get_sync (self->engine), self);
+      g_signal_handlers_disconnect_by_data (kc_engine_get_tracker (self->engine), self);
+    }
   g_set_object (&self->engine, engine);
   g_clear_error (&self->sync_failure);
   g_signal_connect_object (kc_engine_get_sync (engine), "failed", G_CALLBACK (on_sync_failed),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (kc_engine_get_sync (engine), "synced", G_CALLBACK (on_synced), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (kc_engine_get_tracker (engine), "call-state-changed",
+                           G_CALLBACK (on_call_state_changed), self, G_CONNECT_SWAPPED);
 
   if (self->dashboard != NULL)
     {
