@@ -461,6 +461,56 @@ test_store_live_replaced_by_cdr (Fixture       *f,
   g_assert_false (far->from_cdr);
 }
 
+/* A live "missed" row the PBX's CDR overruled: rewritten as answered, or
+ * taken away when another extension answered; rows from CDRs never touched */
+static void
+test_store_live_corrected (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr (KcRecord) answered = NULL;
+  g_autoptr (KcRecord) row = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  guint changes;
+
+  add_live (f->store, make_record ("live-m", "+998901234567", "1001", T0, 20,
+                                   KC_CALL_STATUS_MISSED));
+  add_live (f->store, make_record ("live-g", "+998935556677", "1001", T0 + 60, 15,
+                                   KC_CALL_STATUS_MISSED));
+  upsert_one (f->store, make_record ("cdr-x", "+998977777777", "1001", T0 + 120, 30,
+                                     KC_CALL_STATUS_MISSED));
+  g_assert_cmpint (kc_store_count (f->store), ==, 3);
+  changes = f->n_changed;
+
+  /* Answered here after all, with the answering extension's number */
+  answered = make_record ("live-m", "+998901234567", "1002", T0, 20, KC_CALL_STATUS_ANSWERED);
+  g_assert_true (kc_store_correct_live_record (f->store, "live-m", answered, &error));
+  g_assert_no_error (error);
+  row = lookup (f->store, "live-m");
+  g_assert_cmpint (row->status, ==, KC_CALL_STATUS_ANSWERED);
+  g_assert_cmpstr (row->to_number, ==, "1002");
+  g_assert_false (row->from_cdr);
+  g_assert_cmpuint (f->n_changed, ==, changes + 1);
+  /* The number search finds it by its new number, not its old one */
+  found = kc_store_query (f->store, G_MAXINT64, NULL, "1002", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 1);
+
+  /* Another extension's call: gone from this operator's history */
+  g_assert_true (kc_store_correct_live_record (f->store, "live-g", NULL, &error));
+  g_assert_null (lookup (f->store, "live-g"));
+  g_assert_cmpint (kc_store_count (f->store), ==, 2);
+  g_assert_cmpuint (f->n_changed, ==, changes + 2);
+
+  /* A CDR row, or a call never written, is left alone */
+  g_assert_true (kc_store_correct_live_record (f->store, "cdr-x", NULL, &error));
+  g_assert_true (kc_store_correct_live_record (f->store, "nothing", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (lookup (f->store, "cdr-x"));
+  g_assert_cmpint (kc_store_count (f->store), ==, 2);
+  g_assert_cmpuint (f->n_changed, ==, changes + 2);
+}
+
 static void
 test_store_live_after_cdr (Fixture       *f,
                            gconstpointer  data)
@@ -1304,6 +1354,7 @@ main (int   argc,
   ADD ("same-numbers-other-id", test_store_same_numbers_other_id);
   ADD ("live-replaced-by-cdr", test_store_live_replaced_by_cdr);
   ADD ("live-after-cdr", test_store_live_after_cdr);
+  ADD ("live-corrected", test_store_live_corrected);
   ADD ("link-recordings", test_store_link_recordings);
   ADD ("recording-path", test_store_recording_path);
   ADD ("query-pages", test_store_query_pages);
