@@ -227,7 +227,7 @@ test_store_private_files (void)
   g_assert_cmphex (file_mode (shm), ==, 0600);
 
   db = sqlite_open (path);
-  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 4);
   mode = sqlite_text (db, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM calls"), ==, 1);
@@ -824,6 +824,66 @@ test_store_batch_rollback (Fixture       *f,
   g_assert_cmpint (kc_store_count (f->store), ==, 3);
 }
 
+/* A reporting tool that opens calls.db finds the design's Call model: its
+ * field names, its words, ISO 8601 UTC times, a UUID-shaped id that stays
+ * with the row when its CDR takes it over; and it cannot write through it. */
+static void
+test_store_design_view (Fixture       *f,
+                        gconstpointer  data)
+{
+  static const char *const fields[] = {
+    "id", "callId", "direction", "fromNumber", "toNumber", "extension", "startTime", "endTime",
+    "duration", "status", "recordingPath", "createdAt", "updatedAt",
+  };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id_before = NULL;
+  g_autofree char *id_after = NULL;
+  g_autofree char *value = NULL;
+  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db;
+
+  add_live (f->store, make_record ("live-1", "+998901234567", "1001", T0, 65,
+                                   KC_CALL_STATUS_MISSED));
+  g_assert_true (kc_store_set_recording_path (f->store, "live-1", "/tmp/r.wav", &error));
+  db = sqlite_open (f->path);
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT * FROM call", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_column_count (stmt), ==, G_N_ELEMENTS (fields));
+  for (int i = 0; i < (int) G_N_ELEMENTS (fields); i++)
+    g_assert_cmpstr (sqlite3_column_name (stmt, i), ==, fields[i]);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  id_before = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  g_assert_true (g_regex_match_simple ("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-"
+                                       "[0-9a-f]{12}$", id_before, 0, 0));
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 1), ==, "live-1");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 2), ==, "kiruvchi");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 3), ==, "+998901234567");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 4), ==, "1001");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 5), ==, "1001");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 6), ==, "2025-01-01T12:00:00Z");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 7), ==, "2025-01-01T12:01:05Z");
+  g_assert_cmpint (sqlite3_column_int64 (stmt, 8), ==, 65);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 9), ==, "javobsiz");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 10), ==, "/tmp/r.wav");
+  g_assert_true (g_str_has_suffix ((const char *) sqlite3_column_text (stmt, 11), "Z"));
+  g_assert_true (g_str_has_suffix ((const char *) sqlite3_column_text (stmt, 12), "Z"));
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+
+  /* The CDR takes the row over: a new callId, the same id */
+  upsert_one (f->store, make_record ("cdr-1", "+998901234567", "1001", T0 + 1, 64,
+                                     KC_CALL_STATUS_ANSWERED));
+  value = sqlite_text (db, "SELECT callId || ' ' || status FROM call");
+  g_assert_cmpstr (value, ==, "cdr-1 javob berildi");
+  id_after = sqlite_text (db, "SELECT id FROM call");
+  g_assert_cmpstr (id_after, ==, id_before);
+
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE call SET status = 'band'", NULL, NULL, NULL), ==,
+                   SQLITE_ERROR);
+  sqlite3_close (db);
+}
+
 static void
 test_store_reopen (Fixture       *f,
                    gconstpointer  data)
@@ -1079,7 +1139,8 @@ test_store_migrate_v1 (void)
 
   g_clear_object (&store);
   db = sqlite_open (path);
-  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM call"), ==, 3);
   g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM calls"), ==, 3);
   g_assert_false (builds_temporary_btree (db, insert_row));
   {
@@ -1213,7 +1274,8 @@ test_store_migrate_v2 (void)
   g_clear_object (&store);
 
   db = sqlite_open (path);
-  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (sqlite_int (db, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (sqlite_int (db, "SELECT count(*) FROM call"), ==, 4);
   g_assert_cmpint (sqlite_int (db, "SELECT id FROM calls WHERE call_id = 'old-2'"), ==, 9);
   g_assert_false (builds_temporary_btree (db, insert_row));
   g_assert_cmpint (sqlite3_exec (db, "INSERT INTO calls (call_id, direction, from_number,"
@@ -1361,6 +1423,7 @@ main (int   argc,
   ADD ("values-verbatim", test_store_values_verbatim);
   ADD ("batch-rollback", test_store_batch_rollback);
   ADD ("reopen", test_store_reopen);
+  ADD ("design-view", test_store_design_view);
   g_test_add_func ("/store/foreign-sqlite", test_store_foreign_sqlite);
   g_test_add_func ("/store/not-sqlite", test_store_not_sqlite);
   ADD ("newer-schema", test_store_newer_schema);

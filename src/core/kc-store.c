@@ -159,6 +159,27 @@ static const char *const migrations[] = {
   "INSERT INTO calls_numbers (calls_numbers, rank) VALUES ('automerge', 16);"
   "INSERT INTO calls_numbers (calls_numbers, rank) VALUES ('crisismerge', 64);"
   "INSERT INTO calls_numbers (calls_numbers) VALUES ('rebuild');",
+
+  /* v4: the design's Call model, read-only, for reporting tools that open
+   * this file: its field names, its words, times as ISO 8601 UTC text. The
+   * table keeps integer times and row ids (v2) for speed. id is UUID-shaped
+   * and stays with the row: a CDR taking a live row over keeps its row id,
+   * while callId changes to the PBX's. */
+  "CREATE VIEW call AS SELECT"
+  "  '00000000-0000-4000-8000-' || printf ('%012x', id) AS id,"
+  "  call_id AS callId,"
+  "  direction,"
+  "  from_number AS fromNumber,"
+  "  to_number AS toNumber,"
+  "  extension,"
+  "  strftime ('%Y-%m-%dT%H:%M:%SZ', start_time, 'unixepoch') AS startTime,"
+  "  strftime ('%Y-%m-%dT%H:%M:%SZ', end_time, 'unixepoch') AS endTime,"
+  "  duration,"
+  "  status,"
+  "  recording_path AS recordingPath,"
+  "  strftime ('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') AS createdAt,"
+  "  strftime ('%Y-%m-%dT%H:%M:%SZ', updated_at, 'unixepoch') AS updatedAt"
+  " FROM calls;",
 };
 
 #define CALL_COLUMNS                                                                   \
