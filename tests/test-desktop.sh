@@ -54,6 +54,15 @@ for f in uz.kerio.Cti.desktop uz.kerio.Cti-autostart.desktop; do
   fi
 done
 
+# The entry as the repository keeps it (at the top, as the design card has it)
+# validates by itself, before the translations are merged in.
+if out=$(desktop-file-validate "$src/uz.kerio.Cti.desktop" 2>&1) && [ -z "$out" ]; then
+  pass "the top-level uz.kerio.Cti.desktop validates"
+else
+  fail "desktop-file-validate $src/uz.kerio.Cti.desktop:"
+  echo "$out" >&2
+fi
+
 entry_value () {
   sed -n "s/^$2=//p" "$1" | head -n 1
 }

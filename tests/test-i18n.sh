@@ -76,6 +76,7 @@ result $status "every file in POTFILES.in exists"
   find src data -name '*.ui' | sort | xargs -r grep -l 'translatable="yes"'
   find data -name '*.gschema.xml' -o -name '*.desktop.in' -o -name '*.metainfo.xml.in' \
     -o -name '*.appdata.xml.in' | sort
+  find . -maxdepth 1 -name '*.desktop' | sort
 } | sed 's|^\./||' | sort -u >"$tmp/marked"
 comm -23 "$tmp/marked" "$tmp/potfiles" >"$tmp/unlisted"
 if [ -s "$tmp/unlisted" ]; then
