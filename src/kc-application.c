@@ -414,6 +414,14 @@ demo_activated (GSimpleAction *action,
   start_engine (self);
 }
 
+static void
+about_activated (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  kc_window_show_about (ensure_window (user_data));
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_activated },
   { "show-window", show_window_activated },
@@ -421,6 +429,7 @@ static const GActionEntry app_actions[] = {
   { "pause-popups", NULL, NULL, "false", pause_popups_changed },
   { "preferences", preferences_activated },
   { "demo", demo_activated },
+  { "about", about_activated },
 };
 
 /* --- GApplication ------------------------------------------------------ */
@@ -471,7 +480,6 @@ static void
 kc_application_startup (GApplication *application)
 {
   KcApplication *self = KC_APPLICATION (application);
-  const char *quit_accels[] = { "<Control>q", NULL };
 
   /* GTK loads the theme named by its settings when it creates them, and
    * libadwaita then replaces it with its own stylesheet: parsing GTK's
@@ -489,7 +497,7 @@ kc_application_startup (GApplication *application)
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  kc_window_set_accels (GTK_APPLICATION (self));
 
   self->settings = open_settings ();
   self->tray = kc_tray_new (g_application_get_dbus_connection (application),

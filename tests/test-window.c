@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "config.h"
+
 #include "core/kc-store.h"
 #include "kc-test-util.h"
 #include "sim/kc-sim-server.h"
@@ -697,6 +699,95 @@ test_main_menu (Fixture       *f,
   KC_TEST_WAIT_UNTIL (shows (f, "Preferences"), 10);
 }
 
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+/* GNOME's usual keys, the shortcuts window that lists them, and an About
+ * window that says what this is, its version, licence and site */
+static void
+test_shortcuts_and_about (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr (AdwApplication) app = adw_application_new ("uz.kerio.Cti.WindowTest",
+                                                        G_APPLICATION_NON_UNIQUE);
+  g_autoptr (GError) error = NULL;
+  static const struct
+  {
+    const char *action;
+    const char *accel;
+  } expected[] = {
+    { "win.find", "<Control>f" },
+    { "app.preferences", "<Control>comma" },
+    { "app.quit", "<Control>q" },
+    { "window.close", "<Control>w" },
+  };
+  GtkShortcutsWindow *overlay;
+  AdwAboutWindow *about;
+  GtkWidget *focus;
+
+  /* The window of the fixture has no application; this one's has, with
+   * the application's shortcuts and help overlay */
+  g_application_set_resource_base_path (G_APPLICATION (app), "/uz/kerio/Cti");
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  kc_window_set_accels (GTK_APPLICATION (app));
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = kc_window_new (app);
+  kc_window_set_engine (f->window, f->engine);
+  gtk_window_present (GTK_WINDOW (f->window));
+  KC_TEST_WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (f->window)), 10);
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                                     expected[i].action);
+
+      g_assert_cmpstr (accels[0], ==, expected[i].accel);
+    }
+
+  /* Ctrl+F: the history, the cursor in its search box */
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (find_view_stack (GTK_WIDGET (f->window))),
+                   ==, "dashboard");
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "find", NULL);
+  KC_TEST_WAIT_UNTIL ((focus = gtk_root_get_focus (GTK_ROOT (f->window))) != NULL &&
+                        gtk_widget_get_ancestor (focus, GTK_TYPE_SEARCH_ENTRY) != NULL,
+                      10);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (find_view_stack (GTK_WIDGET (f->window))),
+                   ==, "calls");
+
+  overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (f->window));
+  g_assert_nonnull (overlay);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-help-overlay", NULL);
+  KC_TEST_WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (overlay)), 10);
+  g_assert_nonnull (find_label (GTK_WIDGET (overlay), "Search the call history", TRUE));
+  gtk_window_close (GTK_WINDOW (overlay));
+
+  kc_window_show_about (f->window);
+  KC_TEST_WAIT_UNTIL ((about = (AdwAboutWindow *) find_toplevel (ADW_TYPE_ABOUT_WINDOW)) != NULL,
+                      10);
+  g_assert_cmpstr (adw_about_window_get_application_name (about), ==, "Kerio CTI");
+  g_assert_cmpstr (adw_about_window_get_version (about), ==, PACKAGE_VERSION);
+  g_assert_cmpint (adw_about_window_get_license_type (about), ==, GTK_LICENSE_GPL_3_0);
+  g_assert_true (g_str_has_prefix (adw_about_window_get_website (about), "https://"));
+  g_assert_cmpstr (adw_about_window_get_translator_credits (about), !=, "");
+  gtk_window_destroy (GTK_WINDOW (about));
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = kc_window_new (NULL);
+  KC_TEST_WAIT_UNTIL (gtk_application_get_windows (GTK_APPLICATION (app)) == NULL, 10);
+}
+
 static void
 stop_on_failure (KcSync  *sync,
                  GError  *error,
@@ -781,6 +872,7 @@ main (int   argc,
   ADD ("/window/long-history", test_long_history);
   ADD ("/window/long-history-show-old-call", test_long_history_show_old_call);
   ADD ("/window/main-menu", test_main_menu);
+  ADD ("/window/shortcuts-and-about", test_shortcuts_and_about);
   ADD ("/window/first-frame-fills-history", test_first_frame_fills_history);
   ADD ("/window/first-frame-fills-narrow-history", test_first_frame_fills_narrow_history);
   ADD ("/window/narrow-window-switches-at-bottom", test_narrow_window_switches_at_bottom);

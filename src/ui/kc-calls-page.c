@@ -698,3 +698,10 @@ kc_calls_page_init (KcCallsPage *self)
   g_signal_connect_object (self->period_dropdown, "notify::selected", G_CALLBACK (apply_filter),
                            self, G_CONNECT_SWAPPED);
 }
+
+void
+kc_calls_page_focus_search (KcCallsPage *self)
+{
+  g_return_if_fail (KC_IS_CALLS_PAGE (self));
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}

@@ -20,4 +20,7 @@ void     kc_calls_page_set_engine  (KcCallsPage *self,
 gboolean kc_calls_page_select_call (KcCallsPage *self,
                                     const char  *call_id);
 
+/* Puts the keyboard focus in the search box */
+void     kc_calls_page_focus_search (KcCallsPage *self);
+
 G_END_DECLS

@@ -210,6 +210,23 @@ on_first_frame (GtkWidget     *widget,
   return G_SOURCE_REMOVE;
 }
 
+/* Ctrl+F: the history, with the cursor in its search box */
+static void
+find_activated (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  KcWindow *self = user_data;
+
+  kc_window_show_content (self);
+  adw_view_stack_set_visible_child_name (self->view_stack, "calls");
+  kc_calls_page_focus_search (ensure_calls (self));
+}
+
+static const GActionEntry win_actions[] = {
+  { "find", find_activated },
+};
+
 static void
 kc_window_dispose (GObject *object)
 {
@@ -221,7 +238,10 @@ kc_window_dispose (GObject *object)
   g_clear_handle_id (&self->build_idle, g_source_remove);
 
   if (self->engine != NULL)
-    g_signal_handlers_disconnect_by_data (kc_engine_get_sync (self->engine), self);
+    {
+      g_signal_handlers_disconnect_by_data (kc_engine_get_sync (self->engine), self);
+      g_signal_handlers_disconnect_by_data (kc_engine_get_tracker (self->engine), self);
+    }
   g_clear_object (&self->engine);
   g_clear_error (&self->sync_failure);
 
@@ -262,6 +282,8 @@ static void
 kc_window_init (KcWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions),
+                                   self);
   gtk_menu_button_set_create_popup_func (self->menu_button, create_primary_menu, self, NULL);
   g_signal_connect_object (self->switcher_title, "notify::title-visible",
                            G_CALLBACK (update_switchers), self, G_CONNECT_SWAPPED);
@@ -413,4 +435,53 @@ kc_window_add_toast (KcWindow   *self,
   toast = adw_toast_new (message);
   adw_toast_set_timeout (toast, 0);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+kc_window_set_accels (GtkApplication *application)
+{
+  static const struct
+  {
+    const char *action;
+    const char *accels[2];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "app.preferences", { "<Control>comma", NULL } },
+    { "win.find", { "<Control>f", NULL } },
+    /* Closing keeps Kerio CTI in the tray */
+    { "window.close", { "<Control>w", NULL } },
+  };
+
+  g_return_if_fail (GTK_IS_APPLICATION (application));
+
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (application, accels[i].action, accels[i].accels);
+}
+
+void
+kc_window_show_about (KcWindow *self)
+{
+  const char *developers[] = { _("Kerio CTI contributors"), NULL };
+  GtkWidget *about;
+
+  g_return_if_fail (KC_IS_WINDOW (self));
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", self,
+                        "modal", TRUE,
+                        "application-name", _("Kerio CTI"),
+                        "application-icon", APP_ID,
+                        "version", PACKAGE_VERSION,
+                        "comments", _("Calls from Kerio Operator on the operator's desktop: "
+                                      "who is calling, who is talking, the history and its "
+                                      "recordings."),
+                        "website", PACKAGE_WEBSITE,
+                        "issue-url", PACKAGE_ISSUES,
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "developers", developers,
+                        "copyright", _("© Kerio CTI contributors"),
+                        /* TRANSLATORS: your names, one a line, as you want them credited */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
 }

@@ -29,4 +29,10 @@ void      kc_window_show_content (KcWindow    *self);
 void      kc_window_add_toast    (KcWindow    *self,
                                   const char  *message);
 
+/* The keyboard shortcuts of the application and its windows (Ctrl+F, Ctrl+,,
+ * Ctrl+W, Ctrl+Q); the shortcuts window lists them (gtk/help-overlay.ui) */
+void      kc_window_set_accels      (GtkApplication *application);
+/* The About window, over this one */
+void      kc_window_show_about      (KcWindow       *self);
+
 G_END_DECLS
