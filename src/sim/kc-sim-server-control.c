@@ -43,6 +43,49 @@ empty_object (void)
 }
 
 static JsonNode *
+id_object (const char *id)
+{
+  JsonNode *node = empty_object ();
+
+  json_object_set_string_member (json_node_get_object (node), "id", id);
+  return node;
+}
+
+static JsonNode *
+control_add_group_call (KcSimServer  *self,
+                        JsonObject   *object,
+                        GError      **error)
+{
+  const char *from = require_string (object, "from", error);
+  const char *to = from ? require_string (object, "to", error) : NULL;
+  JsonNode *node = json_object_get_member (object, "extensions");
+  g_autoptr (GPtrArray) extensions = g_ptr_array_new ();
+  JsonArray *array;
+
+  if (to == NULL)
+    return NULL;
+  array = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  for (guint i = 0; array && i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
+        break;
+      g_ptr_array_add (extensions, (gpointer) json_node_get_string (element));
+    }
+  if (array == NULL || extensions->len == 0 || extensions->len != json_array_get_length (array))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "'extensions' must be an array of strings, not empty");
+      return NULL;
+    }
+  g_ptr_array_add (extensions, NULL);
+  return id_object (kc_sim_server_add_group_call (self, from,
+                                                  kc_sim_object_get_string (object, "fromName"),
+                                                  to, (const char *const *) extensions->pdata));
+}
+
+static JsonNode *
 control_stats (KcSimServer *self)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
@@ -63,6 +106,8 @@ control_stats (KcSimServer *self)
   json_builder_add_int_value (builder, self->unauthenticated_count);
   json_builder_set_member_name (builder, "cdrs");
   json_builder_add_int_value (builder, self->cdrs.rows->len);
+  json_builder_set_member_name (builder, "pendingCdrs");
+  json_builder_add_int_value (builder, self->pending_cdrs->len);
   json_builder_set_member_name (builder, "activeCalls");
   json_builder_add_int_value (builder, self->calls->len);
   json_builder_set_member_name (builder, "recordings");
@@ -185,41 +230,79 @@ kc_sim_server_control (KcSimServer  *self,
     {
       const char *from = require_string (object, "from", error);
       const char *to = from ? require_string (object, "to", error) : NULL;
-      g_autoptr (JsonBuilder) builder = NULL;
       gint64 age = 0;
 
       if (to == NULL)
         return NULL;
       kc_sim_object_get_int (object, "age", &age);
-      builder = json_builder_new ();
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "id");
-      json_builder_add_string_value (
-        builder,
+      return id_object (
         kc_sim_server_add_call_started (self, from, kc_sim_object_get_string (object, "fromName"),
                                         to, kc_sim_object_get_string (object, "toName"), age));
-      json_builder_end_object (builder);
-      return json_builder_get_root (builder);
     }
 
-  if (strcmp (action, "answerCall") == 0 || strcmp (action, "endCall") == 0)
+  if (strcmp (action, "addGroupCall") == 0)
+    return control_add_group_call (self, object, error);
+
+  if (strcmp (action, "answerCall") == 0)
+    {
+      const char *id = require_string (object, "id", error);
+      const char *extension = kc_sim_object_get_string (object, "extension");
+
+      if (id == NULL)
+        return NULL;
+      if (!kc_sim_server_answer_call_at (self, id, extension))
+        {
+          if (extension)
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                         "No active call '%s' that %s can answer", id, extension);
+          else
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No active call '%s'", id);
+          return NULL;
+        }
+      return empty_object ();
+    }
+
+  if (strcmp (action, "endCall") == 0)
     {
       const char *id = require_string (object, "id", error);
       gint64 status = KC_SIM_CDR_NO_ANSWER;
-      gboolean found;
 
       if (id == NULL)
         return NULL;
       kc_sim_object_get_int (object, "status", &status);
-      if (action[0] == 'a')
-        found = kc_sim_server_answer_call (self, id);
-      else
-        found = kc_sim_server_end_call (self, id, (KcSimCdrStatus) status);
-      if (!found)
+      if (!kc_sim_server_end_call (self, id, (KcSimCdrStatus) status))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No active call '%s'", id);
           return NULL;
         }
+      return empty_object ();
+    }
+
+  if (strcmp (action, "dialect") == 0)
+    {
+      KcSimDialect dialect;
+
+      if (!kc_sim_dialect_from_name (kc_sim_object_get_string (object, "dialect"), &dialect))
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "'dialect' must be \"field\" or \"sdk\"");
+          return NULL;
+        }
+      kc_sim_server_set_dialect (self, dialect);
+      return empty_object ();
+    }
+
+  if (strcmp (action, "cdrDelay") == 0)
+    {
+      double seconds = 0;
+
+      if (!kc_sim_object_get_double (object, "seconds", &seconds) || seconds < 0)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "'seconds' must be a number >= 0");
+          return NULL;
+        }
+      kc_sim_server_set_cdr_delay (self, seconds);
       return empty_object ();
     }
 

@@ -5,7 +5,8 @@
  *   kc-sim-server-json.c     writing and reading JSON
  *   kc-sim-server-rpc.c      HTTP, JSON-RPC, sessions, the download GET
  *   kc-sim-server-history.c  the CDR and recording tables, queries, pages
- *   kc-sim-server-calls.c    live calls and Status.getCalls
+ *   kc-sim-server-calls.c    live calls: legs, ring groups, answers, ends, CDRs
+ *   kc-sim-server-dialect.c  Status.getCalls rows in the field and SDK dialects
  *   kc-sim-server-traffic.c  the random traffic generator
  *   kc-sim-server-faults.c   faults, session expiry, restarts
  *   kc-sim-server-control.c  POST /sim/control
@@ -50,29 +51,54 @@ enum
 
 #define RPC_ERROR (kc_sim_rpc_error_quark ())
 
+typedef enum
+{
+  SIM_LEG_CALLER, /* the caller's channel: TO the number dialled */
+  SIM_LEG_CALLEE, /* the callee's channel of an external call */
+  SIM_LEG_MEMBER, /* the channel ringing one extension of a ring group */
+} SimLegKind;
+
+/* One channel of a call: one row of Status.getCalls in the field dialect */
 typedef struct
 {
-  char   *id;
-  char   *from_number;
-  char   *from_name;
-  char   *to_number;
-  char   *to_name;
-  gint64  start_us;
-  gint64  answer_us; /* 0 while ringing */
-  guint   ringing_polls;
-  guint   ringing_requests;
+  char       *id;        /* Asterisk's unique id, "<epoch of creation>.<serial>" */
+  char       *to_number; /* the row's TO */
+  gint64      created_us;
+  gint64      gone_us;   /* hung up while the call goes on; 0: not */
+  SimLegKind  kind;
+} SimLeg;
+
+typedef struct
+{
+  char     *id; /* the first leg's */
+  char     *from_number;
+  char     *from_name;
+  char     *to_number; /* the callee, or the ring group's number */
+  char     *to_name;
+  GArray   *legs;      /* SimLeg, in order of creation */
+  gboolean  group;
+  char     *answered_by; /* of a ring group: the extension that answered */
+  gint64    start_us;
+  gint64    answer_us; /* 0 while ringing */
+  guint     ringing_polls;
+  guint     ringing_requests;
 } SimCall;
 
-/* What became of a live call, for the ground truth */
+/* What became of a live call, for the ground truth. Strings are indices
+ * into the string table; NO_STRING where a direct call has none. */
 typedef struct
 {
-  guint32 id;
-  guint32 from;
-  guint32 to;
-  gint64  start_us;
-  gint64  ring_end_us; /* answered or gone */
-  guint   ringing_polls;
-  guint   ringing_requests;
+  guint32  id;
+  guint32  from;
+  guint32  to;
+  guint32  group;       /* the group's number */
+  guint32  rang;        /* the extensions rung, joined by commas */
+  guint32  answered_by;
+  gint64   start_us;
+  gint64   ring_end_us; /* answered or gone */
+  guint    ringing_polls;
+  guint    ringing_requests;
+  guint    legs;        /* rows it showed in Status.getCalls */
   gboolean answered;
 } SimCallLog;
 
@@ -127,6 +153,7 @@ struct _KcSimServer
   char         *password;
   guint         page_cap;
   gboolean      omit_call_ids;
+  KcSimDialect  dialect;
   gboolean      numeric_status;
   gboolean      numbers_as_strings;
   gboolean      record_calls;
@@ -138,6 +165,8 @@ struct _KcSimServer
 
   GPtrArray    *calls; /* SimCall */
   guint         call_serial;
+  double        cdr_delay;    /* seconds from a call's end to its CDR */
+  GPtrArray    *pending_cdrs; /* records of calls gone, written after cdr_delay */
 
   GStringChunk *string_chunk;
   GPtrArray    *strings;    /* string index -> text in string_chunk */
@@ -274,6 +303,18 @@ gboolean     kc_sim_rpc_download_audio    (KcSimServer        *self,
 
 /* kc-sim-server-calls.c */
 void         kc_sim_call_free             (gpointer     data);
+void         kc_sim_call_records_free      (gpointer     data);
+/* What became of `call` so far, as of `now` */
+void         kc_sim_call_log_entry        (KcSimServer   *self,
+                                           const SimCall *call,
+                                           gint64         now,
+                                           SimCallLog    *entry);
+
+/* kc-sim-server-dialect.c */
+/* Distinct rows `call` has shown in Status.getCalls up to `until` */
+guint        kc_sim_call_count_rows       (KcSimServer   *self,
+                                           const SimCall *call,
+                                           gint64         until);
 gboolean     kc_sim_rpc_get_calls         (KcSimServer        *self,
                                            SoupServerMessage  *msg,
                                            JsonObject         *params,

@@ -12,6 +12,7 @@ typedef struct
 {
   KcSimServer    *self;
   char           *call_id;
+  char           *answer_at; /* of a ring group call: who answers */
   KcSimCdrStatus  outcome;
   guint           talk_ms;
   guint           source;
@@ -41,6 +42,7 @@ kc_sim_traffic_call_free (gpointer data)
 
   g_clear_handle_id (&call->source, g_source_remove);
   g_free (call->call_id);
+  g_free (call->answer_at);
   g_free (call);
 }
 
@@ -52,6 +54,13 @@ random_ms (GRand  *rand,
   return (guint) (g_rand_double_range (rand, min_seconds, max_seconds) * 1000);
 }
 
+/* One draw whatever the range, so a seed plays the same calls */
+static guint
+random_talk_ms (KcSimServer *self)
+{
+  return random_ms (self->traffic_rand, KC_SIM_TRAFFIC_MIN_TALK, self->traffic_max_talk);
+}
+
 static gboolean
 traffic_call_step (gpointer data)
 {
@@ -61,7 +70,7 @@ traffic_call_step (gpointer data)
   call->source = 0;
   /* The call may have been ended by hand meanwhile; then it is simply gone */
   if (call->outcome == KC_SIM_CDR_ANSWERED && call->talk_ms > 0
-      && kc_sim_server_answer_call (self, call->call_id))
+      && kc_sim_server_answer_call_at (self, call->call_id, call->answer_at))
     {
       call->source = g_timeout_add (call->talk_ms, traffic_call_step, call);
       call->talk_ms = 0;
@@ -70,6 +79,52 @@ traffic_call_step (gpointer data)
   kc_sim_server_end_call (self, call->call_id, call->outcome);
   g_ptr_array_remove_fast (self->traffic_calls, call);
   return G_SOURCE_REMOVE;
+}
+
+/* A ring group rings 2 or 3 extensions at once; one of them answers, or
+ * nobody, as often as a direct call is answered or not */
+static void
+traffic_start_group_call (KcSimServer *self,
+                          TrafficCall *call,
+                          const char  *mobile,
+                          const char  *caller_name,
+                          guint        outcome)
+{
+  GRand *rand = self->traffic_rand;
+  char *extensions[4] = { NULL };
+  guint n = g_rand_int_range (rand, 2, 4);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *extension = NULL;
+
+      do
+        {
+          g_free (extension);
+          extension = g_strdup_printf ("%d",
+                                       1001 + g_rand_int_range (rand, 0,
+                                                                G_N_ELEMENTS (operator_names)));
+        }
+      while (g_strv_contains ((const char *const *) extensions, extension));
+      extensions[i] = g_steal_pointer (&extension);
+    }
+
+  call->call_id = g_strdup (kc_sim_server_add_group_call (self, mobile, caller_name,
+                                                          KC_SIM_TRAFFIC_GROUP,
+                                                          (const char *const *) extensions));
+  if (outcome < 60)
+    {
+      call->outcome = KC_SIM_CDR_ANSWERED;
+      call->answer_at = g_strdup (extensions[g_rand_int_range (rand, 0, n)]);
+      call->talk_ms = random_talk_ms (self);
+    }
+  else
+    call->outcome = KC_SIM_CDR_NO_ANSWER;
+  for (guint i = 0; i < n; i++)
+    g_free (extensions[i]);
+
+  call->source = g_timeout_add (random_ms (rand, 1, 15), traffic_call_step, call);
+  g_ptr_array_add (self->traffic_calls, call);
 }
 
 static void
@@ -93,8 +148,15 @@ traffic_start_call (KcSimServer *self)
 
   call->self = self;
   if (g_rand_int_range (rand, 0, 100) < 70)
-    call->call_id = g_strdup (kc_sim_server_add_call (self, mobile, caller_name, extension,
-                                                      operator_name));
+    {
+      if (g_rand_int_range (rand, 0, 100) < 25)
+        {
+          traffic_start_group_call (self, call, mobile, caller_name, outcome);
+          return;
+        }
+      call->call_id = g_strdup (kc_sim_server_add_call (self, mobile, caller_name, extension,
+                                                        operator_name));
+    }
   else
     call->call_id = g_strdup (kc_sim_server_add_call (self, extension, operator_name, mobile,
                                                       caller_name));
@@ -103,8 +165,7 @@ traffic_start_call (KcSimServer *self)
   if (outcome < 60)
     {
       call->outcome = KC_SIM_CDR_ANSWERED;
-      /* One draw whatever the range, so a seed plays the same calls */
-      call->talk_ms = random_ms (rand, KC_SIM_TRAFFIC_MIN_TALK, self->traffic_max_talk);
+      call->talk_ms = random_talk_ms (self);
     }
   else if (outcome < 85)
     call->outcome = KC_SIM_CDR_NO_ANSWER;

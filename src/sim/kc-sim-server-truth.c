@@ -60,28 +60,55 @@ status_name (guint kerio_status)
 }
 
 static void
-add_call_truth (JsonBuilder *builder,
-                const char  *id,
-                const char  *from,
-                const char  *to,
-                const char  *extension,
-                guint        extension_digits,
-                gboolean     ended,
-                gboolean     answered,
-                gint64       rang_us,
-                guint        ringing_polls,
-                guint        ringing_requests)
+add_string_or_null (JsonBuilder *builder,
+                    KcSimServer *self,
+                    guint32      string)
 {
+  if (string == NO_STRING)
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_string_value (builder, kc_sim_lookup (self, string));
+}
+
+static void
+add_call_truth (KcSimServer      *self,
+                JsonBuilder      *builder,
+                const SimCallLog *entry,
+                gboolean          ended,
+                const char       *extension,
+                guint             extension_digits)
+{
+  const char *from = kc_sim_lookup (self, entry->from);
+  const char *to = kc_sim_lookup (self, entry->to);
+  const char *answered_by = entry->answered_by != NO_STRING
+                              ? kc_sim_lookup (self, entry->answered_by)
+                              : NULL;
+  g_auto (GStrv) rang = NULL;
+  gboolean answered = entry->answered;
+  gboolean rang_here = FALSE;
+  const char *direction;
   gboolean tracked;
-  const char *direction = classify (from, to, extension, extension_digits, &tracked);
+
+  if (entry->group != NO_STRING)
+    {
+      rang = g_strsplit (kc_sim_lookup (self, entry->rang), ",", -1);
+      rang_here = extension && g_strv_contains ((const char *const *) rang, extension);
+      /* For the operator at an extension it rang, a ring group call is a
+       * call to that extension, theirs only when they took it */
+      if (rang_here)
+        to = extension;
+      if (extension && *extension)
+        answered = g_strcmp0 (answered_by, extension) == 0;
+    }
+  direction = classify (from, to, extension, extension_digits, &tracked);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, id);
+  json_builder_add_string_value (builder, kc_sim_lookup (self, entry->id));
   json_builder_set_member_name (builder, "from");
   json_builder_add_string_value (builder, from);
   json_builder_set_member_name (builder, "to");
-  json_builder_add_string_value (builder, to);
+  json_builder_add_string_value (builder, kc_sim_lookup (self, entry->to));
   json_builder_set_member_name (builder, "direction");
   json_builder_add_string_value (builder, direction);
   json_builder_set_member_name (builder, "tracked");
@@ -91,11 +118,30 @@ add_call_truth (JsonBuilder *builder,
   json_builder_set_member_name (builder, "answered");
   json_builder_add_boolean_value (builder, answered);
   json_builder_set_member_name (builder, "rangMs");
-  json_builder_add_int_value (builder, MAX (rang_us, 0) / 1000);
+  json_builder_add_int_value (builder, MAX (entry->ring_end_us - entry->start_us, 0) / 1000);
   json_builder_set_member_name (builder, "ringingPolls");
-  json_builder_add_int_value (builder, ringing_polls);
+  json_builder_add_int_value (builder, entry->ringing_polls);
   json_builder_set_member_name (builder, "ringingRequests");
-  json_builder_add_int_value (builder, ringing_requests);
+  json_builder_add_int_value (builder, entry->ringing_requests);
+  json_builder_set_member_name (builder, "legs");
+  json_builder_add_int_value (builder, entry->legs);
+  if (entry->group != NO_STRING)
+    {
+      json_builder_set_member_name (builder, "group");
+      json_builder_add_string_value (builder, kc_sim_lookup (self, entry->group));
+      json_builder_set_member_name (builder, "rang");
+      json_builder_begin_array (builder);
+      for (guint i = 0; rang[i]; i++)
+        json_builder_add_string_value (builder, rang[i]);
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "answeredBy");
+      add_string_or_null (builder, self, entry->answered_by);
+      if (rang_here && answered_by && strcmp (answered_by, extension) != 0)
+        {
+          json_builder_set_member_name (builder, "answeredElsewhere");
+          json_builder_add_boolean_value (builder, TRUE);
+        }
+    }
   json_builder_end_object (builder);
 }
 
@@ -149,22 +195,14 @@ kc_sim_server_get_ground_truth (KcSimServer *self,
   json_builder_set_member_name (builder, "calls");
   json_builder_begin_array (builder);
   for (guint i = 0; i < self->call_log->len; i++)
-    {
-      const SimCallLog *entry = &g_array_index (self->call_log, SimCallLog, i);
-
-      add_call_truth (builder, kc_sim_lookup (self, entry->id), kc_sim_lookup (self, entry->from),
-                      kc_sim_lookup (self, entry->to), extension, extension_digits, TRUE,
-                      entry->answered, entry->ring_end_us - entry->start_us,
-                      entry->ringing_polls, entry->ringing_requests);
-    }
+    add_call_truth (self, builder, &g_array_index (self->call_log, SimCallLog, i), TRUE, extension,
+                    extension_digits);
   for (guint i = 0; i < self->calls->len; i++)
     {
-      const SimCall *call = g_ptr_array_index (self->calls, i);
+      SimCallLog entry;
 
-      add_call_truth (builder, call->id, call->from_number, call->to_number, extension,
-                      extension_digits, FALSE, call->answer_us != 0,
-                      (call->answer_us ? call->answer_us : now) - call->start_us,
-                      call->ringing_polls, call->ringing_requests);
+      kc_sim_call_log_entry (self, g_ptr_array_index (self->calls, i), now, &entry);
+      add_call_truth (self, builder, &entry, FALSE, extension, extension_digits);
     }
   json_builder_end_array (builder);
   json_builder_end_object (builder);

@@ -58,6 +58,7 @@ kc_sim_server_finalize (GObject *object)
   g_clear_handle_id (&self->expire_source, g_source_remove);
   g_clear_handle_id (&self->up_source, g_source_remove);
   g_clear_pointer (&self->traffic_calls, g_ptr_array_unref);
+  g_clear_pointer (&self->pending_cdrs, g_ptr_array_unref);
   g_clear_pointer (&self->traffic_rand, g_rand_free);
   g_clear_pointer (&self->fault_rand, g_rand_free);
   g_clear_pointer (&self->call_log, g_array_unref);
@@ -103,6 +104,7 @@ kc_sim_server_init (KcSimServer *self)
   self->slow_delay = 2.0;
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->calls = g_ptr_array_new_with_free_func (kc_sim_call_free);
+  self->pending_cdrs = g_ptr_array_new_with_free_func (kc_sim_call_records_free);
   self->string_chunk = g_string_chunk_new (64 * 1024);
   self->strings = g_ptr_array_new ();
   self->string_ids = g_hash_table_new (g_str_hash, g_str_equal);

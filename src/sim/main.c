@@ -89,6 +89,9 @@ main (int   argc,
   gint64 seed = -1;
   int page_cap = 0;
   int history = 0;
+  g_autofree char *dialect_name = NULL;
+  KcSimDialect dialect = KC_SIM_DIALECT_FIELD;
+  double cdr_delay = 0;
   gboolean omit_call_ids = FALSE;
   gboolean numeric_status = FALSE;
   gboolean numbers_as_strings = FALSE;
@@ -122,10 +125,16 @@ main (int   argc,
       "N" },
     { "history", 0, 0, G_OPTION_ARG_INT, &history, "Start with N past calls in the call history",
       "N" },
+    { "dialect", 0, 0, G_OPTION_ARG_STRING, &dialect_name,
+      "Active calls as real appliances show them (field: a row per channel, lower-case id, "
+      "STATUS \"0\"/\"1\"; the default) or as Kerio's PHP SDK implies (sdk: a row per call, "
+      "ID, NAME, STATUS words, ANSWERED_DURATION)", "field|sdk" },
+    { "cdr-delay", 0, 0, G_OPTION_ARG_DOUBLE, &cdr_delay,
+      "Write a call's record (and recording) this long after it ends (default 0)", "SECONDS" },
     { "omit-call-ids", 0, 0, G_OPTION_ARG_NONE, &omit_call_ids,
-      "Leave ID out of active calls, as some firmware does", NULL },
+      "Leave the id out of active calls, as some firmware does", NULL },
     { "numeric-status", 0, 0, G_OPTION_ARG_NONE, &numeric_status,
-      "Send the status of active calls as a number", NULL },
+      "Send the status of active calls as the number 0 (ringing) or 1 (up)", NULL },
     { "numbers-as-strings", 0, 0, G_OPTION_ARG_NONE, &numbers_as_strings,
       "Send numbers as JSON strings", NULL },
     { "traffic-for", 0, 0, G_OPTION_ARG_DOUBLE, &traffic_for,
@@ -178,9 +187,15 @@ main (int   argc,
       g_printerr ("kerio-sim: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  if (dialect_name && !kc_sim_dialect_from_name (dialect_name, &dialect))
+    {
+      g_printerr ("kerio-sim: --dialect is field or sdk, not '%s'\n", dialect_name);
+      return 2;
+    }
   if (port < 0 || port > G_MAXUINT16 || page_cap < 0 || history < 0 || traffic < 0
       || (tls_cert == NULL) != (tls_key == NULL) || slow_delay < 0 || expire_every < 0
-      || restart_every < 0 || down_for < 0 || traffic_for < 0 || extension_digits < 0)
+      || restart_every < 0 || down_for < 0 || traffic_for < 0 || extension_digits < 0
+      || cdr_delay < 0)
     {
       g_printerr ("kerio-sim: invalid options; see --help\n");
       return EXIT_FAILURE;
@@ -228,6 +243,8 @@ main (int   argc,
   sim = kc_sim_server_new ();
   kc_sim_server_set_credentials (sim, user, password);
   kc_sim_server_set_page_cap (sim, (guint) page_cap);
+  kc_sim_server_set_dialect (sim, dialect);
+  kc_sim_server_set_cdr_delay (sim, cdr_delay);
   kc_sim_server_set_omit_call_ids (sim, omit_call_ids);
   kc_sim_server_set_numeric_status (sim, numeric_status);
   kc_sim_server_set_numbers_as_strings (sim, numbers_as_strings);
