@@ -2323,6 +2323,224 @@ test_executable_faults (void)
   kc_test_rm_rf (dir);
 }
 
+/* A capture, as kerio-cti --capture writes it, written by hand: the first
+ * line at T0, then answers 0.1 s to 1.5 s later */
+static const char *const capture_lines[] = {
+  "{\"time\":\"2025-01-01T00:00:00.000Z\",\"method\":\"Session.login\",\"params\":"
+  "{\"userName\":\"admin\",\"password\":\"<redacted>\"},\"status\":200,\"elapsedMs\":5,"
+  "\"response\":\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":1,\\\"result\\\":{\\\"token\\\":"
+  "\\\"<redacted>\\\"}}\",\"setCookie\":[\"SESSION_OPERATOR_WEBADMIN=<redacted>; path=/admin/;"
+  " secure; HttpOnly\"]}",
+  "{\"time\":\"2025-01-01T00:00:00.100Z\",\"method\":\"Status.getCalls\",\"params\":{},"
+  "\"status\":200,\"elapsedMs\":3,\"response\":\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":2,"
+  "\\\"result\\\":{\\\"calls\\\":[{\\\"id\\\":\\\"1735689600.1\\\",\\\"FROM\\\":{\\\"NUMBER\\\":"
+  "\\\"+998901234567\\\"},\\\"TO\\\":{\\\"NUMBER\\\":\\\"1001\\\"},\\\"STATUS\\\":\\\"0\\\","
+  "\\\"CALL_DURATION\\\":0}],\\\"totalItems\\\":1}}\"}",
+  "this line is not JSON {",
+  "{\"time\":\"2025-01-01T00:00:01.500Z\",\"method\":\"Status.getCalls\",\"params\":{},"
+  "\"status\":200,\"elapsedMs\":3,\"response\":\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":5,"
+  "\\\"result\\\":{\\\"calls\\\":[{\\\"id\\\":\\\"1735689600.1\\\",\\\"FROM\\\":{\\\"NUMBER\\\":"
+  "\\\"+998901234567\\\"},\\\"TO\\\":{\\\"NUMBER\\\":\\\"1001\\\"},\\\"STATUS\\\":\\\"1\\\","
+  "\\\"CALL_DURATION\\\":1}],\\\"totalItems\\\":1}}\"}",
+  "{\"time\":\"2025-01-01T00:00:00.200Z\",\"method\":\"CallHistory.get\",\"params\":{\"query\":"
+  "{\"start\":0,\"limit\":50,\"conditions\":[{\"fieldName\":\"TIMESTAMP\",\"comparator\":"
+  "\"GreaterEq\",\"value\":\"1735689000\"}]}},\"status\":200,\"elapsedMs\":4,\"response\":"
+  "\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":3,\\\"result\\\":{\\\"callHistory\\\":[{\\\"ID\\\":"
+  "\\\"c-1\\\",\\\"TIMESTAMP\\\":1735689500,\\\"FROM_NUM\\\":\\\"+998901234567\\\","
+  "\\\"TO_NUM\\\":\\\"1001\\\",\\\"STATUS\\\":4}],\\\"totalItems\\\":1}}\"}",
+  "{\"time\":\"2025-01-01T00:00:00.300Z\",\"method\":\"CallHistory.get\",\"params\":{\"query\":"
+  "{\"start\":0,\"limit\":1}},\"status\":200,\"elapsedMs\":4,\"response\":"
+  "\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":4,\\\"result\\\":{\\\"callHistory\\\":[{\\\"ID\\\":"
+  "\\\"c-2\\\",\\\"timestamp\\\":\\\"1735689550\\\",\\\"FROM_NUM\\\":\\\"1002\\\","
+  "\\\"TO_NUM\\\":\\\"+998935556677\\\",\\\"STATUS\\\":2}],\\\"totalItems\\\":9}}\"}",
+  "{\"time\":\"2025-01-01T00:00:00.400Z\",\"method\":\"Recordings.get\",\"params\":{\"query\":"
+  "{\"start\":0,\"limit\":50}},\"status\":200,\"elapsedMs\":4,\"response\":"
+  "\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":6,\\\"result\\\":{\\\"recordingList\\\":[{\\\"ID\\\":"
+  "\\\"r-1\\\",\\\"EXTENSION\\\":\\\"1001\\\",\\\"CALLER_ID\\\":\\\"+998901234567\\\","
+  "\\\"DURATION\\\":50,\\\"started\\\":1735689520}],\\\"totalItems\\\":1}}\"}",
+  "",
+  "{\"time\":\"2025-01-01T00:00:00.500Z\",\"method\":\"Status.getQueueAgents\",\"params\":"
+  "{\"query\":{},\"extension\":\"1001\"},\"status\":500,\"elapsedMs\":9,\"response\":"
+  "\"<html><body><h1>Internal Server Error</h1></body></html>\"}",
+  "{\"time\":\"2025-01-01T00:00:00.600Z\",\"method\":\"Recordings.downloadAudioContent\","
+  "\"params\":{\"id\":\"r-1\",\"transcode\":false},\"status\":0,\"elapsedMs\":30000,"
+  "\"error\":\"Connection reset by peer\",\"response\":null}",
+  NULL,
+};
+
+static char *
+write_capture (const char        *dir,
+               const char        *name,
+               const char *const *lines)
+{
+  g_autofree char *text = g_strjoinv ("\n", (char **) lines);
+  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static JsonObject *
+first_row (JsonNode   *root,
+           const char *list)
+{
+  return json_array_get_object_element (json_object_get_array_member (result_of (root), list), 0);
+}
+
+/* kerio-sim --replay serves a capture back: any password logs in, answers
+ * by the replay clock or by the query they were recorded for, the
+ * history's times moved to now, a recorded 500 as 500, a recorded
+ * transport error as a dropped connection; a bad line is skipped */
+static void
+test_replay (Fixture       *fx,
+             gconstpointer  data)
+{
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = write_capture (dir, "capture.jsonl", capture_lines);
+  g_autofree char *empty = NULL;
+  g_autofree char *query = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) login_answer = NULL;
+  g_autoptr (JsonNode) early = NULL;
+  g_autoptr (JsonNode) later = NULL;
+  g_autoptr (JsonNode) latest = NULL;
+  g_autoptr (JsonNode) since = NULL;
+  g_autoptr (JsonNode) other = NULL;
+  g_autoptr (JsonNode) recordings = NULL;
+  g_autoptr (JsonNode) unknown = NULL;
+  g_autoptr (JsonNode) logout = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  const char *bad_only[] = { "{\"time\":\"yesterday\"}", "[1,2]", "", NULL };
+  gint64 before = g_get_real_time () / G_USEC_PER_SEC;
+  const char *set_cookie;
+  gint64 shift;
+  guint status;
+  JsonObject *row;
+
+  empty = write_capture (dir, "unusable.jsonl", bad_only);
+  g_test_expect_message ("kc-sim-server", G_LOG_LEVEL_WARNING, "*line 1 skipped*");
+  g_test_expect_message ("kc-sim-server", G_LOG_LEVEL_WARNING, "*line 2 skipped*");
+  g_assert_false (kc_sim_server_load_replay (fx->sim, empty, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  g_test_expect_message ("kc-sim-server", G_LOG_LEVEL_WARNING, "*line 3 skipped*");
+  g_assert_true (kc_sim_server_load_replay (fx->sim, path, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+
+  /* Whatever the password: the capture has it redacted */
+  login_answer = rpc_full (fx, "Session.login", "{\"userName\":\"admin\",\"password\":\"guess\"}",
+                           &msg);
+  fx->token = g_strdup (json_object_get_string_member (result_of (login_answer), "token"));
+  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
+  fx->cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
+  g_assert_cmpstr (fx->token, !=, "<redacted>");
+
+  /* Before its first recorded time a method gets its first answer; later
+   * the last one recorded within the clock */
+  early = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpstr (json_object_get_string_member (first_row (early, "calls"), "STATUS"), ==, "0");
+  kc_test_run_for (1.6);
+  later = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpstr (json_object_get_string_member (first_row (later, "calls"), "STATUS"), ==, "1");
+  g_assert_cmpstr (json_object_get_string_member (first_row (later, "calls"), "id"), ==,
+                   "1735689600.1");
+
+  /* Answered by the query it was recorded for, its times moved by the
+   * whole seconds from the capture's start to the replay's, strings kept
+   * strings */
+  latest = history (fx, "CallHistory.get", "{\"start\":0,\"limit\":1}");
+  row = first_row (latest, "callHistory");
+  g_assert_cmpstr (json_object_get_string_member (row, "ID"), ==, "c-2");
+  g_assert_true (g_ascii_string_to_signed (json_object_get_string_member (row, "timestamp"), 10, 0,
+                                           G_MAXINT64, &shift, NULL));
+  shift -= 1735689550;
+  g_assert_cmpint (shift, >=, before - T0 - 1);
+  g_assert_cmpint (shift, <=, g_get_real_time () / G_USEC_PER_SEC - T0 + 1);
+
+  /* The condition's time is moved back before it is compared */
+  query = g_strdup_printf ("{\"start\":0,\"limit\":50,\"conditions\":[{\"fieldName\":\"TIMESTAMP\","
+                           "\"comparator\":\"GreaterEq\",\"value\":%" G_GINT64_FORMAT "}]}",
+                           1735689000 + shift);
+  since = history (fx, "CallHistory.get", query);
+  row = first_row (since, "callHistory");
+  g_assert_cmpstr (json_object_get_string_member (row, "ID"), ==, "c-1");
+  g_assert_cmpint (json_object_get_int_member (row, "TIMESTAMP"), ==, 1735689500 + shift);
+
+  /* A query never recorded gets the last answer by time */
+  other = history (fx, "CallHistory.get", "{\"start\":100,\"limit\":50}");
+  g_assert_cmpstr (json_object_get_string_member (first_row (other, "callHistory"), "ID"), ==,
+                   "c-2");
+
+  recordings = history (fx, "Recordings.get", "{\"start\":0,\"limit\":50}");
+  row = first_row (recordings, "recordingList");
+  g_assert_cmpint (json_object_get_int_member (row, "started"), ==, 1735689520 + shift);
+  g_assert_cmpint (json_object_get_int_member (row, "DURATION"), ==, 50);
+
+  body = rpc_body (fx, "Status.getQueueAgents", "{\"query\":{},\"extension\":\"1001\"}");
+  g_bytes_unref (send_raw (fx, body, &status, NULL, NULL));
+  g_assert_cmpuint (status, ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+
+  g_free (body);
+  body = rpc_body (fx, "Recordings.downloadAudioContent", "{\"id\":\"r-1\"}");
+  reply = send_raw (fx, body, &status, NULL, &error);
+  g_assert_nonnull (error);
+  g_assert_null (reply);
+
+  unknown = rpc (fx, "Status.getEverything", NULL);
+  g_assert_cmpint (error_code_of (unknown), ==, -32601);
+  logout = rpc (fx, "Session.logout", NULL);
+  g_assert_cmpuint (json_object_get_size (result_of (logout)), ==, 0);
+  g_assert_cmpuint (kc_sim_server_get_request_count (fx->sim, "Status.getCalls"), ==, 2);
+  kc_test_rm_rf (dir);
+}
+
+/* kerio-sim refuses what it cannot serve, with exit status 2 */
+static void
+test_executable_bad_options (void)
+{
+  const char *binary = g_getenv ("KERIO_SIM");
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "empty.jsonl", NULL);
+  const char *const bad_dialect[] = { "--port", "0", "--dialect", "yiddish", NULL };
+  const char *const bad_replay[] = { "--port", "0", "--replay", path, NULL };
+  const char *const *cases[] = { bad_dialect, bad_replay };
+
+  if (binary == NULL)
+    g_error ("KERIO_SIM must name the kerio-sim executable to test");
+  g_file_set_contents (path, "\n\nnot a capture\n", -1, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autoptr (GSubprocess) process = NULL;
+      g_autoptr (GAsyncResult) waited = NULL;
+      g_autoptr (GError) error = NULL;
+
+      g_ptr_array_add (argv, (gpointer) binary);
+      for (guint j = 0; cases[i][j]; j++)
+        g_ptr_array_add (argv, (gpointer) cases[i][j]);
+      g_ptr_array_add (argv, NULL);
+      process = g_subprocess_newv ((const char *const *) argv->pdata,
+                                   G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                     | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                   &error);
+      g_assert_no_error (error);
+      g_subprocess_wait_async (process, NULL, kc_test_store_result, &waited);
+      KC_TEST_AWAIT (waited);
+      g_subprocess_wait_finish (process, waited, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_if_exited (process));
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
+    }
+  kc_test_rm_rf (dir);
+}
+
 /* Every seed and length must stay inside its buffer (AddressSanitizer
  * catches a write past it in the sanitizer build); a recording of N seconds
  * is exactly N seconds of samples. */
@@ -2372,11 +2590,13 @@ main (int   argc,
   ADD ("/sim/cdr-delay", test_cdr_delay);
   ADD ("/sim/ground-truth-groups", test_ground_truth_groups);
   ADD ("/sim/traffic-groups", test_traffic_groups);
+  ADD ("/sim/replay", test_replay);
 #undef ADD
   g_test_add_func ("/sim/executable-faults", test_executable_faults);
   g_test_add ("/sim/https", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_https,
               fixture_tear_down);
   g_test_add_func ("/sim/executable", test_executable);
+  g_test_add_func ("/sim/executable-bad-options", test_executable_bad_options);
   g_test_add_func ("/sim/wav-any-seed", test_wav_any_seed);
 
   return g_test_run ();

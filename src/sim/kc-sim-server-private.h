@@ -11,6 +11,7 @@
  *   kc-sim-server-faults.c   faults, session expiry, restarts
  *   kc-sim-server-control.c  POST /sim/control
  *   kc-sim-server-truth.c    the ground truth
+ *   kc-sim-server-replay.c   serving a capture back
  *
  * History is kept compact so that a million CDRs fit in a few tens of
  * megabytes: rows are plain structs whose strings are indices into one
@@ -141,6 +142,8 @@ typedef struct
   const char *name;
 } SimFaultName;
 
+typedef struct _SimReplay SimReplay;
+
 struct _KcSimServer
 {
   GObject       parent_instance;
@@ -159,6 +162,8 @@ struct _KcSimServer
   gboolean      record_calls;
   gboolean      record_generated;
   char         *download_url_override;
+
+  SimReplay    *replay; /* answers from a capture instead; NULL: none */
 
   GHashTable   *sessions; /* token -> cookie value */
   gboolean      ever_logged_in;
@@ -243,6 +248,10 @@ gboolean     kc_sim_object_get_double     (JsonObject  *object,
 
 /* kc-sim-server-rpc.c */
 GQuark       kc_sim_rpc_error_quark       (void);
+/* A JSON-RPC answer with `result` (JSON text), or `error` */
+GString     *kc_sim_rpc_envelope          (const char        *id_json,
+                                           const char        *result,
+                                           const GError      *error);
 void         kc_sim_respond               (SoupServerMessage *msg,
                                            guint              status,
                                            const char        *content_type,
@@ -336,6 +345,16 @@ void         kc_sim_send_rpc_answer       (KcSimServer       *self,
                                            SoupServerMessage *msg,
                                            KcSimFault         fault,
                                            GString           *body);
+
+/* kc-sim-server-replay.c */
+void         kc_sim_replay_free           (SimReplay   *replay);
+/* Answers the request from the capture; FALSE for a login, which is the
+ * simulator's own business */
+gboolean     kc_sim_replay_handle         (KcSimServer       *self,
+                                           SoupServerMessage *msg,
+                                           const char        *method,
+                                           JsonObject        *params,
+                                           const char        *id_json);
 
 /* kc-sim-server-control.c */
 void         kc_sim_handle_control        (SoupServer        *server,

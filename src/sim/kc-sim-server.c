@@ -73,6 +73,7 @@ kc_sim_server_finalize (GObject *object)
     }
   g_clear_object (&self->server);
 
+  g_clear_pointer (&self->replay, kc_sim_replay_free);
   g_clear_pointer (&self->username, g_free);
   g_clear_pointer (&self->password, g_free);
   g_clear_pointer (&self->download_url_override, g_free);

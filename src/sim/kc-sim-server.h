@@ -294,6 +294,24 @@ void         kc_sim_server_stop_traffic      (KcSimServer *self);
 void         kc_sim_server_set_traffic_max_talk (KcSimServer *self,
                                                  double       seconds);
 
+/* --- Replay: serve a capture (as kerio-cti --capture writes it, JSON Lines)
+ * instead of the simulated calls and history. Session.login answers with a
+ * fresh session whatever the credentials, Session.logout with {}; every
+ * other method with an answer from the capture: the last one recorded for
+ * that method within the replay clock (which starts at the first request,
+ * and counts from the capture's first line), or the first one recorded
+ * when none is yet. CallHistory.get and Recordings.get prefer the answer
+ * recorded for the same query (start, limit, conditions). Answers keep
+ * their HTTP status and body; a recorded transport error drops the
+ * connection. The history's TIMESTAMP and STARTED move by the whole
+ * seconds from the capture's first line to the replay's first request, and
+ * move back in the conditions of a query before they are compared. A line
+ * that cannot be read is skipped with a warning naming it; a file without
+ * one usable line is an error. */
+gboolean     kc_sim_server_load_replay       (KcSimServer  *self,
+                                              const char   *path,
+                                              GError      **error);
+
 /* --- Out-of-process scripting: the same operations as JSON, as served on
  * POST /sim/control (no login needed; loopback only). request:
  *   {"action":"addCall","from":"+998901234567","to":"1001","fromName":"..."} -> {"id":"..."}

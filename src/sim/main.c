@@ -89,6 +89,7 @@ main (int   argc,
   gint64 seed = -1;
   int page_cap = 0;
   int history = 0;
+  g_autofree char *replay = NULL;
   g_autofree char *dialect_name = NULL;
   KcSimDialect dialect = KC_SIM_DIALECT_FIELD;
   double cdr_delay = 0;
@@ -131,6 +132,9 @@ main (int   argc,
       "ID, NAME, STATUS words, ANSWERED_DURATION)", "field|sdk" },
     { "cdr-delay", 0, 0, G_OPTION_ARG_DOUBLE, &cdr_delay,
       "Write a call's record (and recording) this long after it ends (default 0)", "SECONDS" },
+    { "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay,
+      "Answer with the exchanges kerio-cti --capture recorded in FILE instead of simulated "
+      "calls (any password logs in)", "FILE" },
     { "omit-call-ids", 0, 0, G_OPTION_ARG_NONE, &omit_call_ids,
       "Leave the id out of active calls, as some firmware does", NULL },
     { "numeric-status", 0, 0, G_OPTION_ARG_NONE, &numeric_status,
@@ -261,12 +265,19 @@ main (int   argc,
                                         g_get_real_time () / G_USEC_PER_SEC - step * history, step);
     }
 
+  if (replay && !kc_sim_server_load_replay (sim, replay, &error))
+    {
+      g_printerr ("kerio-sim: %s\n", error->message);
+      return 2;
+    }
+
   if (!kc_sim_server_listen (sim, (guint16) port, certificate, &error))
     {
       g_printerr ("kerio-sim: cannot listen on 127.0.0.1:%d: %s\n", port, error->message);
       return EXIT_FAILURE;
     }
-  if (traffic > 0)
+  /* A replay answers from its capture: simulated calls would not show */
+  if (traffic > 0 && replay == NULL)
     {
       kc_sim_server_start_traffic (sim, traffic, seed >= 0 ? (guint32) seed : g_random_int ());
       if (traffic_for > 0)
