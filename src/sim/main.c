@@ -127,14 +127,11 @@ main (int   argc,
     { "history", 0, 0, G_OPTION_ARG_INT, &history, "Start with N past calls in the call history",
       "N" },
     { "dialect", 0, 0, G_OPTION_ARG_STRING, &dialect_name,
-      "Active calls as real appliances show them (field: a row per channel, lower-case id, "
-      "STATUS \"0\"/\"1\"; the default) or as Kerio's PHP SDK implies (sdk: a row per call, "
-      "ID, NAME, STATUS words, ANSWERED_DURATION)", "field|sdk" },
+      "The shape of live calls: field (the default) or sdk", "field|sdk" },
     { "cdr-delay", 0, 0, G_OPTION_ARG_DOUBLE, &cdr_delay,
-      "Write a call's record (and recording) this long after it ends (default 0)", "SECONDS" },
+      "Write a call's record this long after it ends (default 0)", "SECONDS" },
     { "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay,
-      "Answer with the exchanges kerio-cti --capture recorded in FILE instead of simulated "
-      "calls (any password logs in)", "FILE" },
+      "Serve a capture of kerio-cti --capture instead of simulated calls", "FILE" },
     { "omit-call-ids", 0, 0, G_OPTION_ARG_NONE, &omit_call_ids,
       "Leave the id out of active calls, as some firmware does", NULL },
     { "numeric-status", 0, 0, G_OPTION_ARG_NONE, &numeric_status,
@@ -184,7 +181,14 @@ main (int   argc,
 
   g_option_context_set_summary (context,
                                 "A Kerio Operator PBX simulator: the JSON-RPC API with live\n"
-                                "calls, call history and recordings, for trying out Kerio CTI.");
+                                "calls, call history and recordings, for trying out Kerio CTI.\n"
+                                "\n"
+                                "Random calls ring extensions 1001-1010, about a quarter of the\n"
+                                "incoming ones through ring group 800 (2 or 3 extensions at once).\n"
+                                "Live calls show as real appliances show them (--dialect=field: a\n"
+                                "row per channel, lower-case id, STATUS \"0\"/\"1\") or as Kerio's\n"
+                                "PHP SDK implies (--dialect=sdk: a row per call, ID, NAME, STATUS\n"
+                                "words, ANSWERED_DURATION).");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
