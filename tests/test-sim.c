@@ -455,15 +455,19 @@ test_field_rows (Fixture       *fx,
   g_autofree char *second_id = NULL;
   JsonObject *first, *second, *row;
   JsonArray *rows;
+  gint64 added;
 
   login (fx);
+  added = g_get_monotonic_time ();
   id = g_strdup (kc_sim_server_add_call (fx->sim, MOBILE, "Aziz Karimov", "1001", "Nodira"));
   internal = g_strdup (kc_sim_server_add_call (fx->sim, "1002", NULL, "1003", NULL));
   g_assert_cmpuint (kc_sim_server_get_n_active_calls (fx->sim), ==, 2);
 
-  /* The callee's channel comes 400 ms after the caller's */
+  /* The callee's channel comes 400 ms after the caller's (unless this
+   * machine was too busy to ask in time) */
   rows = current_calls (fx, &root);
-  g_assert_cmpuint (json_array_get_length (rows), ==, 2);
+  if (g_get_monotonic_time () - added < 300 * 1000)
+    g_assert_cmpuint (json_array_get_length (rows), ==, 2);
   KC_TEST_WAIT_UNTIL (json_array_get_length (current_calls (fx, &root)) == 3, 5);
   rows = calls_of (root);
   g_assert_cmpint (json_object_get_int_member (result_of (root), "totalItems"), ==, 3);
@@ -1651,7 +1655,7 @@ test_ground_truth (Fixture       *fx,
   g_assert_true (json_object_get_boolean_member (truth_call (filtered, incoming), "tracked"));
 }
 
-static const char *const group_1001_1003[] = { "1001", "1002", "1003", NULL };
+static const char *const three_extensions[] = { "1001", "1002", "1003", NULL };
 
 static gboolean
 has_row_to (JsonArray  *rows,
@@ -1701,7 +1705,7 @@ check_group_calls (Fixture      *fx,
   kc_sim_server_set_dialect (fx->sim, dialect);
   login (fx);
   id = g_strdup (kc_sim_server_add_group_call (fx->sim, MOBILE, "Aziz Karimov", "800",
-                                               group_1001_1003));
+                                               three_extensions));
   g_assert_nonnull (id);
   /* The extensions' channels come 400 ms after the caller's */
   kc_test_run_for (0.5);
@@ -1943,7 +1947,7 @@ test_ground_truth_groups (Fixture       *fx,
 
   /* In the SDK dialect a ring group call has no caller's row */
   kc_sim_server_set_dialect (fx->sim, KC_SIM_DIALECT_SDK);
-  live = g_strdup (kc_sim_server_add_group_call (fx->sim, MOBILE, NULL, "800", group_1001_1003));
+  live = g_strdup (kc_sim_server_add_group_call (fx->sim, MOBILE, NULL, "800", three_extensions));
   kc_test_run_for (0.5);
   sdk = control (fx, "{\"action\":\"groundTruth\",\"extension\":\"1003\"}", SOUP_STATUS_OK);
   call = truth_call (sdk, live);
