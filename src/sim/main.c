@@ -300,7 +300,10 @@ main (int   argc,
   sigterm = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
 
   url = kc_sim_server_get_endpoint_url (sim);
-  printf ("Kerio Operator simulator listening on %s (user %s)\n", url, user);
+  if (replay)
+    printf ("Kerio Operator simulator listening on %s (replaying %s, any user)\n", url, replay);
+  else
+    printf ("Kerio Operator simulator listening on %s (user %s)\n", url, user);
   fflush (stdout);
 
   g_main_loop_run (loop);
