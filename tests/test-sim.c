@@ -237,6 +237,15 @@ calls_of (JsonNode *root)
   return json_object_get_array_member (result_of (root), "calls");
 }
 
+/* "ID" in CDRs, recordings and the SDK's live calls; "id" in the field's */
+static const char *
+row_id (JsonObject *row)
+{
+  if (json_object_has_member (row, "id"))
+    return json_object_get_string_member (row, "id");
+  return json_object_get_string_member_with_default (row, "ID", NULL);
+}
+
 static JsonObject *
 find_by_id (JsonArray  *rows,
             const char *id)
@@ -245,7 +254,7 @@ find_by_id (JsonArray  *rows,
     {
       JsonObject *row = json_array_get_object_element (rows, i);
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (row, "ID", NULL), id) == 0)
+      if (g_strcmp0 (row_id (row), id) == 0)
         return row;
     }
   return NULL;
@@ -260,6 +269,44 @@ answered_duration (Fixture    *fx,
 
   g_assert_nonnull (call);
   return json_object_get_int_member (call, "ANSWERED_DURATION");
+}
+
+static const char *
+party_number (JsonObject *call,
+              const char *member)
+{
+  return json_object_get_string_member (json_object_get_object_member (call, member), "NUMBER");
+}
+
+static JsonArray *
+current_calls (Fixture   *fx,
+               JsonNode **root)
+{
+  g_clear_pointer (root, json_node_unref);
+  *root = rpc (fx, "Status.getCalls", NULL);
+  return calls_of (*root);
+}
+
+/* The serial of an Asterisk unique id, "<epoch>.<serial>" */
+static guint64
+id_serial (const char *id)
+{
+  const char *dot = strchr (id, '.');
+  guint64 serial;
+
+  g_assert_nonnull (dot);
+  g_assert_true (g_ascii_string_to_unsigned (dot + 1, 10, 0, G_MAXUINT64, &serial, NULL));
+  return serial;
+}
+
+static gint64
+id_epoch (const char *id)
+{
+  gint64 epoch;
+  g_autofree char *head = g_strndup (id, strcspn (id, "."));
+
+  g_assert_true (g_ascii_string_to_signed (head, 10, 0, G_MAXINT64, &epoch, NULL));
+  return epoch;
 }
 
 static gint64
@@ -394,9 +441,122 @@ test_unauthenticated (Fixture       *fx,
   g_assert_cmpuint (kc_sim_server_get_unauthenticated_count (fx->sim), ==, 6);
 }
 
+/* The shape public integrations read from real appliances: a row per
+ * channel, lower-case id, STATUS "0" / "1" strings, no ANSWERED_DURATION,
+ * no NAME */
 static void
-test_live_calls (Fixture       *fx,
+test_field_rows (Fixture       *fx,
                  gconstpointer  data)
+{
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *internal = NULL;
+  g_autofree char *old_id = NULL;
+  g_autofree char *second_id = NULL;
+  JsonObject *first, *second, *row;
+  JsonArray *rows;
+  gint64 added;
+
+  login (fx);
+  added = g_get_monotonic_time ();
+  id = g_strdup (kc_sim_server_add_call (fx->sim, MOBILE, "Aziz Karimov", "1001", "Nodira"));
+  internal = g_strdup (kc_sim_server_add_call (fx->sim, "1002", NULL, "1003", NULL));
+  g_assert_cmpuint (kc_sim_server_get_n_active_calls (fx->sim), ==, 2);
+
+  /* The callee's channel comes 400 ms after the caller's (unless this
+   * machine was too busy to ask in time) */
+  rows = current_calls (fx, &root);
+  if (g_get_monotonic_time () - added < 300 * 1000)
+    g_assert_cmpuint (json_array_get_length (rows), ==, 2);
+  KC_TEST_WAIT_UNTIL (json_array_get_length (current_calls (fx, &root)) == 3, 5);
+  rows = calls_of (root);
+  g_assert_cmpint (json_object_get_int_member (result_of (root), "totalItems"), ==, 3);
+
+  first = find_by_id (rows, id);
+  g_assert_nonnull (first);
+  g_assert_false (json_object_has_member (first, "ID"));
+  g_assert_false (json_object_has_member (first, "ANSWERED_DURATION"));
+  g_assert_false (json_object_has_member (json_object_get_object_member (first, "FROM"), "NAME"));
+  g_assert_false (json_object_has_member (json_object_get_object_member (first, "TO"), "NAME"));
+  g_assert_cmpstr (json_object_get_string_member (first, "STATUS"), ==, "0");
+  g_assert_cmpstr (party_number (first, "FROM"), ==, MOBILE);
+  g_assert_cmpstr (party_number (first, "TO"), ==, "1001");
+
+  /* The other leg of the external call: the same numbers, the next serial,
+   * the same or the next second */
+  second = NULL;
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      row = json_array_get_object_element (rows, i);
+      if (strcmp (row_id (row), id) != 0 && strcmp (party_number (row, "FROM"), MOBILE) == 0)
+        second = row;
+    }
+  g_assert_nonnull (second);
+  second_id = g_strdup (row_id (second));
+  g_assert_cmpstr (party_number (second, "TO"), ==, "1001");
+  g_assert_cmpstr (json_object_get_string_member (second, "STATUS"), ==, "0");
+  g_assert_cmpuint (id_serial (second_id), ==, id_serial (id) + 1);
+  g_assert_cmpint (id_epoch (second_id) - id_epoch (id), >=, 0);
+  g_assert_cmpint (id_epoch (second_id) - id_epoch (id), <=, 1);
+  g_assert_cmpint (json_object_get_int_member (second, "CALL_DURATION"), <=,
+                   json_object_get_int_member (first, "CALL_DURATION"));
+
+  /* Both ends inside: one row */
+  row = find_by_id (rows, internal);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (party_number (row, "FROM"), ==, "1002");
+  g_assert_cmpstr (party_number (row, "TO"), ==, "1003");
+
+  g_assert_true (kc_sim_server_answer_call (fx->sim, id));
+  rows = current_calls (fx, &root);
+  g_assert_cmpstr (json_object_get_string_member (find_by_id (rows, id), "STATUS"), ==, "1");
+  g_assert_cmpstr (json_object_get_string_member (find_by_id (rows, second_id), "STATUS"), ==, "1");
+  g_assert_cmpstr (json_object_get_string_member (find_by_id (rows, internal), "STATUS"), ==, "0");
+
+  /* Both legs go with the call */
+  g_assert_true (kc_sim_server_end_call (fx->sim, id, KC_SIM_CDR_NO_ANSWER));
+  g_assert_false (kc_sim_server_answer_call (fx->sim, id));
+  rows = current_calls (fx, &root);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  g_assert_cmpstr (row_id (json_array_get_object_element (rows, 0)), ==, internal);
+
+  /* A call older than 400 ms shows both legs at once, each counted from
+   * its own creation */
+  old_id = g_strdup (kc_sim_server_add_call_started (fx->sim, "1004", NULL, "+998971112233", NULL,
+                                                     30));
+  rows = current_calls (fx, &root);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (find_by_id (rows, old_id), "CALL_DURATION"), >=, 30);
+
+  kc_sim_server_set_numeric_status (fx->sim, TRUE);
+  kc_sim_server_set_omit_call_ids (fx->sim, TRUE);
+  kc_sim_server_answer_call (fx->sim, old_id);
+  rows = current_calls (fx, &root);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      row = json_array_get_object_element (rows, i);
+      g_assert_false (json_object_has_member (row, "id"));
+      g_assert_false (json_object_has_member (row, "ID"));
+      g_assert_cmpint (json_object_get_int_member (row, "STATUS"), ==,
+                       strcmp (party_number (row, "FROM"), "1004") == 0 ? 1 : 0);
+    }
+
+  kc_sim_server_set_numbers_as_strings (fx->sim, TRUE);
+  rows = current_calls (fx, &root);
+  g_assert_cmpstr (json_object_get_string_member (result_of (root), "totalItems"), ==, "3");
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      row = json_array_get_object_element (rows, i);
+      if (strcmp (party_number (row, "FROM"), "1004") == 0)
+        g_assert_cmpstr (json_object_get_string_member (row, "STATUS"), ==, "1");
+    }
+}
+
+/* The shape Kerio's PHP SDK sample implies: a row per call with ID, NAME,
+ * ANSWERED_DURATION and STATUS words */
+static void
+test_sdk_rows (Fixture       *fx,
+               gconstpointer  data)
 {
   g_autoptr (JsonNode) ringing = NULL;
   g_autoptr (JsonNode) answered = NULL;
@@ -407,6 +567,7 @@ test_live_calls (Fixture       *fx,
   g_autofree char *old_id = NULL;
   JsonObject *call;
 
+  kc_sim_server_set_dialect (fx->sim, KC_SIM_DIALECT_SDK);
   login (fx);
   id = g_strdup (kc_sim_server_add_call (fx->sim, MOBILE, "Aziz Karimov", "1001", "Nodira"));
   old_id = g_strdup (kc_sim_server_add_call_started (fx->sim, "1002", NULL, "+998971112233", NULL,
@@ -414,16 +575,20 @@ test_live_calls (Fixture       *fx,
   g_assert_cmpstr (id, !=, old_id);
   g_assert_cmpuint (kc_sim_server_get_n_active_calls (fx->sim), ==, 2);
 
+  /* One row per call, however long it has been up */
+  kc_test_run_for (0.5);
   ringing = rpc (fx, "Status.getCalls", NULL);
   g_assert_cmpint (json_object_get_int_member (result_of (ringing), "totalItems"), ==, 2);
+  g_assert_cmpuint (json_array_get_length (calls_of (ringing)), ==, 2);
   call = find_by_id (calls_of (ringing), id);
   g_assert_nonnull (call);
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (call, "FROM"),
-                                                  "NUMBER"), ==, MOBILE);
+  g_assert_false (json_object_has_member (call, "id"));
+  g_assert_cmpstr (party_number (call, "FROM"), ==, MOBILE);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (call, "FROM"),
                                                   "NAME"), ==, "Aziz Karimov");
+  g_assert_cmpstr (party_number (call, "TO"), ==, "1001");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (call, "TO"),
-                                                  "NUMBER"), ==, "1001");
+                                                  "NAME"), ==, "Nodira");
   g_assert_cmpstr (json_object_get_string_member (call, "STATUS"), ==, "Ringing");
   g_assert_cmpint (json_object_get_int_member (call, "ANSWERED_DURATION"), ==, 0);
   call = find_by_id (calls_of (ringing), old_id);
@@ -442,18 +607,19 @@ test_live_calls (Fixture       *fx,
   g_assert_null (find_by_id (calls_of (ended), id));
   g_assert_cmpuint (json_array_get_length (calls_of (ended)), ==, 1);
 
+  /* The numeric status is 0 ringing, 1 up: nothing on record reads 4 */
   kc_sim_server_set_numeric_status (fx->sim, TRUE);
   kc_sim_server_set_omit_call_ids (fx->sim, TRUE);
   numeric = rpc (fx, "Status.getCalls", NULL);
   call = json_array_get_object_element (calls_of (numeric), 0);
   g_assert_false (json_object_has_member (call, "ID"));
-  g_assert_cmpint (json_object_get_int_member (call, "STATUS"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (call, "STATUS"), ==, 0);
 
   kc_sim_server_answer_call (fx->sim, old_id);
   kc_sim_server_set_numbers_as_strings (fx->sim, TRUE);
   strings = rpc (fx, "Status.getCalls", NULL);
   call = json_array_get_object_element (calls_of (strings), 0);
-  g_assert_cmpstr (json_object_get_string_member (call, "STATUS"), ==, "4");
+  g_assert_cmpstr (json_object_get_string_member (call, "STATUS"), ==, "1");
   g_assert_cmpstr (json_object_get_string_member (result_of (strings), "totalItems"), ==, "1");
   g_assert_cmpint (
     g_ascii_strtoll (json_object_get_string_member (call, "CALL_DURATION"), NULL, 10), >=, 30);
@@ -1045,6 +1211,10 @@ test_control (Fixture       *fx,
   guint status;
 
   login (fx);
+  json_node_unref (control (fx, "{\"action\":\"dialect\",\"dialect\":\"yiddish\"}",
+                            SOUP_STATUS_BAD_REQUEST));
+  /* The shape with names */
+  json_node_unref (control (fx, "{\"action\":\"dialect\",\"dialect\":\"sdk\"}", SOUP_STATUS_OK));
   added = control (fx, "{\"action\":\"addCall\",\"from\":\"" MOBILE "\",\"to\":\"1003\","
                        "\"fromName\":\"Aziz Karimov\"}", SOUP_STATUS_OK);
   id = g_strdup (json_object_get_string_member (json_node_get_object (added), "id"));
@@ -1168,7 +1338,9 @@ test_fault_rates (Fixture       *fx,
   JsonObject *faults;
   guint status;
 
-  kc_sim_server_add_call (fx->sim, MOBILE, "Aziz Karimov", "1001", NULL);
+  /* Both legs there from the start, and CALL_DURATION of two digits for
+   * the whole test, so that every whole answer has the same size */
+  kc_sim_server_add_call_started (fx->sim, MOBILE, "Aziz Karimov", "1001", NULL, 20);
   login (fx);
   body = rpc_body (fx, "Status.getCalls", NULL);
   normal = send_raw (fx, body, &status, NULL, NULL);
@@ -1483,6 +1655,308 @@ test_ground_truth (Fixture       *fx,
   g_assert_true (json_object_get_boolean_member (truth_call (filtered, incoming), "tracked"));
 }
 
+static const char *const three_extensions[] = { "1001", "1002", "1003", NULL };
+
+static gboolean
+has_row_to (JsonArray  *rows,
+            const char *to)
+{
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    if (strcmp (party_number (json_array_get_object_element (rows, i), "TO"), to) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Every row's STATUS is `field` in the field dialect, `sdk` in the SDK's */
+static void
+assert_statuses (JsonArray    *rows,
+                 KcSimDialect  dialect,
+                 const char   *field,
+                 const char   *sdk)
+{
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, i),
+                                                    "STATUS"),
+                     ==, dialect == KC_SIM_DIALECT_FIELD ? field : sdk);
+}
+
+/* A ring group call: a row per ringing extension (and the caller's row TO
+ * the group in the field dialect); when one answers, the others vanish;
+ * its CDR goes to who answered, or to the group when nobody did */
+static void
+check_group_calls (Fixture      *fx,
+                   KcSimDialect  dialect)
+{
+  const char *const two[] = { "1001", "1004", NULL };
+  const char *const pair[] = { "1005", "1006", NULL };
+  gboolean field = dialect == KC_SIM_DIALECT_FIELD;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (JsonNode) cdrs = NULL;
+  g_autoptr (JsonNode) recordings = NULL;
+  g_autoptr (JsonNode) added = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *missed = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *request = NULL;
+  const char *control_id;
+  JsonArray *rows;
+  JsonObject *row;
+
+  kc_sim_server_set_dialect (fx->sim, dialect);
+  login (fx);
+  id = g_strdup (kc_sim_server_add_group_call (fx->sim, MOBILE, "Aziz Karimov", "800",
+                                               three_extensions));
+  g_assert_nonnull (id);
+  /* The extensions' channels come 400 ms after the caller's */
+  kc_test_run_for (0.5);
+  rows = current_calls (fx, &root);
+  g_assert_cmpuint (json_array_get_length (rows), ==, field ? 4 : 3);
+  g_assert_true (has_row_to (rows, "1001") && has_row_to (rows, "1002")
+                 && has_row_to (rows, "1003"));
+  g_assert_true (has_row_to (rows, "800") == field);
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      row = json_array_get_object_element (rows, i);
+      g_assert_cmpstr (party_number (row, "FROM"), ==, MOBILE);
+      /* each its own channel, after the caller's */
+      if (strcmp (party_number (row, "TO"), "800") != 0)
+        g_assert_cmpuint (id_serial (row_id (row)), >, id_serial (id));
+    }
+  /* the call's id is the caller's channel, a row of its own in the field */
+  g_assert_true ((find_by_id (rows, id) != NULL) == field);
+  assert_statuses (rows, dialect, "0", "Ringing");
+
+  g_assert_false (kc_sim_server_answer_call_at (fx->sim, id, "1009"));
+  g_assert_true (kc_sim_server_answer_call_at (fx->sim, id, "1002"));
+  rows = current_calls (fx, &root);
+  g_assert_cmpuint (json_array_get_length (rows), ==, field ? 2 : 1);
+  g_assert_true (has_row_to (rows, "1002"));
+  g_assert_false (has_row_to (rows, "1001") || has_row_to (rows, "1003"));
+  assert_statuses (rows, dialect, "1", "Answered");
+  /* taken: the others cannot answer any more */
+  g_assert_false (kc_sim_server_answer_call_at (fx->sim, id, "1001"));
+  g_assert_true (kc_sim_server_answer_call_at (fx->sim, id, "1002"));
+  g_assert_true (kc_sim_server_end_call (fx->sim, id, KC_SIM_CDR_NO_ANSWER));
+
+  missed = g_strdup (kc_sim_server_add_group_call (fx->sim, "+998971112233", NULL, "800", two));
+  kc_test_run_for (0.5);
+  rows = current_calls (fx, &root);
+  g_assert_cmpuint (json_array_get_length (rows), ==, field ? 3 : 2);
+  g_assert_true (kc_sim_server_end_call (fx->sim, missed, KC_SIM_CDR_NO_ANSWER));
+  rows = current_calls (fx, &root);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 0);
+
+  cdrs = history (fx, "CallHistory.get", "{}");
+  rows = json_object_get_array_member (result_of (cdrs), "callHistory");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 2);
+  row = find_by_id (rows, id);
+  g_assert_cmpstr (json_object_get_string_member (row, "FROM_NUM"), ==, MOBILE);
+  g_assert_cmpstr (json_object_get_string_member (row, "TO_NUM"), ==, "1002");
+  g_assert_cmpint (json_object_get_int_member (row, "STATUS"), ==, KC_SIM_CDR_ANSWERED);
+  row = find_by_id (rows, missed);
+  g_assert_cmpstr (json_object_get_string_member (row, "TO_NUM"), ==, "800");
+  g_assert_cmpint (json_object_get_int_member (row, "STATUS"), ==, KC_SIM_CDR_NO_ANSWER);
+  /* Only the answered call was recorded, for the extension that took it */
+  recordings = history (fx, "Recordings.get", "{}");
+  rows = json_object_get_array_member (result_of (recordings), "recordingList");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  row = json_array_get_object_element (rows, 0);
+  g_assert_cmpstr (json_object_get_string_member (row, "EXTENSION"), ==, "1002");
+  g_assert_cmpstr (json_object_get_string_member (row, "CALLER_ID"), ==, MOBILE);
+
+  /* Answered without saying by whom: the first extension takes it */
+  first = g_strdup (kc_sim_server_add_group_call (fx->sim, MOBILE, NULL, "800", pair));
+  kc_test_run_for (0.5);
+  g_assert_true (kc_sim_server_answer_call (fx->sim, first));
+  rows = current_calls (fx, &root);
+  g_assert_true (has_row_to (rows, "1005"));
+  g_assert_false (has_row_to (rows, "1006"));
+  kc_sim_server_end_call (fx->sim, first, KC_SIM_CDR_NO_ANSWER);
+
+  /* The same through the control endpoint */
+  json_node_unref (control (fx, "{\"action\":\"addGroupCall\",\"from\":\"" MOBILE "\","
+                                "\"to\":\"800\",\"extensions\":[]}", SOUP_STATUS_BAD_REQUEST));
+  json_node_unref (control (fx, "{\"action\":\"addGroupCall\",\"from\":\"" MOBILE "\","
+                                "\"to\":\"800\",\"extensions\":[\"1007\",8]}",
+                            SOUP_STATUS_BAD_REQUEST));
+  added = control (fx, "{\"action\":\"addGroupCall\",\"from\":\"" MOBILE "\",\"to\":\"800\","
+                       "\"extensions\":[\"1007\",\"1008\"]}", SOUP_STATUS_OK);
+  control_id = json_object_get_string_member (json_node_get_object (added), "id");
+  kc_test_run_for (0.5);
+  request = g_strdup_printf ("{\"action\":\"answerCall\",\"id\":\"%s\",\"extension\":\"1009\"}",
+                             control_id);
+  json_node_unref (control (fx, request, SOUP_STATUS_BAD_REQUEST));
+  g_free (request);
+  request = g_strdup_printf ("{\"action\":\"answerCall\",\"id\":\"%s\",\"extension\":\"1008\"}",
+                             control_id);
+  json_node_unref (control (fx, request, SOUP_STATUS_OK));
+  rows = current_calls (fx, &root);
+  g_assert_true (has_row_to (rows, "1008"));
+  g_assert_false (has_row_to (rows, "1007"));
+}
+
+static void
+test_group_calls_field (Fixture       *fx,
+                        gconstpointer  data)
+{
+  check_group_calls (fx, KC_SIM_DIALECT_FIELD);
+}
+
+static void
+test_group_calls_sdk (Fixture       *fx,
+                      gconstpointer  data)
+{
+  check_group_calls (fx, KC_SIM_DIALECT_SDK);
+}
+
+/* A PBX that writes its records late: the CDR and the recording of a call
+ * appear the delay after it ended, with the call's own start */
+static void
+test_cdr_delay (Fixture       *fx,
+                gconstpointer  data)
+{
+  g_autoptr (JsonNode) early = NULL;
+  g_autoptr (JsonNode) late = NULL;
+  g_autoptr (JsonNode) recordings = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *quick = NULL;
+  gint64 start = g_get_real_time () / G_USEC_PER_SEC - 30;
+  JsonObject *row;
+
+  login (fx);
+  kc_sim_server_set_cdr_delay (fx->sim, 1);
+  id = g_strdup (kc_sim_server_add_call_started (fx->sim, MOBILE, NULL, "1001", NULL, 30));
+  kc_sim_server_answer_call (fx->sim, id);
+  kc_sim_server_end_call (fx->sim, id, KC_SIM_CDR_NO_ANSWER);
+  g_assert_cmpuint (kc_sim_server_get_n_active_calls (fx->sim), ==, 0);
+
+  early = history (fx, "CallHistory.get", "{}");
+  g_assert_cmpint (json_object_get_int_member (result_of (early), "totalItems"), ==, 0);
+  g_assert_cmpuint (kc_sim_server_get_n_cdrs (fx->sim), ==, 0);
+  stats = control (fx, "{\"action\":\"stats\"}", SOUP_STATUS_OK);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (stats), "pendingCdrs"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (stats), "cdrs"), ==, 0);
+
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_n_cdrs (fx->sim) == 1, 5);
+  late = history (fx, "CallHistory.get", "{}");
+  row = find_by_id (json_object_get_array_member (result_of (late), "callHistory"), id);
+  g_assert_nonnull (row);
+  g_assert_cmpint (json_object_get_int_member (row, "STATUS"), ==, KC_SIM_CDR_ANSWERED);
+  g_assert_cmpint (json_object_get_int_member (row, "TIMESTAMP"), >=, start - 1);
+  g_assert_cmpint (json_object_get_int_member (row, "TIMESTAMP"), <=, start + 1);
+  recordings = history (fx, "Recordings.get", "{}");
+  g_assert_cmpint (json_object_get_int_member (result_of (recordings), "totalItems"), ==, 1);
+
+  json_node_unref (control (fx, "{\"action\":\"cdrDelay\",\"seconds\":-1}",
+                            SOUP_STATUS_BAD_REQUEST));
+  json_node_unref (control (fx, "{\"action\":\"cdrDelay\",\"seconds\":0}", SOUP_STATUS_OK));
+  quick = g_strdup (kc_sim_server_add_call (fx->sim, MOBILE, NULL, "1002", NULL));
+  kc_sim_server_end_call (fx->sim, quick, KC_SIM_CDR_NO_ANSWER);
+  g_assert_cmpuint (kc_sim_server_get_n_cdrs (fx->sim), ==, 2);
+}
+
+static const char *
+rang_list (JsonObject *call,
+           char        buffer[32])
+{
+  JsonArray *rang = json_object_get_array_member (call, "rang");
+
+  buffer[0] = '\0';
+  for (guint i = 0; i < json_array_get_length (rang); i++)
+    {
+      if (i > 0)
+        g_strlcat (buffer, ",", 32);
+      g_strlcat (buffer, json_array_get_string_element (rang, i), 32);
+    }
+  return buffer;
+}
+
+/* A ring group call in the ground truth: who it rang, who answered, how
+ * many rows it showed; for the operator at an extension, theirs when it
+ * rang there, answered when they took it, answered elsewhere when a
+ * colleague did */
+static void
+test_ground_truth_groups (Fixture       *fx,
+                          gconstpointer  data)
+{
+  const char *const pair[] = { "1001", "1002", NULL };
+  const char *const other_pair[] = { "1001", "1003", NULL };
+  g_autoptr (JsonNode) truth = NULL;
+  g_autoptr (JsonNode) at_1001 = NULL;
+  g_autoptr (JsonNode) at_1002 = NULL;
+  g_autoptr (JsonNode) at_1003 = NULL;
+  g_autoptr (JsonNode) sdk = NULL;
+  g_autofree char *taken = NULL;
+  g_autofree char *missed = NULL;
+  g_autofree char *direct = NULL;
+  g_autofree char *live = NULL;
+  char buffer[32];
+  JsonObject *call;
+
+  taken = g_strdup (kc_sim_server_add_group_call (fx->sim, MOBILE, NULL, "800", pair));
+  missed = g_strdup (kc_sim_server_add_group_call (fx->sim, "+998971112233", NULL, "800",
+                                                   other_pair));
+  direct = g_strdup (kc_sim_server_add_call (fx->sim, "+998935556677", NULL, "1001", NULL));
+  kc_test_run_for (0.5);
+  kc_sim_server_answer_call_at (fx->sim, taken, "1002");
+  kc_sim_server_end_call (fx->sim, taken, KC_SIM_CDR_NO_ANSWER);
+  kc_sim_server_end_call (fx->sim, missed, KC_SIM_CDR_NO_ANSWER);
+  kc_sim_server_end_call (fx->sim, direct, KC_SIM_CDR_NO_ANSWER);
+
+  truth = kc_sim_server_get_ground_truth (fx->sim, NULL, 4);
+  call = truth_call (truth, taken);
+  g_assert_cmpstr (json_object_get_string_member (call, "group"), ==, "800");
+  g_assert_cmpstr (json_object_get_string_member (call, "to"), ==, "800");
+  g_assert_cmpstr (rang_list (call, buffer), ==, "1001,1002");
+  g_assert_cmpstr (json_object_get_string_member (call, "answeredBy"), ==, "1002");
+  g_assert_true (json_object_get_boolean_member (call, "answered"));
+  g_assert_true (json_object_get_boolean_member (call, "tracked"));
+  g_assert_cmpstr (json_object_get_string_member (call, "direction"), ==, "kiruvchi");
+  g_assert_cmpint (json_object_get_int_member (call, "legs"), ==, 3);
+  g_assert_false (json_object_has_member (call, "answeredElsewhere"));
+  call = truth_call (truth, missed);
+  g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (call, "answeredBy")));
+  g_assert_false (json_object_get_boolean_member (call, "answered"));
+  call = truth_call (truth, direct);
+  g_assert_false (json_object_has_member (call, "group"));
+  g_assert_false (json_object_has_member (call, "rang"));
+  g_assert_cmpint (json_object_get_int_member (call, "legs"), ==, 2);
+
+  at_1001 = kc_sim_server_get_ground_truth (fx->sim, "1001", 4);
+  call = truth_call (at_1001, taken);
+  g_assert_true (json_object_get_boolean_member (call, "tracked"));
+  g_assert_cmpstr (json_object_get_string_member (call, "direction"), ==, "kiruvchi");
+  g_assert_false (json_object_get_boolean_member (call, "answered"));
+  g_assert_true (json_object_get_boolean_member (call, "answeredElsewhere"));
+  call = truth_call (at_1001, missed);
+  g_assert_true (json_object_get_boolean_member (call, "tracked"));
+  g_assert_false (json_object_get_boolean_member (call, "answered"));
+  g_assert_false (json_object_has_member (call, "answeredElsewhere"));
+
+  at_1002 = kc_sim_server_get_ground_truth (fx->sim, "1002", 4);
+  call = truth_call (at_1002, taken);
+  g_assert_true (json_object_get_boolean_member (call, "tracked"));
+  g_assert_true (json_object_get_boolean_member (call, "answered"));
+  g_assert_false (json_object_has_member (call, "answeredElsewhere"));
+  g_assert_false (json_object_get_boolean_member (truth_call (at_1002, missed), "tracked"));
+
+  at_1003 = kc_sim_server_get_ground_truth (fx->sim, "1003", 4);
+  g_assert_false (json_object_get_boolean_member (truth_call (at_1003, taken), "tracked"));
+  g_assert_true (json_object_get_boolean_member (truth_call (at_1003, missed), "tracked"));
+
+  /* In the SDK dialect a ring group call has no caller's row */
+  kc_sim_server_set_dialect (fx->sim, KC_SIM_DIALECT_SDK);
+  live = g_strdup (kc_sim_server_add_group_call (fx->sim, MOBILE, NULL, "800", three_extensions));
+  kc_test_run_for (0.5);
+  sdk = control (fx, "{\"action\":\"groundTruth\",\"extension\":\"1003\"}", SOUP_STATUS_OK);
+  call = truth_call (sdk, live);
+  g_assert_false (json_object_get_boolean_member (call, "ended"));
+  g_assert_cmpint (json_object_get_int_member (call, "legs"), ==, 3);
+  g_assert_true (json_object_get_boolean_member (call, "tracked"));
+  g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (call, "answeredBy")));
+}
+
 static gboolean
 is_extension (const char *number)
 {
@@ -1495,13 +1969,6 @@ static gboolean
 is_uzbek_mobile (const char *number)
 {
   return g_regex_match_simple ("^\\+998(90|91|93|94|95|97|98|99)[0-9]{7}$", number, 0, 0);
-}
-
-static const char *
-party_number (JsonObject *call,
-              const char *member)
-{
-  return json_object_get_string_member (json_object_get_object_member (call, member), "NUMBER");
 }
 
 static char *
@@ -1541,25 +2008,26 @@ test_traffic (Fixture       *fx,
       const char *to = party_number (call, "TO");
 
       g_assert_true ((is_extension (from) && is_uzbek_mobile (to))
-                     || (is_uzbek_mobile (from) && is_extension (to)));
+                     || (is_uzbek_mobile (from)
+                         && (is_extension (to) || strcmp (to, KC_SIM_TRAFFIC_GROUP) == 0)));
     }
 
   /* busy and failed calls end after a short ring and leave a record */
   KC_TEST_WAIT_UNTIL (kc_sim_server_get_n_cdrs (fx->sim) >= 1, 15);
 
   kc_sim_server_stop_traffic (fx->sim);
+  /* the last calls' second legs come 400 ms after their first */
+  kc_test_run_for (0.5);
   g_clear_pointer (&calls, json_node_unref);
   calls = rpc (fx, "Status.getCalls", NULL);
   rows = calls_of (calls);
   for (guint i = 0; i < json_array_get_length (rows); i++)
-    g_hash_table_add (seen, g_strdup (json_object_get_string_member (
-                              json_array_get_object_element (rows, i), "ID")));
+    g_hash_table_add (seen, g_strdup (row_id (json_array_get_object_element (rows, i))));
   kc_test_run_for (1.0);
   later = rpc (fx, "Status.getCalls", NULL);
   rows = calls_of (later);
   for (guint i = 0; i < json_array_get_length (rows); i++)
-    g_assert_true (g_hash_table_contains (seen, json_object_get_string_member (
-                                                  json_array_get_object_element (rows, i), "ID")));
+    g_assert_true (g_hash_table_contains (seen, row_id (json_array_get_object_element (rows, i))));
 
   /* the same seed plays the same calls */
   fixture_set_up (&twin, NULL);
@@ -1609,6 +2077,105 @@ test_traffic_max_talk (Fixture       *fx,
   g_assert_cmpuint (answered, >=, 5);
 }
 
+static int
+compare_by_serial (gconstpointer a,
+                   gconstpointer b)
+{
+  guint64 serial_a = id_serial (json_object_get_string_member (*(JsonObject **) a, "id"));
+  guint64 serial_b = id_serial (json_object_get_string_member (*(JsonObject **) b, "id"));
+
+  return serial_a < serial_b ? -1 : serial_a > serial_b;
+}
+
+/* The calls of the ground truth in the order they began, as
+ * "from>to[rang]" */
+static GPtrArray *
+traffic_calls (KcSimServer *sim,
+               guint        n)
+{
+  g_autoptr (JsonNode) truth = kc_sim_server_get_ground_truth (sim, NULL, 4);
+  JsonArray *calls = json_object_get_array_member (json_node_get_object (truth), "calls");
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  GPtrArray *described = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < json_array_get_length (calls); i++)
+    g_ptr_array_add (sorted, json_array_get_object_element (calls, i));
+  g_ptr_array_sort (sorted, compare_by_serial);
+  g_assert_cmpuint (sorted->len, >=, n);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *call = g_ptr_array_index (sorted, i);
+      char buffer[32] = "";
+
+      if (json_object_has_member (call, "group"))
+        rang_list (call, buffer);
+      g_ptr_array_add (described, g_strdup_printf ("%s>%s[%s]",
+                                                   json_object_get_string_member (call, "from"),
+                                                   json_object_get_string_member (call, "to"),
+                                                   buffer));
+    }
+  return described;
+}
+
+static guint
+n_truth_calls (KcSimServer *sim)
+{
+  g_autoptr (JsonNode) truth = kc_sim_server_get_ground_truth (sim, NULL, 4);
+
+  return json_array_get_length (
+    json_object_get_array_member (json_node_get_object (truth), "calls"));
+}
+
+/* About a quarter of the incoming calls go to ring group 800, which rings
+ * 2 or 3 of the extensions, and a seed plays the same ones again */
+static void
+test_traffic_groups (Fixture       *fx,
+                     gconstpointer  data)
+{
+  const guint n = 200;
+  g_autoptr (KcSimServer) twin = kc_sim_server_new ();
+  g_autoptr (GPtrArray) calls = NULL;
+  g_autoptr (GPtrArray) twin_calls = NULL;
+  guint incoming = 0, groups = 0;
+
+  kc_sim_server_start_traffic (fx->sim, 6000, 7);
+  kc_sim_server_start_traffic (twin, 6000, 7);
+  KC_TEST_WAIT_UNTIL (n_truth_calls (fx->sim) >= n && n_truth_calls (twin) >= n, 20);
+  kc_sim_server_stop_traffic (fx->sim);
+  kc_sim_server_stop_traffic (twin);
+
+  calls = traffic_calls (fx->sim, n);
+  twin_calls = traffic_calls (twin, n);
+  for (guint i = 0; i < n; i++)
+    {
+      const char *call = g_ptr_array_index (calls, i);
+      g_auto (GStrv) parts = g_strsplit_set (call, ">[]", -1);
+
+      g_assert_cmpstr (call, ==, g_ptr_array_index (twin_calls, i));
+      if (!is_uzbek_mobile (parts[0]))
+        continue;
+      incoming++;
+      if (strcmp (parts[1], KC_SIM_TRAFFIC_GROUP) == 0)
+        {
+          g_auto (GStrv) rang = g_strsplit (parts[2], ",", -1);
+
+          groups++;
+          g_assert_cmpuint (g_strv_length (rang), >=, 2);
+          g_assert_cmpuint (g_strv_length (rang), <=, 3);
+          for (guint j = 0; rang[j]; j++)
+            {
+              g_assert_true (is_extension (rang[j]));
+              for (guint k = 0; k < j; k++)
+                g_assert_cmpstr (rang[j], !=, rang[k]);
+            }
+        }
+      else
+        g_assert_true (is_extension (parts[1]));
+    }
+  g_assert_cmpuint (groups, >=, incoming / 8);
+  g_assert_cmpuint (groups, <=, incoming / 2);
+}
+
 static void
 test_https (Fixture       *fx,
             gconstpointer  data)
@@ -1625,7 +2192,7 @@ test_https (Fixture       *fx,
   g_assert_nonnull (strstr (set_cookie, "; secure"));
   fx->cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
 
-  kc_sim_server_add_call (fx->sim, MOBILE, NULL, "1001", NULL);
+  kc_sim_server_add_call (fx->sim, "1002", NULL, "1001", NULL);
   calls = rpc (fx, "Status.getCalls", NULL);
   g_assert_cmpuint (json_array_get_length (calls_of (calls)), ==, 1);
 }
@@ -1760,6 +2327,224 @@ test_executable_faults (void)
   kc_test_rm_rf (dir);
 }
 
+/* A capture, as kerio-cti --capture writes it, written by hand: the first
+ * line at T0, then answers 0.1 s to 1.5 s later */
+static const char *const capture_lines[] = {
+  "{\"time\":\"2025-01-01T00:00:00.000Z\",\"method\":\"Session.login\",\"params\":"
+  "{\"userName\":\"admin\",\"password\":\"<redacted>\"},\"status\":200,\"elapsedMs\":5,"
+  "\"response\":\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":1,\\\"result\\\":{\\\"token\\\":"
+  "\\\"<redacted>\\\"}}\",\"setCookie\":[\"SESSION_OPERATOR_WEBADMIN=<redacted>; path=/admin/;"
+  " secure; HttpOnly\"]}",
+  "{\"time\":\"2025-01-01T00:00:00.100Z\",\"method\":\"Status.getCalls\",\"params\":{},"
+  "\"status\":200,\"elapsedMs\":3,\"response\":\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":2,"
+  "\\\"result\\\":{\\\"calls\\\":[{\\\"id\\\":\\\"1735689600.1\\\",\\\"FROM\\\":{\\\"NUMBER\\\":"
+  "\\\"+998901234567\\\"},\\\"TO\\\":{\\\"NUMBER\\\":\\\"1001\\\"},\\\"STATUS\\\":\\\"0\\\","
+  "\\\"CALL_DURATION\\\":0}],\\\"totalItems\\\":1}}\"}",
+  "this line is not JSON {",
+  "{\"time\":\"2025-01-01T00:00:01.500Z\",\"method\":\"Status.getCalls\",\"params\":{},"
+  "\"status\":200,\"elapsedMs\":3,\"response\":\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":5,"
+  "\\\"result\\\":{\\\"calls\\\":[{\\\"id\\\":\\\"1735689600.1\\\",\\\"FROM\\\":{\\\"NUMBER\\\":"
+  "\\\"+998901234567\\\"},\\\"TO\\\":{\\\"NUMBER\\\":\\\"1001\\\"},\\\"STATUS\\\":\\\"1\\\","
+  "\\\"CALL_DURATION\\\":1}],\\\"totalItems\\\":1}}\"}",
+  "{\"time\":\"2025-01-01T00:00:00.200Z\",\"method\":\"CallHistory.get\",\"params\":{\"query\":"
+  "{\"start\":0,\"limit\":50,\"conditions\":[{\"fieldName\":\"TIMESTAMP\",\"comparator\":"
+  "\"GreaterEq\",\"value\":\"1735689000\"}]}},\"status\":200,\"elapsedMs\":4,\"response\":"
+  "\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":3,\\\"result\\\":{\\\"callHistory\\\":[{\\\"ID\\\":"
+  "\\\"c-1\\\",\\\"TIMESTAMP\\\":1735689500,\\\"FROM_NUM\\\":\\\"+998901234567\\\","
+  "\\\"TO_NUM\\\":\\\"1001\\\",\\\"STATUS\\\":4}],\\\"totalItems\\\":1}}\"}",
+  "{\"time\":\"2025-01-01T00:00:00.300Z\",\"method\":\"CallHistory.get\",\"params\":{\"query\":"
+  "{\"start\":0,\"limit\":1}},\"status\":200,\"elapsedMs\":4,\"response\":"
+  "\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":4,\\\"result\\\":{\\\"callHistory\\\":[{\\\"ID\\\":"
+  "\\\"c-2\\\",\\\"timestamp\\\":\\\"1735689550\\\",\\\"FROM_NUM\\\":\\\"1002\\\","
+  "\\\"TO_NUM\\\":\\\"+998935556677\\\",\\\"STATUS\\\":2}],\\\"totalItems\\\":9}}\"}",
+  "{\"time\":\"2025-01-01T00:00:00.400Z\",\"method\":\"Recordings.get\",\"params\":{\"query\":"
+  "{\"start\":0,\"limit\":50}},\"status\":200,\"elapsedMs\":4,\"response\":"
+  "\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":6,\\\"result\\\":{\\\"recordingList\\\":[{\\\"ID\\\":"
+  "\\\"r-1\\\",\\\"EXTENSION\\\":\\\"1001\\\",\\\"CALLER_ID\\\":\\\"+998901234567\\\","
+  "\\\"DURATION\\\":50,\\\"started\\\":1735689520}],\\\"totalItems\\\":1}}\"}",
+  "",
+  "{\"time\":\"2025-01-01T00:00:00.500Z\",\"method\":\"Status.getQueueAgents\",\"params\":"
+  "{\"query\":{},\"extension\":\"1001\"},\"status\":500,\"elapsedMs\":9,\"response\":"
+  "\"<html><body><h1>Internal Server Error</h1></body></html>\"}",
+  "{\"time\":\"2025-01-01T00:00:00.600Z\",\"method\":\"Recordings.downloadAudioContent\","
+  "\"params\":{\"id\":\"r-1\",\"transcode\":false},\"status\":0,\"elapsedMs\":30000,"
+  "\"error\":\"Connection reset by peer\",\"response\":null}",
+  NULL,
+};
+
+static char *
+write_capture (const char        *dir,
+               const char        *name,
+               const char *const *lines)
+{
+  g_autofree char *text = g_strjoinv ("\n", (char **) lines);
+  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static JsonObject *
+first_row (JsonNode   *root,
+           const char *list)
+{
+  return json_array_get_object_element (json_object_get_array_member (result_of (root), list), 0);
+}
+
+/* kerio-sim --replay serves a capture back: any password logs in, answers
+ * by the replay clock or by the query they were recorded for, the
+ * history's times moved to now, a recorded 500 as 500, a recorded
+ * transport error as a dropped connection; a bad line is skipped */
+static void
+test_replay (Fixture       *fx,
+             gconstpointer  data)
+{
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = write_capture (dir, "capture.jsonl", capture_lines);
+  g_autofree char *empty = NULL;
+  g_autofree char *query = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) login_answer = NULL;
+  g_autoptr (JsonNode) early = NULL;
+  g_autoptr (JsonNode) later = NULL;
+  g_autoptr (JsonNode) latest = NULL;
+  g_autoptr (JsonNode) since = NULL;
+  g_autoptr (JsonNode) other = NULL;
+  g_autoptr (JsonNode) recordings = NULL;
+  g_autoptr (JsonNode) unknown = NULL;
+  g_autoptr (JsonNode) logout = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  const char *bad_only[] = { "{\"time\":\"yesterday\"}", "[1,2]", "", NULL };
+  gint64 before = g_get_real_time () / G_USEC_PER_SEC;
+  const char *set_cookie;
+  gint64 shift;
+  guint status;
+  JsonObject *row;
+
+  empty = write_capture (dir, "unusable.jsonl", bad_only);
+  g_test_expect_message ("kc-sim-server", G_LOG_LEVEL_WARNING, "*line 1 skipped*");
+  g_test_expect_message ("kc-sim-server", G_LOG_LEVEL_WARNING, "*line 2 skipped*");
+  g_assert_false (kc_sim_server_load_replay (fx->sim, empty, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  g_test_expect_message ("kc-sim-server", G_LOG_LEVEL_WARNING, "*line 3 skipped*");
+  g_assert_true (kc_sim_server_load_replay (fx->sim, path, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+
+  /* Whatever the password: the capture has it redacted */
+  login_answer = rpc_full (fx, "Session.login", "{\"userName\":\"admin\",\"password\":\"guess\"}",
+                           &msg);
+  fx->token = g_strdup (json_object_get_string_member (result_of (login_answer), "token"));
+  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
+  fx->cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
+  g_assert_cmpstr (fx->token, !=, "<redacted>");
+
+  /* Before its first recorded time a method gets its first answer; later
+   * the last one recorded within the clock */
+  early = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpstr (json_object_get_string_member (first_row (early, "calls"), "STATUS"), ==, "0");
+  kc_test_run_for (1.6);
+  later = rpc (fx, "Status.getCalls", NULL);
+  g_assert_cmpstr (json_object_get_string_member (first_row (later, "calls"), "STATUS"), ==, "1");
+  g_assert_cmpstr (json_object_get_string_member (first_row (later, "calls"), "id"), ==,
+                   "1735689600.1");
+
+  /* Answered by the query it was recorded for, its times moved by the
+   * whole seconds from the capture's start to the replay's, strings kept
+   * strings */
+  latest = history (fx, "CallHistory.get", "{\"start\":0,\"limit\":1}");
+  row = first_row (latest, "callHistory");
+  g_assert_cmpstr (json_object_get_string_member (row, "ID"), ==, "c-2");
+  g_assert_true (g_ascii_string_to_signed (json_object_get_string_member (row, "timestamp"), 10, 0,
+                                           G_MAXINT64, &shift, NULL));
+  shift -= 1735689550;
+  g_assert_cmpint (shift, >=, before - T0 - 1);
+  g_assert_cmpint (shift, <=, g_get_real_time () / G_USEC_PER_SEC - T0 + 1);
+
+  /* The condition's time is moved back before it is compared */
+  query = g_strdup_printf ("{\"start\":0,\"limit\":50,\"conditions\":[{\"fieldName\":\"TIMESTAMP\","
+                           "\"comparator\":\"GreaterEq\",\"value\":%" G_GINT64_FORMAT "}]}",
+                           1735689000 + shift);
+  since = history (fx, "CallHistory.get", query);
+  row = first_row (since, "callHistory");
+  g_assert_cmpstr (json_object_get_string_member (row, "ID"), ==, "c-1");
+  g_assert_cmpint (json_object_get_int_member (row, "TIMESTAMP"), ==, 1735689500 + shift);
+
+  /* A query never recorded gets the last answer by time */
+  other = history (fx, "CallHistory.get", "{\"start\":100,\"limit\":50}");
+  g_assert_cmpstr (json_object_get_string_member (first_row (other, "callHistory"), "ID"), ==,
+                   "c-2");
+
+  recordings = history (fx, "Recordings.get", "{\"start\":0,\"limit\":50}");
+  row = first_row (recordings, "recordingList");
+  g_assert_cmpint (json_object_get_int_member (row, "started"), ==, 1735689520 + shift);
+  g_assert_cmpint (json_object_get_int_member (row, "DURATION"), ==, 50);
+
+  body = rpc_body (fx, "Status.getQueueAgents", "{\"query\":{},\"extension\":\"1001\"}");
+  g_bytes_unref (send_raw (fx, body, &status, NULL, NULL));
+  g_assert_cmpuint (status, ==, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+
+  g_free (body);
+  body = rpc_body (fx, "Recordings.downloadAudioContent", "{\"id\":\"r-1\"}");
+  reply = send_raw (fx, body, &status, NULL, &error);
+  g_assert_nonnull (error);
+  g_assert_null (reply);
+
+  unknown = rpc (fx, "Status.getEverything", NULL);
+  g_assert_cmpint (error_code_of (unknown), ==, -32601);
+  logout = rpc (fx, "Session.logout", NULL);
+  g_assert_cmpuint (json_object_get_size (result_of (logout)), ==, 0);
+  g_assert_cmpuint (kc_sim_server_get_request_count (fx->sim, "Status.getCalls"), ==, 2);
+  kc_test_rm_rf (dir);
+}
+
+/* kerio-sim refuses what it cannot serve, with exit status 2 */
+static void
+test_executable_bad_options (void)
+{
+  const char *binary = g_getenv ("KERIO_SIM");
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "empty.jsonl", NULL);
+  const char *const bad_dialect[] = { "--port", "0", "--dialect", "yiddish", NULL };
+  const char *const bad_replay[] = { "--port", "0", "--replay", path, NULL };
+  const char *const *cases[] = { bad_dialect, bad_replay };
+
+  if (binary == NULL)
+    g_error ("KERIO_SIM must name the kerio-sim executable to test");
+  g_file_set_contents (path, "\n\nnot a capture\n", -1, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autoptr (GSubprocess) process = NULL;
+      g_autoptr (GAsyncResult) waited = NULL;
+      g_autoptr (GError) error = NULL;
+
+      g_ptr_array_add (argv, (gpointer) binary);
+      for (guint j = 0; cases[i][j]; j++)
+        g_ptr_array_add (argv, (gpointer) cases[i][j]);
+      g_ptr_array_add (argv, NULL);
+      process = g_subprocess_newv ((const char *const *) argv->pdata,
+                                   G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                     | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                   &error);
+      g_assert_no_error (error);
+      g_subprocess_wait_async (process, NULL, kc_test_store_result, &waited);
+      KC_TEST_AWAIT (waited);
+      g_subprocess_wait_finish (process, waited, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_if_exited (process));
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
+    }
+  kc_test_rm_rf (dir);
+}
+
 /* Every seed and length must stay inside its buffer (AddressSanitizer
  * catches a write past it in the sanitizer build); a recording of N seconds
  * is exactly N seconds of samples. */
@@ -1789,7 +2574,8 @@ main (int   argc,
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/sim/login", test_login);
   ADD ("/sim/unauthenticated", test_unauthenticated);
-  ADD ("/sim/live-calls", test_live_calls);
+  ADD ("/sim/field-rows", test_field_rows);
+  ADD ("/sim/sdk-rows", test_sdk_rows);
   ADD ("/sim/end-call-cdr", test_end_call_cdr);
   ADD ("/sim/history-paging", test_history_paging);
   ADD ("/sim/big-history", test_big_history);
@@ -1803,11 +2589,18 @@ main (int   argc,
   ADD ("/sim/expire-every", test_expire_every);
   ADD ("/sim/restart", test_restart);
   ADD ("/sim/ground-truth", test_ground_truth);
+  ADD ("/sim/group-calls-field", test_group_calls_field);
+  ADD ("/sim/group-calls-sdk", test_group_calls_sdk);
+  ADD ("/sim/cdr-delay", test_cdr_delay);
+  ADD ("/sim/ground-truth-groups", test_ground_truth_groups);
+  ADD ("/sim/traffic-groups", test_traffic_groups);
+  ADD ("/sim/replay", test_replay);
 #undef ADD
   g_test_add_func ("/sim/executable-faults", test_executable_faults);
   g_test_add ("/sim/https", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_https,
               fixture_tear_down);
   g_test_add_func ("/sim/executable", test_executable);
+  g_test_add_func ("/sim/executable-bad-options", test_executable_bad_options);
   g_test_add_func ("/sim/wav-any-seed", test_wav_any_seed);
 
   return g_test_run ();

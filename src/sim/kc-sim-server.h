@@ -33,6 +33,27 @@ typedef enum
   KC_SIM_CDR_VOICEMAIL = 6,
 } KcSimCdrStatus;
 
+/* How Status.getCalls rows look: the two shapes on record (see
+ * shared/kerio-operator-api.md, "Active calls") */
+typedef enum
+{
+  /* As public integrations read real appliances: one row per channel,
+   * lower-case "id" (an Asterisk unique id), STATUS "0" ringing / "1" up,
+   * no ANSWERED_DURATION, no NAME. An external call (one end longer than 4
+   * digits) shows two rows, the callee's appearing 400 ms after the
+   * caller's; an internal call one. A ring group call shows the caller's row
+   * TO the group and one row per ringing extension. The default. */
+  KC_SIM_DIALECT_FIELD,
+  /* As Kerio's PHP SDK sample implies: one row per call, "ID", NAME,
+   * STATUS "Ringing" / "Answered", ANSWERED_DURATION; a ring group call shows
+   * one row per ringing extension and no caller's row. */
+  KC_SIM_DIALECT_SDK,
+} KcSimDialect;
+
+/* "field" or "sdk" */
+gboolean     kc_sim_dialect_from_name        (const char   *name,
+                                              KcSimDialect *dialect);
+
 /* Faults for the next N answers to JSON-RPC requests (not to Session.login
  * unless stated) */
 typedef enum
@@ -71,17 +92,23 @@ void         kc_sim_server_set_credentials   (KcSimServer *self,
  * (0: no cap) */
 void         kc_sim_server_set_page_cap      (KcSimServer *self,
                                               guint        cap);
-/* Leave "ID" out of Status.getCalls rows, as some firmware does */
+/* The shape of Status.getCalls rows (default KC_SIM_DIALECT_FIELD) */
+void         kc_sim_server_set_dialect       (KcSimServer  *self,
+                                              KcSimDialect  dialect);
+/* Leave the id member ("id" or "ID", as the dialect has it) out of
+ * Status.getCalls rows, as some firmware does */
 void         kc_sim_server_set_omit_call_ids (KcSimServer *self,
                                               gboolean     omit);
-/* Send "STATUS" of live calls as numbers (4 = up) instead of strings */
+/* Send "STATUS" of live calls as the numbers 0 (ringing) and 1 (up) */
 void         kc_sim_server_set_numeric_status (KcSimServer *self,
                                                gboolean     numeric);
 /* Send numbers in results as JSON strings ("65" instead of 65) */
 void         kc_sim_server_set_numbers_as_strings (KcSimServer *self,
                                                    gboolean     as_strings);
 
-/* --- Live calls. Ids are the server's; returned strings belong to the server. */
+/* --- Live calls. Ids are the server's; returned strings belong to the server.
+ * A call's id is its first leg's, the caller's channel: the id a client
+ * merging the rows of a call would keep. */
 const char  *kc_sim_server_add_call          (KcSimServer *self,
                                               const char  *from_number,
                                               const char  *from_name,
@@ -94,15 +121,34 @@ const char  *kc_sim_server_add_call_started  (KcSimServer *self,
                                               const char  *to_number,
                                               const char  *to_name,
                                               gint64       age);
+/* A call to ring group `group_number` ("800") that rings the extensions
+ * (NULL-terminated) at once */
+const char  *kc_sim_server_add_group_call    (KcSimServer       *self,
+                                              const char        *from_number,
+                                              const char        *from_name,
+                                              const char        *group_number,
+                                              const char *const *extensions);
+/* A ring group call is answered by its first extension */
 gboolean     kc_sim_server_answer_call       (KcSimServer *self,
                                               const char  *call_id);
+/* Answered by `extension`: of a ring group call, one it rings (the others'
+ * rows vanish); of a direct call, its callee. FALSE when that cannot be. */
+gboolean     kc_sim_server_answer_call_at    (KcSimServer *self,
+                                              const char  *call_id,
+                                              const char  *extension);
 /* The call leaves Status.getCalls and its CDR is written: status ANSWERED
  * when it was answered (with a recording when recordings are on), else
- * `unanswered_status` (NO_ANSWER, BUSY, FAILED, ...). */
+ * `unanswered_status` (NO_ANSWER, BUSY, FAILED, ...). A ring group call's
+ * CDR goes to the extension that answered it, or to the group number; its
+ * recording to that extension. */
 gboolean     kc_sim_server_end_call          (KcSimServer    *self,
                                               const char     *call_id,
                                               KcSimCdrStatus  unanswered_status);
 guint        kc_sim_server_get_n_active_calls (KcSimServer *self);
+/* Write a call's CDR and recording this long after it ends (default 0), as
+ * a PBX that writes its records late does */
+void         kc_sim_server_set_cdr_delay     (KcSimServer *self,
+                                              double       seconds);
 
 /* --- History and recordings, written directly (paging, late records) */
 void         kc_sim_server_add_cdr           (KcSimServer    *self,
@@ -194,16 +240,24 @@ guint        kc_sim_server_get_restart_count (KcSimServer *self);
  *             "kerioStatus":4,"status":"javob berildi","direction":"kiruvchi"}],
  *    "calls":[{"id":"...","from":"...","to":"...","direction":"kiruvchi",
  *              "tracked":true,"ended":true,"answered":false,"rangMs":N,
- *              "ringingPolls":N,"ringingRequests":N}]}
- * "cdrs" is the whole call history; "calls" every live call this server
- * has had since it was created, ended or not. direction and tracked are as
- * Kerio CTI classifies a call with this `extension` (NULL: none) and
+ *              "ringingPolls":N,"ringingRequests":N,"legs":N,
+ *              "group":"800","rang":["1001","1003"],"answeredBy":"1003"|null,
+ *              "answeredElsewhere":true}]}
+ * "cdrs" is the whole call history as written so far (not the CDRs a
+ * cdr delay still holds back); "calls" every live call this server has had
+ * since it was created, ended or not. direction and tracked are as Kerio
+ * CTI classifies a call with this `extension` (NULL: none) and
  * `extension_digits` (see kc_classify_call and shared/kerio-operator-api.md):
  * toward the extension, or from a number longer than extension_digits, is
  * kiruvchi. rangMs is how long the call rang (until answered or gone);
  * ringingRequests how many Status.getCalls requests arrived while it rang,
  * and ringingPolls how many of them were answered in full, without a
- * fault and within a valid session, listing it as ringing. */
+ * fault and within a valid session, listing it as ringing. legs is how many
+ * distinct rows it showed in Status.getCalls (in the dialect then spoken).
+ * group, rang and answeredBy are there for a ring group call only. With an
+ * extension, a ring group call is tracked when it rang that extension,
+ * answered only when that extension answered it, and answeredElsewhere
+ * (present only then) when it rang there but another extension answered. */
 JsonNode    *kc_sim_server_get_ground_truth  (KcSimServer *self,
                                               const char  *extension,
                                               guint        extension_digits);
@@ -223,7 +277,11 @@ guint        kc_sim_server_get_connection_count (KcSimServer *self);
 /* --- Generated traffic (kerio-sim, --demo): random realistic calls, roughly
  * `calls_per_minute`, incoming from Uzbek mobile numbers to extensions
  * 1001..1010 and outgoing the other way; some answered, some missed, some
- * busy; rings of 1-15 s, talks of 5-120 s. Seeded for repeatability. */
+ * busy; rings of 1-15 s, talks of 5-120 s. About a quarter of the incoming
+ * calls go to ring group KC_SIM_TRAFFIC_GROUP, which rings 2 or 3 of the
+ * extensions; one of them answers, or nobody, as often as a direct call is
+ * answered or not. Seeded for repeatability. */
+#define KC_SIM_TRAFFIC_GROUP "800"
 #define KC_SIM_TRAFFIC_MIN_TALK 5
 #define KC_SIM_TRAFFIC_MAX_TALK 120
 
@@ -236,14 +294,38 @@ void         kc_sim_server_stop_traffic      (KcSimServer *self);
 void         kc_sim_server_set_traffic_max_talk (KcSimServer *self,
                                                  double       seconds);
 
+/* --- Replay: serve a capture (as kerio-cti --capture writes it, JSON Lines)
+ * instead of the simulated calls and history. Session.login answers with a
+ * fresh session whatever the credentials, Session.logout with {}; every
+ * other method with an answer from the capture: the last one recorded for
+ * that method within the replay clock (which starts at the first request,
+ * and counts from the capture's first line), or the first one recorded
+ * when none is yet. CallHistory.get and Recordings.get prefer the answer
+ * recorded for the same query (start, limit, conditions). Answers keep
+ * their HTTP status and body; a recorded transport error drops the
+ * connection. The history's TIMESTAMP and STARTED move by the whole
+ * seconds from the capture's first line to the replay's first request, and
+ * move back in the conditions of a query before they are compared. A line
+ * that cannot be read is skipped with a warning naming it; a file without
+ * one usable line is an error. */
+gboolean     kc_sim_server_load_replay       (KcSimServer  *self,
+                                              const char   *path,
+                                              GError      **error);
+
 /* --- Out-of-process scripting: the same operations as JSON, as served on
  * POST /sim/control (no login needed; loopback only). request:
  *   {"action":"addCall","from":"+998901234567","to":"1001","fromName":"..."} -> {"id":"..."}
- *   {"action":"answerCall","id":"..."}      {"action":"endCall","id":"...","status":3}
+ *   {"action":"addGroupCall","from":"+998901234567","to":"800","extensions":["1001","1002"],
+ *    "fromName":"..."} -> {"id":"..."}
+ *   {"action":"answerCall","id":"...","extension":"1002"}  (extension optional)
+ *   {"action":"endCall","id":"...","status":3}
+ *   {"action":"dialect","dialect":"field"|"sdk"}
+ *   {"action":"cdrDelay","seconds":S}
  *   {"action":"addCdr","id":..,"timestamp":..,"from":..,"to":..,"status":..,"duration":..,"answered":..}
  *   {"action":"expireSessions"}             {"action":"fault","fault":"http500","count":3}
  *   {"action":"stats"} -> {"requests":{method:n},"unauthenticated":n,"cdrs":n,"activeCalls":n,
- *                          "faults":{name:n},"restarts":n,"down":false,...}
+ *                          "pendingCdrs":n,"faults":{name:n},"restarts":n,
+ *                          "down":false,...}
  *   {"action":"faultRates","seed":N,"drop":0.1,"http500":0.05,...,"slowDelay":S}
  *       (any fault name; a rate left out is 0)
  *   {"action":"expireEvery","seconds":S}

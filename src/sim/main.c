@@ -89,6 +89,10 @@ main (int   argc,
   gint64 seed = -1;
   int page_cap = 0;
   int history = 0;
+  g_autofree char *replay = NULL;
+  g_autofree char *dialect_name = NULL;
+  KcSimDialect dialect = KC_SIM_DIALECT_FIELD;
+  double cdr_delay = 0;
   gboolean omit_call_ids = FALSE;
   gboolean numeric_status = FALSE;
   gboolean numbers_as_strings = FALSE;
@@ -122,10 +126,16 @@ main (int   argc,
       "N" },
     { "history", 0, 0, G_OPTION_ARG_INT, &history, "Start with N past calls in the call history",
       "N" },
+    { "dialect", 0, 0, G_OPTION_ARG_STRING, &dialect_name,
+      "The shape of live calls: field (the default) or sdk", "field|sdk" },
+    { "cdr-delay", 0, 0, G_OPTION_ARG_DOUBLE, &cdr_delay,
+      "Write a call's record this long after it ends (default 0)", "SECONDS" },
+    { "replay", 0, 0, G_OPTION_ARG_FILENAME, &replay,
+      "Serve a capture of kerio-cti --capture instead of simulated calls", "FILE" },
     { "omit-call-ids", 0, 0, G_OPTION_ARG_NONE, &omit_call_ids,
-      "Leave ID out of active calls, as some firmware does", NULL },
+      "Leave the id out of active calls, as some firmware does", NULL },
     { "numeric-status", 0, 0, G_OPTION_ARG_NONE, &numeric_status,
-      "Send the status of active calls as a number", NULL },
+      "Send the status of active calls as the number 0 (ringing) or 1 (up)", NULL },
     { "numbers-as-strings", 0, 0, G_OPTION_ARG_NONE, &numbers_as_strings,
       "Send numbers as JSON strings", NULL },
     { "traffic-for", 0, 0, G_OPTION_ARG_DOUBLE, &traffic_for,
@@ -171,16 +181,29 @@ main (int   argc,
 
   g_option_context_set_summary (context,
                                 "A Kerio Operator PBX simulator: the JSON-RPC API with live\n"
-                                "calls, call history and recordings, for trying out Kerio CTI.");
+                                "calls, call history and recordings, for trying out Kerio CTI.\n"
+                                "\n"
+                                "Random calls ring extensions 1001-1010, about a quarter of the\n"
+                                "incoming ones through ring group 800 (2 or 3 extensions at once).\n"
+                                "Live calls show as real appliances show them (--dialect=field: a\n"
+                                "row per channel, lower-case id, STATUS \"0\"/\"1\") or as Kerio's\n"
+                                "PHP SDK implies (--dialect=sdk: a row per call, ID, NAME, STATUS\n"
+                                "words, ANSWERED_DURATION).");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("kerio-sim: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  if (dialect_name && !kc_sim_dialect_from_name (dialect_name, &dialect))
+    {
+      g_printerr ("kerio-sim: --dialect is field or sdk, not '%s'\n", dialect_name);
+      return 2;
+    }
   if (port < 0 || port > G_MAXUINT16 || page_cap < 0 || history < 0 || traffic < 0
       || (tls_cert == NULL) != (tls_key == NULL) || slow_delay < 0 || expire_every < 0
-      || restart_every < 0 || down_for < 0 || traffic_for < 0 || extension_digits < 0)
+      || restart_every < 0 || down_for < 0 || traffic_for < 0 || extension_digits < 0
+      || cdr_delay < 0)
     {
       g_printerr ("kerio-sim: invalid options; see --help\n");
       return EXIT_FAILURE;
@@ -228,6 +251,8 @@ main (int   argc,
   sim = kc_sim_server_new ();
   kc_sim_server_set_credentials (sim, user, password);
   kc_sim_server_set_page_cap (sim, (guint) page_cap);
+  kc_sim_server_set_dialect (sim, dialect);
+  kc_sim_server_set_cdr_delay (sim, cdr_delay);
   kc_sim_server_set_omit_call_ids (sim, omit_call_ids);
   kc_sim_server_set_numeric_status (sim, numeric_status);
   kc_sim_server_set_numbers_as_strings (sim, numbers_as_strings);
@@ -244,12 +269,19 @@ main (int   argc,
                                         g_get_real_time () / G_USEC_PER_SEC - step * history, step);
     }
 
+  if (replay && !kc_sim_server_load_replay (sim, replay, &error))
+    {
+      g_printerr ("kerio-sim: %s\n", error->message);
+      return 2;
+    }
+
   if (!kc_sim_server_listen (sim, (guint16) port, certificate, &error))
     {
       g_printerr ("kerio-sim: cannot listen on 127.0.0.1:%d: %s\n", port, error->message);
       return EXIT_FAILURE;
     }
-  if (traffic > 0)
+  /* A replay answers from its capture: simulated calls would not show */
+  if (traffic > 0 && replay == NULL)
     {
       kc_sim_server_start_traffic (sim, traffic, seed >= 0 ? (guint32) seed : g_random_int ());
       if (traffic_for > 0)
@@ -268,7 +300,10 @@ main (int   argc,
   sigterm = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
 
   url = kc_sim_server_get_endpoint_url (sim);
-  printf ("Kerio Operator simulator listening on %s (user %s)\n", url, user);
+  if (replay)
+    printf ("Kerio Operator simulator listening on %s (replaying %s, any user)\n", url, replay);
+  else
+    printf ("Kerio Operator simulator listening on %s (user %s)\n", url, user);
   fflush (stdout);
 
   g_main_loop_run (loop);

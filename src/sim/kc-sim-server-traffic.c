@@ -1,0 +1,234 @@
+/* kc-sim-server-traffic.c: the random traffic generator
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kc-sim-server"
+
+#include <math.h>
+
+#include "kc-sim-server-private.h"
+
+typedef struct
+{
+  KcSimServer    *self;
+  char           *call_id;
+  char           *answer_at; /* of a ring group call: who answers */
+  KcSimCdrStatus  outcome;
+  guint           talk_ms;
+  guint           source;
+} TrafficCall;
+
+static const char *const caller_names[] = {
+  "Aziz Karimov", "Dilnoza Rahimova", "Jasur Toshmatov", "Malika Yusupova",
+  "Sardor Aliyev", "Nigora Xasanova", "Bekzod Ergashev", "Shahlo Mirzayeva",
+  "Otabek Qodirov", "Gulnora Nazarova", "Rustam Saidov", "Feruza Ismoilova",
+};
+
+/* The people behind extensions 1001..1010 */
+static const char *const operator_names[] = {
+  "Nodira Usmonova", "Timur Abdullayev", "Zarina Sobirova", "Akmal Hamidov",
+  "Madina Olimova", "Sherzod Rasulov", "Laylo Jo'rayeva", "Ulug'bek Tursunov",
+  "Kamola Azimova", "Doniyor Rahmonov",
+};
+
+const char *const kc_sim_mobile_prefixes[KC_SIM_N_MOBILE_PREFIXES] = {
+  "+99890", "+99891", "+99893", "+99894", "+99895", "+99897", "+99898", "+99899",
+};
+
+void
+kc_sim_traffic_call_free (gpointer data)
+{
+  TrafficCall *call = data;
+
+  g_clear_handle_id (&call->source, g_source_remove);
+  g_free (call->call_id);
+  g_free (call->answer_at);
+  g_free (call);
+}
+
+static guint
+random_ms (GRand  *rand,
+           double  min_seconds,
+           double  max_seconds)
+{
+  return (guint) (g_rand_double_range (rand, min_seconds, max_seconds) * 1000);
+}
+
+/* One draw whatever the range, so a seed plays the same calls */
+static guint
+random_talk_ms (KcSimServer *self)
+{
+  return random_ms (self->traffic_rand, KC_SIM_TRAFFIC_MIN_TALK, self->traffic_max_talk);
+}
+
+static gboolean
+traffic_call_step (gpointer data)
+{
+  TrafficCall *call = data;
+  KcSimServer *self = call->self;
+
+  call->source = 0;
+  /* The call may have been ended by hand meanwhile; then it is simply gone */
+  if (call->outcome == KC_SIM_CDR_ANSWERED && call->talk_ms > 0
+      && kc_sim_server_answer_call_at (self, call->call_id, call->answer_at))
+    {
+      call->source = g_timeout_add (call->talk_ms, traffic_call_step, call);
+      call->talk_ms = 0;
+      return G_SOURCE_REMOVE;
+    }
+  kc_sim_server_end_call (self, call->call_id, call->outcome);
+  g_ptr_array_remove_fast (self->traffic_calls, call);
+  return G_SOURCE_REMOVE;
+}
+
+/* A ring group rings 2 or 3 extensions at once; one of them answers, or
+ * nobody, as often as a direct call is answered or not */
+static void
+traffic_start_group_call (KcSimServer *self,
+                          TrafficCall *call,
+                          const char  *mobile,
+                          const char  *caller_name,
+                          guint        outcome)
+{
+  GRand *rand = self->traffic_rand;
+  char *extensions[4] = { NULL };
+  guint n = g_rand_int_range (rand, 2, 4);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *extension = NULL;
+
+      do
+        {
+          g_free (extension);
+          extension = g_strdup_printf ("%d",
+                                       1001 + g_rand_int_range (rand, 0,
+                                                                G_N_ELEMENTS (operator_names)));
+        }
+      while (g_strv_contains ((const char *const *) extensions, extension));
+      extensions[i] = g_steal_pointer (&extension);
+    }
+
+  call->call_id = g_strdup (kc_sim_server_add_group_call (self, mobile, caller_name,
+                                                          KC_SIM_TRAFFIC_GROUP,
+                                                          (const char *const *) extensions));
+  if (outcome < 60)
+    {
+      call->outcome = KC_SIM_CDR_ANSWERED;
+      call->answer_at = g_strdup (extensions[g_rand_int_range (rand, 0, n)]);
+      call->talk_ms = random_talk_ms (self);
+    }
+  else
+    call->outcome = KC_SIM_CDR_NO_ANSWER;
+  for (guint i = 0; i < n; i++)
+    g_free (extensions[i]);
+
+  call->source = g_timeout_add (random_ms (rand, 1, 15), traffic_call_step, call);
+  g_ptr_array_add (self->traffic_calls, call);
+}
+
+static void
+traffic_start_call (KcSimServer *self)
+{
+  GRand *rand = self->traffic_rand;
+  guint extension_index = g_rand_int_range (rand, 0, G_N_ELEMENTS (operator_names));
+  g_autofree char *extension = g_strdup_printf ("%u", 1001 + extension_index);
+  g_autofree char *mobile = g_strdup_printf ("%s%07d",
+                                             kc_sim_mobile_prefixes[g_rand_int_range (
+                                               rand, 0, G_N_ELEMENTS (kc_sim_mobile_prefixes))],
+                                             g_rand_int_range (rand, 0, 10000000));
+  const char *operator_name = operator_names[extension_index];
+  const char *caller_name = NULL;
+  TrafficCall *call = g_new0 (TrafficCall, 1);
+  guint outcome = g_rand_int_range (rand, 0, 100);
+  guint ring_ms;
+
+  if (g_rand_int_range (rand, 0, 100) < 50)
+    caller_name = caller_names[g_rand_int_range (rand, 0, G_N_ELEMENTS (caller_names))];
+
+  call->self = self;
+  if (g_rand_int_range (rand, 0, 100) < 70)
+    {
+      if (g_rand_int_range (rand, 0, 100) < 25)
+        {
+          traffic_start_group_call (self, call, mobile, caller_name, outcome);
+          return;
+        }
+      call->call_id = g_strdup (kc_sim_server_add_call (self, mobile, caller_name, extension,
+                                                        operator_name));
+    }
+  else
+    call->call_id = g_strdup (kc_sim_server_add_call (self, extension, operator_name, mobile,
+                                                      caller_name));
+
+  ring_ms = random_ms (rand, 1, 15);
+  if (outcome < 60)
+    {
+      call->outcome = KC_SIM_CDR_ANSWERED;
+      call->talk_ms = random_talk_ms (self);
+    }
+  else if (outcome < 85)
+    call->outcome = KC_SIM_CDR_NO_ANSWER;
+  else if (outcome < 95)
+    {
+      call->outcome = KC_SIM_CDR_BUSY;
+      ring_ms = random_ms (rand, 2, 5);
+    }
+  else
+    {
+      call->outcome = KC_SIM_CDR_FAILED;
+      ring_ms = random_ms (rand, 2, 3);
+    }
+
+  call->source = g_timeout_add (ring_ms, traffic_call_step, call);
+  g_ptr_array_add (self->traffic_calls, call);
+}
+
+/* Calls arrive as a Poisson process: exponential gaps around the mean rate */
+static gboolean
+traffic_tick (gpointer data)
+{
+  KcSimServer *self = data;
+  double gap = -log (1.0 - g_rand_double (self->traffic_rand)) * 60.0 / self->traffic_rate;
+
+  /* Nobody can call a PBX that is rebooting */
+  if (!self->down)
+    traffic_start_call (self);
+  self->traffic_source = g_timeout_add ((guint) CLAMP (gap * 1000, 1, 3600 * 1000), traffic_tick,
+                                        self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+kc_sim_server_start_traffic (KcSimServer *self,
+                             double       calls_per_minute,
+                             guint32      seed)
+{
+  g_return_if_fail (KC_IS_SIM_SERVER (self));
+
+  kc_sim_server_stop_traffic (self);
+  if (calls_per_minute <= 0)
+    return;
+  g_clear_pointer (&self->traffic_rand, g_rand_free);
+  self->traffic_rand = g_rand_new_with_seed (seed);
+  self->traffic_rate = calls_per_minute;
+  self->traffic_source = g_timeout_add (0, traffic_tick, self);
+}
+
+void
+kc_sim_server_set_traffic_max_talk (KcSimServer *self,
+                                    double       seconds)
+{
+  g_return_if_fail (KC_IS_SIM_SERVER (self));
+  g_return_if_fail (seconds >= KC_SIM_TRAFFIC_MIN_TALK);
+
+  self->traffic_max_talk = seconds;
+}
+
+void
+kc_sim_server_stop_traffic (KcSimServer *self)
+{
+  g_return_if_fail (KC_IS_SIM_SERVER (self));
+  /* Calls already under way finish on their own, as they would on a PBX */
+  g_clear_handle_id (&self->traffic_source, g_source_remove);
+}
