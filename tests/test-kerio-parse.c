@@ -350,13 +350,13 @@ test_calls_numbers_as_strings (void)
 {
   g_autoptr (GPtrArray) calls = parse_calls (
     "{\"result\":{\"calls\":[{\"ID\":17,\"FROM\":{\"NUMBER\":998901234567},"
-    "\"TO\":{\"NUMBER\":\"1001\"},\"STATUS\":4,\"ANSWERED_DURATION\":\"12\","
+    "\"TO\":{\"NUMBER\":\"1001\"},\"STATUS\":1,\"ANSWERED_DURATION\":\"12\","
     "\"CALL_DURATION\":\" 20.9 \"}]}}");
   KcActiveCall *call = g_ptr_array_index (calls, 0);
 
   g_assert_cmpstr (call->id, ==, "17");
   g_assert_cmpstr (call->from_number, ==, "998901234567");
-  g_assert_cmpstr (call->status, ==, "4");
+  g_assert_cmpstr (call->status, ==, "1");
   g_assert_cmpint (call->answered_duration, ==, 12);
   g_assert_cmpint (call->call_duration, ==, 20);
   g_assert_true (kc_active_call_is_connected (call));
@@ -483,48 +483,79 @@ test_calls_lone_surrogate (void)
 }
 
 static void
-test_connected_rules (void)
+test_status_rules (void)
 {
   KcActiveCall call = { .answered_duration = -1, .call_duration = 10 };
-  static const char *const connected[] = { "Answered", "UP", "connected", " Talking ", "4" };
-  static const char *const ringing[] = { "Ringing", "Dialing", "40", "0", "", "upx" };
+  static const char *const connected[] = {
+    "1", " 1 ", "Answered", "UP", "up", "connected", " Talking ", "ANSWERED\t",
+  };
+  static const char *const ringing[] = { "0", "Ringing", "RINGING", " ring ", "Ring" };
+  /* "4" is the history's answered and Asterisk's channel state Ring: no
+   * source reads it as up in a live row */
+  static const char *const unknown[] = {
+    "4", "6", "2", "01", "1.0", "-1", "Dialing", "40", "", " ", "upx", "ringing1", "Busy",
+  };
 
   for (guint i = 0; i < G_N_ELEMENTS (connected); i++)
     {
       call.status = (char *) connected[i];
+      g_assert_cmpint (kc_active_call_get_status (&call), ==, KC_LIVE_STATUS_CONNECTED);
       g_assert_true (kc_active_call_is_connected (&call));
-      g_assert_true (kc_active_call_is_answered_status (connected[i]));
     }
   for (guint i = 0; i < G_N_ELEMENTS (ringing); i++)
     {
       call.status = (char *) ringing[i];
+      g_assert_cmpint (kc_active_call_get_status (&call), ==, KC_LIVE_STATUS_RINGING);
       g_assert_false (kc_active_call_is_connected (&call));
-      g_assert_false (kc_active_call_is_answered_status (ringing[i]));
     }
-  g_assert_false (kc_active_call_is_answered_status (NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (unknown); i++)
+    {
+      call.status = (char *) unknown[i];
+      g_assert_cmpint (kc_active_call_get_status (&call), ==, KC_LIVE_STATUS_UNKNOWN);
+      g_assert_false (kc_active_call_is_connected (&call));
+    }
+  call.status = NULL;
+  g_assert_cmpint (kc_active_call_get_status (&call), ==, KC_LIVE_STATUS_MISSING);
+  g_assert_false (kc_active_call_is_connected (&call));
 
+  /* ANSWERED_DURATION says connected whatever STATUS says */
   call.status = (char *) "Ringing";
   call.answered_duration = 1;
   g_assert_true (kc_active_call_is_connected (&call));
   call.answered_duration = 0;
   g_assert_false (kc_active_call_is_connected (&call));
+  call.status = (char *) "4";
+  call.answered_duration = 2;
+  g_assert_true (kc_active_call_is_connected (&call));
   call.status = NULL;
   call.answered_duration = 3;
   g_assert_true (kc_active_call_is_connected (&call));
 }
 
+/* STATUS as a JSON number reads as the same text as the string */
 static void
-test_connected_numeric_status (void)
+test_status_numeric (void)
 {
   g_autoptr (GPtrArray) calls = parse_calls (
-    "{\"result\":{\"calls\":[{\"STATUS\":4},{\"STATUS\":4.0},{\"STATUS\":\"4\"},"
-    "{\"STATUS\":1},{\"STATUS\":4.5}]}}");
+    "{\"result\":{\"calls\":[{\"STATUS\":1},{\"STATUS\":1.0},{\"STATUS\":\"1\"},"
+    "{\"STATUS\":0},{\"STATUS\":-0},{\"STATUS\":4},{\"STATUS\":4.0},{\"STATUS\":\"4\"},"
+    "{\"STATUS\":1.5},{\"STATUS\":true},{\"STATUS\":null}]}}");
+  static const KcLiveStatus expected[] = {
+    KC_LIVE_STATUS_CONNECTED, KC_LIVE_STATUS_CONNECTED, KC_LIVE_STATUS_CONNECTED,
+    KC_LIVE_STATUS_RINGING,   KC_LIVE_STATUS_RINGING,   KC_LIVE_STATUS_UNKNOWN,
+    KC_LIVE_STATUS_UNKNOWN,   KC_LIVE_STATUS_UNKNOWN,   KC_LIVE_STATUS_UNKNOWN,
+    KC_LIVE_STATUS_MISSING,   KC_LIVE_STATUS_MISSING,
+  };
 
-  g_assert_true (kc_active_call_is_connected (g_ptr_array_index (calls, 0)));
-  g_assert_true (kc_active_call_is_connected (g_ptr_array_index (calls, 1)));
-  g_assert_true (kc_active_call_is_connected (g_ptr_array_index (calls, 2)));
-  g_assert_false (kc_active_call_is_connected (g_ptr_array_index (calls, 3)));
-  g_assert_false (kc_active_call_is_connected (g_ptr_array_index (calls, 4)));
+  g_assert_cmpuint (calls->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < calls->len; i++)
+    {
+      KcActiveCall *call = g_ptr_array_index (calls, i);
+
+      g_assert_cmpint (kc_active_call_get_status (call), ==, expected[i]);
+      g_assert_cmpint (kc_active_call_is_connected (call), ==,
+                       expected[i] == KC_LIVE_STATUS_CONNECTED);
+    }
 }
 
 /* --- History --- */
@@ -1286,8 +1317,8 @@ main (int   argc,
   g_test_add_func ("/kerio-parse/calls/wrong-shape", test_calls_wrong_shape);
   g_test_add_func ("/kerio-parse/calls/wrong-field-types", test_calls_wrong_field_types);
   g_test_add_func ("/kerio-parse/calls/lone-surrogate", test_calls_lone_surrogate);
-  g_test_add_func ("/kerio-parse/calls/connected-rules", test_connected_rules);
-  g_test_add_func ("/kerio-parse/calls/connected-numeric-status", test_connected_numeric_status);
+  g_test_add_func ("/kerio-parse/calls/status-rules", test_status_rules);
+  g_test_add_func ("/kerio-parse/calls/status-numeric", test_status_numeric);
   g_test_add_func ("/kerio-parse/cdrs/full", test_cdrs_full);
   g_test_add_func ("/kerio-parse/cdrs/numbers-as-strings", test_cdrs_numbers_as_strings);
   g_test_add_func ("/kerio-parse/cdrs/missing-fields", test_cdrs_missing_fields);

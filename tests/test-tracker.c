@@ -181,7 +181,7 @@ test_outgoing (void)
 static void
 test_connected_forms (void)
 {
-  const char *statuses[] = { "Answered", "UP", "connected", "Talking", "4" };
+  const char *statuses[] = { "Answered", "UP", "connected", "Talking", "1" };
 
   for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
     {

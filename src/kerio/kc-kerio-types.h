@@ -20,10 +20,19 @@ typedef struct
   char   *from_name;         /* "FROM"."NAME" */
   char   *to_number;         /* "TO"."NUMBER" */
   char   *to_name;           /* "TO"."NAME" */
-  char   *status;            /* "STATUS" as text ("Answered", "4", ...), or NULL */
+  char   *status;            /* "STATUS" as text ("1", "Answered", ...), or NULL */
   gint64  answered_duration; /* seconds, -1 when missing */
   gint64  call_duration;     /* seconds since the call began, -1 when missing */
 } KcActiveCall;
+
+/* What a live row's STATUS says (kc_active_call_get_status()) */
+typedef enum
+{
+  KC_LIVE_STATUS_MISSING,   /* no STATUS, or one that is not a string or a number */
+  KC_LIVE_STATUS_RINGING,   /* "0", "Ringing", "Ring" */
+  KC_LIVE_STATUS_CONNECTED, /* "1", "Up", "Answered", "Connected", "Talking" */
+  KC_LIVE_STATUS_UNKNOWN,   /* anything else, "4" too: worth reporting */
+} KcLiveStatus;
 
 /* One row of CallHistory.get (a CDR) */
 typedef struct
@@ -60,8 +69,11 @@ typedef struct
 } KcFileDownload;
 
 void     kc_active_call_free    (KcActiveCall *call);
+/* STATUS read as a number (1, "1") or a word in any case, white space
+ * around it ignored */
+KcLiveStatus kc_active_call_get_status (const KcActiveCall *call);
+/* ANSWERED_DURATION > 0, or a STATUS that says connected */
 gboolean kc_active_call_is_connected (const KcActiveCall *call);
-gboolean kc_active_call_is_answered_status (const char *status);
 void     kc_cdr_free            (KcCdr *cdr);
 KcCdr   *kc_cdr_copy            (const KcCdr *cdr);
 void     kc_recording_free      (KcRecording *recording);

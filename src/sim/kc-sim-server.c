@@ -1022,7 +1022,7 @@ write_call (KcSimServer *self,
   write_party (out, "TO", call->to_number, call->to_name);
   g_string_append_c (out, ',');
   if (self->numeric_status)
-    write_member_int (self, out, "STATUS", call->answer_us ? 4 : 1);
+    write_member_int (self, out, "STATUS", call->answer_us ? 1 : 0);
   else
     write_member_string (out, "STATUS", call->answer_us ? "Answered" : "Ringing");
   g_string_append_c (out, ',');

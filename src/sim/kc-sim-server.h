@@ -74,7 +74,7 @@ void         kc_sim_server_set_page_cap      (KcSimServer *self,
 /* Leave "ID" out of Status.getCalls rows, as some firmware does */
 void         kc_sim_server_set_omit_call_ids (KcSimServer *self,
                                               gboolean     omit);
-/* Send "STATUS" of live calls as numbers (4 = up) instead of strings */
+/* Send "STATUS" of live calls as numbers (0 ringing, 1 up) instead of strings */
 void         kc_sim_server_set_numeric_status (KcSimServer *self,
                                                gboolean     numeric);
 /* Send numbers in results as JSON strings ("65" instead of 65) */
