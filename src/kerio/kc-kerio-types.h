@@ -12,7 +12,7 @@
 
 G_BEGIN_DECLS
 
-/* One row of Status.getCalls */
+/* One row of Status.getCalls (member names in any case: "ID" or "id"...) */
 typedef struct
 {
   char   *id;                /* "ID", NULL when the PBX sends none */
@@ -34,7 +34,7 @@ typedef enum
   KC_LIVE_STATUS_UNKNOWN,   /* anything else, "4" too: worth reporting */
 } KcLiveStatus;
 
-/* One row of CallHistory.get (a CDR) */
+/* One row of CallHistory.get (a CDR; member names in any case) */
 typedef struct
 {
   char   *id;                /* "ID", NULL when the PBX sends none */
@@ -49,7 +49,7 @@ typedef struct
   gint64  answered_duration; /* seconds, -1 when missing */
 } KcCdr;
 
-/* One row of Recordings.get */
+/* One row of Recordings.get (member names in any case) */
 typedef struct
 {
   char   *id;        /* "ID" */
@@ -60,7 +60,7 @@ typedef struct
   gint64  started;   /* "STARTED" Unix seconds, -1 when missing */
 } KcRecording;
 
-/* Answer of Recordings.downloadAudioContent */
+/* Answer of Recordings.downloadAudioContent (member names in any case) */
 typedef struct
 {
   char   *url;    /* server-relative (or absolute) URL to GET */
