@@ -84,6 +84,25 @@ parse_calls (const char *body)
   return calls;
 }
 
+/* The same, and the one-pass reader read it alone (streamed) or left it to
+ * the tree */
+static GPtrArray *
+parse_calls_both (const char *body,
+                  gboolean    streamed)
+{
+  g_autoptr (KcKerioPageAnswer) alone = kc_kerio_stream_call_page (body, strlen (body));
+  GPtrArray *calls = parse_calls (body);
+
+  g_assert_cmpint (alone != NULL, ==, streamed);
+  if (alone != NULL)
+    {
+      g_assert_cmpuint (alone->rows->len, ==, calls->len);
+      for (guint i = 0; i < calls->len; i++)
+        assert_same_call (g_ptr_array_index (alone->rows, i), g_ptr_array_index (calls, i));
+    }
+  return calls;
+}
+
 /* --- Envelope --- */
 
 static void
@@ -350,13 +369,13 @@ test_calls_numbers_as_strings (void)
 {
   g_autoptr (GPtrArray) calls = parse_calls (
     "{\"result\":{\"calls\":[{\"ID\":17,\"FROM\":{\"NUMBER\":998901234567},"
-    "\"TO\":{\"NUMBER\":\"1001\"},\"STATUS\":4,\"ANSWERED_DURATION\":\"12\","
+    "\"TO\":{\"NUMBER\":\"1001\"},\"STATUS\":1,\"ANSWERED_DURATION\":\"12\","
     "\"CALL_DURATION\":\" 20.9 \"}]}}");
   KcActiveCall *call = g_ptr_array_index (calls, 0);
 
   g_assert_cmpstr (call->id, ==, "17");
   g_assert_cmpstr (call->from_number, ==, "998901234567");
-  g_assert_cmpstr (call->status, ==, "4");
+  g_assert_cmpstr (call->status, ==, "1");
   g_assert_cmpint (call->answered_duration, ==, 12);
   g_assert_cmpint (call->call_duration, ==, 20);
   g_assert_true (kc_active_call_is_connected (call));
@@ -483,48 +502,224 @@ test_calls_lone_surrogate (void)
 }
 
 static void
-test_connected_rules (void)
+test_status_rules (void)
 {
   KcActiveCall call = { .answered_duration = -1, .call_duration = 10 };
-  static const char *const connected[] = { "Answered", "UP", "connected", " Talking ", "4" };
-  static const char *const ringing[] = { "Ringing", "Dialing", "40", "0", "", "upx" };
+  static const char *const connected[] = {
+    "1", " 1 ", "Answered", "UP", "up", "connected", " Talking ", "ANSWERED\t",
+  };
+  static const char *const ringing[] = { "0", "Ringing", "RINGING", " ring ", "Ring" };
+  /* "4" is the history's answered and Asterisk's channel state Ring: no
+   * source reads it as up in a live row */
+  static const char *const unknown[] = {
+    "4", "6", "2", "01", "1.0", "-1", "Dialing", "40", "", " ", "upx", "ringing1", "Busy",
+  };
 
   for (guint i = 0; i < G_N_ELEMENTS (connected); i++)
     {
       call.status = (char *) connected[i];
+      g_assert_cmpint (kc_active_call_get_status (&call), ==, KC_LIVE_STATUS_CONNECTED);
       g_assert_true (kc_active_call_is_connected (&call));
-      g_assert_true (kc_active_call_is_answered_status (connected[i]));
     }
   for (guint i = 0; i < G_N_ELEMENTS (ringing); i++)
     {
       call.status = (char *) ringing[i];
+      g_assert_cmpint (kc_active_call_get_status (&call), ==, KC_LIVE_STATUS_RINGING);
       g_assert_false (kc_active_call_is_connected (&call));
-      g_assert_false (kc_active_call_is_answered_status (ringing[i]));
     }
-  g_assert_false (kc_active_call_is_answered_status (NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (unknown); i++)
+    {
+      call.status = (char *) unknown[i];
+      g_assert_cmpint (kc_active_call_get_status (&call), ==, KC_LIVE_STATUS_UNKNOWN);
+      g_assert_false (kc_active_call_is_connected (&call));
+    }
+  call.status = NULL;
+  g_assert_cmpint (kc_active_call_get_status (&call), ==, KC_LIVE_STATUS_MISSING);
+  g_assert_false (kc_active_call_is_connected (&call));
 
+  /* ANSWERED_DURATION says connected whatever STATUS says */
   call.status = (char *) "Ringing";
   call.answered_duration = 1;
   g_assert_true (kc_active_call_is_connected (&call));
   call.answered_duration = 0;
   g_assert_false (kc_active_call_is_connected (&call));
+  call.status = (char *) "4";
+  call.answered_duration = 2;
+  g_assert_true (kc_active_call_is_connected (&call));
   call.status = NULL;
   call.answered_duration = 3;
   g_assert_true (kc_active_call_is_connected (&call));
 }
 
+/* STATUS as a JSON number reads as the same text as the string */
 static void
-test_connected_numeric_status (void)
+test_status_numeric (void)
 {
   g_autoptr (GPtrArray) calls = parse_calls (
-    "{\"result\":{\"calls\":[{\"STATUS\":4},{\"STATUS\":4.0},{\"STATUS\":\"4\"},"
-    "{\"STATUS\":1},{\"STATUS\":4.5}]}}");
+    "{\"result\":{\"calls\":[{\"STATUS\":1},{\"STATUS\":1.0},{\"STATUS\":\"1\"},"
+    "{\"STATUS\":0},{\"STATUS\":-0},{\"STATUS\":4},{\"STATUS\":4.0},{\"STATUS\":\"4\"},"
+    "{\"STATUS\":1.5},{\"STATUS\":true},{\"STATUS\":null}]}}");
+  static const KcLiveStatus expected[] = {
+    KC_LIVE_STATUS_CONNECTED, KC_LIVE_STATUS_CONNECTED, KC_LIVE_STATUS_CONNECTED,
+    KC_LIVE_STATUS_RINGING,   KC_LIVE_STATUS_RINGING,   KC_LIVE_STATUS_UNKNOWN,
+    KC_LIVE_STATUS_UNKNOWN,   KC_LIVE_STATUS_UNKNOWN,   KC_LIVE_STATUS_UNKNOWN,
+    KC_LIVE_STATUS_MISSING,   KC_LIVE_STATUS_MISSING,
+  };
 
-  g_assert_true (kc_active_call_is_connected (g_ptr_array_index (calls, 0)));
-  g_assert_true (kc_active_call_is_connected (g_ptr_array_index (calls, 1)));
-  g_assert_true (kc_active_call_is_connected (g_ptr_array_index (calls, 2)));
-  g_assert_false (kc_active_call_is_connected (g_ptr_array_index (calls, 3)));
-  g_assert_false (kc_active_call_is_connected (g_ptr_array_index (calls, 4)));
+  g_assert_cmpuint (calls->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < calls->len; i++)
+    {
+      KcActiveCall *call = g_ptr_array_index (calls, i);
+
+      g_assert_cmpint (kc_active_call_get_status (call), ==, expected[i]);
+      g_assert_cmpint (kc_active_call_is_connected (call), ==,
+                       expected[i] == KC_LIVE_STATUS_CONNECTED);
+    }
+}
+
+/* The rows public integrations read from real appliances: lower-case id
+ * (an Asterisk unique id), STATUS a string, no ANSWERED_DURATION, no NAME */
+static void
+test_calls_field_dialect (void)
+{
+  static const char *const bodies[] = {
+    "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"calls\":[{\"id\":\"1765123456.42\","
+    "\"FROM\":{\"NUMBER\":\"+998901234567\"},\"TO\":{\"NUMBER\":\"1001\"},\"STATUS\":\"1\","
+    "\"CALL_DURATION\":20}],\"totalItems\":1}}",
+    /* the same with STATUS a number */
+    "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"calls\":[{\"id\":\"1765123456.42\","
+    "\"FROM\":{\"NUMBER\":\"+998901234567\"},\"TO\":{\"NUMBER\":\"1001\"},\"STATUS\":1,"
+    "\"CALL_DURATION\":20}],\"totalItems\":1}}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr (GPtrArray) calls = parse_calls_both (bodies[i], TRUE);
+      KcActiveCall *call;
+
+      g_assert_cmpuint (calls->len, ==, 1);
+      call = g_ptr_array_index (calls, 0);
+      g_assert_cmpstr (call->id, ==, "1765123456.42");
+      g_assert_cmpstr (call->from_number, ==, "+998901234567");
+      g_assert_null (call->from_name);
+      g_assert_cmpstr (call->to_number, ==, "1001");
+      g_assert_null (call->to_name);
+      g_assert_cmpstr (call->status, ==, "1");
+      g_assert_cmpint (call->answered_duration, ==, -1);
+      g_assert_cmpint (call->call_duration, ==, 20);
+      g_assert_cmpint (kc_active_call_get_status (call), ==, KC_LIVE_STATUS_CONNECTED);
+      g_assert_true (kc_active_call_is_connected (call));
+    }
+}
+
+/* "0" while it rings, string or number; the caller's leg and the callee's
+ * leg of one external call are two rows */
+static void
+test_calls_field_dialect_ringing (void)
+{
+  g_autoptr (GPtrArray) calls = parse_calls_both (
+    "{\"result\":{\"calls\":[{\"id\":\"1765123456.42\",\"FROM\":{\"NUMBER\":\"+998901234567\"},"
+    "\"TO\":{\"NUMBER\":\"1001\"},\"STATUS\":\"0\",\"CALL_DURATION\":3},"
+    "{\"id\":\"1765123456.43\",\"FROM\":{\"NUMBER\":\"+998901234567\"},"
+    "\"TO\":{\"NUMBER\":\"1001\"},\"STATUS\":0,\"CALL_DURATION\":2}],\"totalItems\":2}}",
+    TRUE);
+
+  g_assert_cmpuint (calls->len, ==, 2);
+  for (guint i = 0; i < calls->len; i++)
+    {
+      KcActiveCall *call = g_ptr_array_index (calls, i);
+
+      g_assert_cmpstr (call->status, ==, "0");
+      g_assert_cmpint (kc_active_call_get_status (call), ==, KC_LIVE_STATUS_RINGING);
+      g_assert_false (kc_active_call_is_connected (call));
+      g_assert_cmpint (call->call_duration, ==, 3 - (gint64) i);
+    }
+  g_assert_cmpstr (((KcActiveCall *) g_ptr_array_index (calls, 1))->id, ==, "1765123456.43");
+}
+
+/* Every name in any case, the result's too */
+static void
+test_calls_mixed_case (void)
+{
+  g_autoptr (GPtrArray) calls = parse_calls_both (
+    "{\"result\":{\"Calls\":[{\"Id\":\"c7\",\"from\":{\"number\":\"+998901234567\","
+    "\"Name\":\"Aziz\"},\"To\":{\"nUmBeR\":\"1001\",\"NAME\":\"Reception\"},"
+    "\"Status\":\"Up\",\"answered_duration\":4,\"Call_Duration\":\"9\"},"
+    "{\"ID\":\"c8\",\"from\":\"1002\",\"status\":\"ringing\"}],\"TOTALITEMS\":2}}",
+    TRUE);
+  KcActiveCall *call = g_ptr_array_index (calls, 0);
+
+  g_assert_cmpuint (calls->len, ==, 2);
+  g_assert_cmpstr (call->id, ==, "c7");
+  g_assert_cmpstr (call->from_number, ==, "+998901234567");
+  g_assert_cmpstr (call->from_name, ==, "Aziz");
+  g_assert_cmpstr (call->to_number, ==, "1001");
+  g_assert_cmpstr (call->to_name, ==, "Reception");
+  g_assert_cmpstr (call->status, ==, "Up");
+  g_assert_cmpint (call->answered_duration, ==, 4);
+  g_assert_cmpint (call->call_duration, ==, 9);
+  g_assert_cmpint (kc_active_call_get_status (call), ==, KC_LIVE_STATUS_CONNECTED);
+  call = g_ptr_array_index (calls, 1);
+  g_assert_cmpstr (call->id, ==, "c8");
+  g_assert_cmpstr (call->from_number, ==, "1002");
+  g_assert_cmpint (kc_active_call_get_status (call), ==, KC_LIVE_STATUS_RINGING);
+}
+
+/* A name given twice in different cases: the one-pass reader leaves the
+ * row to the tree, where the spelling asked for wins, else the first */
+static void
+test_calls_name_in_two_cases (void)
+{
+  static const struct
+  {
+    const char *row;
+    const char *id;
+    const char *from;
+  } cases[] = {
+    { "{\"ID\":\"upper\",\"id\":\"lower\"}", "upper", NULL },
+    { "{\"id\":\"lower\",\"ID\":\"upper\"}", "upper", NULL },
+    { "{\"Id\":\"first\",\"iD\":\"second\"}", "first", NULL },
+    { "{\"iD\":\"first\",\"Id\":\"second\",\"iD\":\"last\"}", "last", NULL },
+    { "{\"ID\":{},\"id\":\"lower\"}", NULL, NULL },
+    { "{\"from\":{\"number\":\"1\"},\"FROM\":\"2\"}", NULL, "2" },
+    { "{\"FROM\":{\"number\":\"1\",\"NUMBER\":\"2\"}}", NULL, "2" },
+    { "{\"FROM\":{\"Number\":\"1\",\"number\":\"2\"}}", NULL, "1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"result\":{\"calls\":[%s]}}", cases[i].row);
+      g_autoptr (GPtrArray) calls = parse_calls_both (body, FALSE);
+      KcActiveCall *call = g_ptr_array_index (calls, 0);
+
+      g_assert_cmpstr (call->id, ==, cases[i].id);
+      g_assert_cmpstr (call->from_number, ==, cases[i].from);
+    }
+}
+
+/* The result's members in two cases: the same rule */
+static void
+test_result_members_in_two_cases (void)
+{
+  g_autoptr (GPtrArray) calls = parse_calls_both (
+    "{\"result\":{\"Calls\":[{\"ID\":\"other\"}],\"calls\":[{\"ID\":\"asked\"}]}}", FALSE);
+  g_autoptr (KcKerioPageAnswer) page = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *errors = "{\"result\":{\"calls\":[],\"Errors\":[{\"code\":1000,"
+                       "\"message\":\"Bad\"}]}}";
+
+  g_assert_cmpuint (calls->len, ==, 1);
+  g_assert_cmpstr (((KcActiveCall *) g_ptr_array_index (calls, 0))->id, ==, "asked");
+
+  /* result.errors in any case is an error, in both paths */
+  assert_parse_fails (errors, KC_KERIO_ERROR_RPC);
+  g_assert_null (kc_kerio_stream_call_page (errors, strlen (errors)));
+  page = kc_kerio_parse_call_page (errors, strlen (errors), &error);
+  g_assert_null (page);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_RPC);
+
+  /* the envelope is JSON-RPC's: "Result" is not the result */
+  assert_parse_fails ("{\"Result\":{\"calls\":[]}}", KC_KERIO_ERROR_NOT_KERIO);
 }
 
 /* --- History --- */
@@ -763,6 +958,24 @@ test_json_readers (void)
   g_assert_null (kc_kerio_json_dup_string (object, "o"));
   g_assert_null (kc_kerio_json_dup_string (object, "absent"));
   g_assert_null (kc_kerio_json_dup_string (NULL, "i"));
+
+  /* names in any case; the spelling asked for first, else the first one */
+  g_assert_true (kc_kerio_json_get_int (object, "I", &value));
+  g_assert_cmpint (value, ==, 5);
+  g_assert_null (kc_kerio_json_get_member (object, "ab"));
+  g_assert_null (kc_kerio_json_get_member (object, NULL));
+  g_assert_null (kc_kerio_json_get_member (NULL, "i"));
+  {
+    g_autoptr (JsonNode) twice = json_from_string ("{\"Ab\":1,\"aB\":2,\"AB\":3}", NULL);
+    JsonObject *two = json_node_get_object (twice);
+
+    g_assert_true (kc_kerio_json_get_int (two, "AB", &value));
+    g_assert_cmpint (value, ==, 3);
+    g_assert_true (kc_kerio_json_get_int (two, "ab", &value));
+    g_assert_cmpint (value, ==, 1);
+    g_assert_true (kc_kerio_json_get_int (two, "aB", &value));
+    g_assert_cmpint (value, ==, 2);
+  }
 }
 
 /* Mangled versions of a real answer: whatever comes out, it is a result or
@@ -1245,6 +1458,125 @@ test_page_recordings (void)
   g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
 }
 
+/* CallHistory.get in lower case, and in mixed case, read as in upper case */
+static void
+test_page_cdrs_any_case (void)
+{
+  static const char *const bodies[] = {
+    "{\"result\":{\"callhistory\":[{\"id\":\"r1\",\"timestamp\":1735732800,"
+    "\"from_num\":\"+998901234567\",\"from_name\":\"Aziz\",\"to_num\":\"1001\","
+    "\"to_name\":\"Reception\",\"status\":4,\"call_duration\":65,"
+    "\"answered_duration\":50}],\"totalitems\":7}}",
+    "{\"result\":{\"CallHistory\":[{\"Id\":\"r1\",\"TimeStamp\":\"1735732800\","
+    "\"From_Num\":\"+998901234567\",\"FROM_name\":\"Aziz\",\"To_num\":1001,"
+    "\"TO_NAME\":\"Reception\",\"Status\":\"4\",\"Call_Duration\":65,"
+    "\"ANSWERED_duration\":\"50\"}],\"TotalItems\":\"7\"}}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr (KcKerioPageAnswer) page = read_cdr_page (bodies[i], TRUE);
+      KcCdr *cdr = g_ptr_array_index (page->rows, 0);
+
+      g_assert_true (page->total_known);
+      g_assert_cmpint (page->total_items, ==, 7);
+      g_assert_cmpuint (page->n_raw, ==, 1);
+      g_assert_cmpstr (cdr->id, ==, "r1");
+      g_assert_cmpint (cdr->timestamp, ==, 1735732800);
+      g_assert_cmpstr (cdr->from_number, ==, "+998901234567");
+      g_assert_cmpstr (cdr->from_name, ==, "Aziz");
+      g_assert_cmpstr (cdr->to_number, ==, "1001");
+      g_assert_cmpstr (cdr->to_name, ==, "Reception");
+      g_assert_cmpint (cdr->status, ==, 4);
+      g_assert_cmpint (cdr->call_duration, ==, 65);
+      g_assert_cmpint (cdr->answered_duration, ==, 50);
+    }
+}
+
+/* The rule for a name in two cases holds in CDR rows and for totalItems */
+static void
+test_page_cdrs_names_in_two_cases (void)
+{
+  g_autoptr (KcKerioPageAnswer) page = NULL;
+  KcCdr *cdr;
+
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[{\"status\":3,\"STATUS\":4,"
+                        "\"to_num\":\"1\",\"To_Num\":\"2\"}]}}",
+                        FALSE);
+  cdr = g_ptr_array_index (page->rows, 0);
+  g_assert_cmpint (cdr->status, ==, 4);
+  g_assert_cmpstr (cdr->to_number, ==, "1");
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+
+  page = read_cdr_page ("{\"result\":{\"callHistory\":[],\"TotalItems\":5,"
+                        "\"totalItems\":9}}",
+                        FALSE);
+  g_assert_cmpint (page->total_items, ==, 9);
+  g_clear_pointer (&page, kc_kerio_page_answer_free);
+
+  page = read_cdr_page ("{\"result\":{\"callhistory\":[{}],\"callHistory\":[]}}", FALSE);
+  g_assert_cmpuint (page->n_raw, ==, 0);
+}
+
+static void
+test_page_recordings_any_case (void)
+{
+  const char *body =
+    "{\"result\":{\"recordinglist\":[{\"id\":\"rec-1\",\"name\":\"call.wav\","
+    "\"extension\":\"1001\",\"caller_id\":\"+998901234567\",\"duration\":50,"
+    "\"started\":1735732815},{\"Id\":\"rec-2\",\"Caller_ID\":\"1002\",\"Started\":\"5\"}],"
+    "\"totalitems\":2}}";
+  g_autoptr (KcKerioPageAnswer) alone = kc_kerio_stream_recording_page (body, strlen (body));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = parse_ok (body);
+  gint64 total = 0;
+  g_autoptr (GPtrArray) recordings = kc_kerio_parse_recordings (result, &total, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (alone);
+  g_assert_cmpint (total, ==, 2);
+  g_assert_cmpint (alone->total_items, ==, 2);
+  g_assert_cmpuint (recordings->len, ==, 2);
+  g_assert_cmpuint (alone->rows->len, ==, 2);
+  for (guint i = 0; i < recordings->len; i++)
+    {
+      KcRecording *x = g_ptr_array_index (alone->rows, i);
+      KcRecording *y = g_ptr_array_index (recordings, i);
+
+      g_assert_cmpstr (x->id, ==, y->id);
+      g_assert_cmpstr (x->name, ==, y->name);
+      g_assert_cmpstr (x->extension, ==, y->extension);
+      g_assert_cmpstr (x->caller_id, ==, y->caller_id);
+      g_assert_cmpint (x->duration, ==, y->duration);
+      g_assert_cmpint (x->started, ==, y->started);
+    }
+  g_assert_cmpstr (((KcRecording *) g_ptr_array_index (recordings, 0))->id, ==, "rec-1");
+  g_assert_cmpstr (((KcRecording *) g_ptr_array_index (recordings, 0))->name, ==, "call.wav");
+  g_assert_cmpstr (((KcRecording *) g_ptr_array_index (recordings, 0))->extension, ==, "1001");
+  g_assert_cmpstr (((KcRecording *) g_ptr_array_index (recordings, 0))->caller_id, ==,
+                   "+998901234567");
+  g_assert_cmpint (((KcRecording *) g_ptr_array_index (recordings, 0))->duration, ==, 50);
+  g_assert_cmpint (((KcRecording *) g_ptr_array_index (recordings, 0))->started, ==, 1735732815);
+  g_assert_cmpstr (((KcRecording *) g_ptr_array_index (recordings, 1))->id, ==, "rec-2");
+  g_assert_cmpstr (((KcRecording *) g_ptr_array_index (recordings, 1))->caller_id, ==, "1002");
+  g_assert_cmpint (((KcRecording *) g_ptr_array_index (recordings, 1))->started, ==, 5);
+}
+
+static void
+test_file_download_any_case (void)
+{
+  g_autoptr (JsonNode) result = parse_ok (
+    "{\"result\":{\"FileDownload\":{\"URL\":\"/admin/api/download/abc\","
+    "\"Name\":\"rec-1.wav\",\"LENGTH\":12}}}");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcFileDownload) download = kc_kerio_parse_file_download (result, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (download->url, ==, "/admin/api/download/abc");
+  g_assert_cmpstr (download->name, ==, "rec-1.wav");
+  g_assert_cmpint (download->length, ==, 12);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1286,8 +1618,14 @@ main (int   argc,
   g_test_add_func ("/kerio-parse/calls/wrong-shape", test_calls_wrong_shape);
   g_test_add_func ("/kerio-parse/calls/wrong-field-types", test_calls_wrong_field_types);
   g_test_add_func ("/kerio-parse/calls/lone-surrogate", test_calls_lone_surrogate);
-  g_test_add_func ("/kerio-parse/calls/connected-rules", test_connected_rules);
-  g_test_add_func ("/kerio-parse/calls/connected-numeric-status", test_connected_numeric_status);
+  g_test_add_func ("/kerio-parse/calls/status-rules", test_status_rules);
+  g_test_add_func ("/kerio-parse/calls/status-numeric", test_status_numeric);
+  g_test_add_func ("/kerio-parse/calls/field-dialect", test_calls_field_dialect);
+  g_test_add_func ("/kerio-parse/calls/field-dialect-ringing", test_calls_field_dialect_ringing);
+  g_test_add_func ("/kerio-parse/calls/mixed-case", test_calls_mixed_case);
+  g_test_add_func ("/kerio-parse/calls/name-in-two-cases", test_calls_name_in_two_cases);
+  g_test_add_func ("/kerio-parse/calls/result-members-in-two-cases",
+                   test_result_members_in_two_cases);
   g_test_add_func ("/kerio-parse/cdrs/full", test_cdrs_full);
   g_test_add_func ("/kerio-parse/cdrs/numbers-as-strings", test_cdrs_numbers_as_strings);
   g_test_add_func ("/kerio-parse/cdrs/missing-fields", test_cdrs_missing_fields);
@@ -1299,10 +1637,14 @@ main (int   argc,
   g_test_add_func ("/kerio-parse/page/left-to-tree", test_page_left_to_tree);
   g_test_add_func ("/kerio-parse/page/errors", test_page_errors);
   g_test_add_func ("/kerio-parse/page/recordings", test_page_recordings);
+  g_test_add_func ("/kerio-parse/page/cdrs-any-case", test_page_cdrs_any_case);
+  g_test_add_func ("/kerio-parse/page/cdrs-names-in-two-cases", test_page_cdrs_names_in_two_cases);
+  g_test_add_func ("/kerio-parse/page/recordings-any-case", test_page_recordings_any_case);
   g_test_add_func ("/kerio-parse/recordings/full", test_recordings);
   g_test_add_func ("/kerio-parse/recordings/wrong-shape", test_recordings_wrong_shape);
   g_test_add_func ("/kerio-parse/file-download/full", test_file_download);
   g_test_add_func ("/kerio-parse/file-download/missing", test_file_download_missing);
+  g_test_add_func ("/kerio-parse/file-download/any-case", test_file_download_any_case);
   g_test_add_func ("/kerio-parse/json/readers", test_json_readers);
   g_test_add_func ("/kerio-parse/tls/pin-good", test_pin_normalize_good);
   g_test_add_func ("/kerio-parse/tls/pin-bad", test_pin_normalize_bad);

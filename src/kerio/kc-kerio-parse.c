@@ -23,20 +23,55 @@
 /* Rows a page usually holds (the client asks for 500) */
 #define PAGE_ROWS_HINT 500
 
-static JsonNode *
-get_member (JsonObject *object,
-            const char *member)
+typedef struct
 {
+  const char *name;
+  gsize       length;
+  JsonNode   *found;
+} Lookup;
+
+static void
+match_member (JsonObject *object,
+              const char *name,
+              JsonNode   *node,
+              gpointer    data)
+{
+  Lookup *lookup = data;
+
+  if (lookup->found == NULL && strlen (name) == lookup->length
+      && g_ascii_strcasecmp (name, lookup->name) == 0)
+    lookup->found = node;
+}
+
+/* Firmware versions spell member names differently (ID/id, STATUS/status;
+ * Kerio's own Extensions.get mixes guid/GUID), so names are matched without
+ * regard to ASCII case. An object that holds a name in several spellings is
+ * read by one rule: the spelling asked for wins; without it, the first
+ * spelling in the object's order (json-glib keeps a member's first place
+ * and its last value). The one-pass reader below refuses such objects and
+ * leaves them to this rule. */
+JsonNode *
+kc_kerio_json_get_member (JsonObject *object,
+                          const char *member)
+{
+  JsonNode *node;
+  Lookup lookup;
+
   if (object == NULL || member == NULL)
     return NULL;
-  return json_object_get_member (object, member);
+  node = json_object_get_member (object, member);
+  if (node != NULL)
+    return node;
+  lookup = (Lookup) { member, strlen (member), NULL };
+  json_object_foreach_member (object, match_member, &lookup);
+  return lookup.found;
 }
 
 static JsonObject *
 get_object_member (JsonObject *object,
                    const char *member)
 {
-  JsonNode *node = get_member (object, member);
+  JsonNode *node = kc_kerio_json_get_member (object, member);
 
   return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 }
@@ -45,7 +80,7 @@ static JsonArray *
 get_array_member (JsonObject *object,
                   const char *member)
 {
-  JsonNode *node = get_member (object, member);
+  JsonNode *node = kc_kerio_json_get_member (object, member);
 
   return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
@@ -146,7 +181,7 @@ kc_kerio_json_get_int (JsonObject *object,
 {
   gint64 value;
 
-  if (!node_get_int (get_member (object, member), &value))
+  if (!node_get_int (kc_kerio_json_get_member (object, member), &value))
     return FALSE;
   if (out != NULL)
     *out = value;
@@ -157,7 +192,7 @@ char *
 kc_kerio_json_dup_string (JsonObject *object,
                           const char *member)
 {
-  return node_dup_string (get_member (object, member));
+  return node_dup_string (kc_kerio_json_get_member (object, member));
 }
 
 /* Durations and times are never negative; a negative one is as good as
@@ -254,7 +289,7 @@ shorten (char *text)
 static char *
 format_server_message (JsonObject *error_object)
 {
-  JsonNode *message_node = get_member (error_object, "message");
+  JsonNode *message_node = kc_kerio_json_get_member (error_object, "message");
   JsonObject *data = get_object_member (error_object, "data");
   JsonArray *parameters = get_array_member (get_object_member (data, "messageParameters"),
                                             "positionalParameters");
@@ -401,14 +436,16 @@ kc_kerio_parse_response (const char  *body,
     }
   object = json_node_get_object (root);
 
-  error_node = get_member (object, "error");
+  /* The envelope's names are JSON-RPC's, spelled as its specification
+   * spells them; only what Kerio puts inside is matched without case. */
+  error_node = json_object_get_member (object, "error");
   if (error_node != NULL && !JSON_NODE_HOLDS_NULL (error_node))
     {
       set_rpc_error (error_node, error);
       return NULL;
     }
 
-  result_node = get_member (object, "result");
+  result_node = json_object_get_member (object, "result");
   if (result_node == NULL)
     {
       set_not_kerio_error (error);
@@ -463,17 +500,19 @@ read_party (JsonObject  *row,
             char       **number,
             char       **name)
 {
-  JsonObject *party = get_object_member (row, member);
+  JsonNode *node = kc_kerio_json_get_member (row, member);
 
-  if (party != NULL)
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
     {
+      JsonObject *party = json_node_get_object (node);
+
       *number = kc_kerio_json_dup_string (party, "NUMBER");
       *name = kc_kerio_json_dup_string (party, "NAME");
     }
   else
     {
       /* Some firmware flattens the party to its number */
-      *number = kc_kerio_json_dup_string (row, member);
+      *number = node_dup_string (node);
       *name = NULL;
     }
 }
@@ -616,9 +655,10 @@ kc_kerio_parse_file_download (JsonNode  *result,
  * string per member: for a page of 500 CDRs that costs more than storing
  * them. The reader below walks the body once and fills the rows directly. It
  * only says yes to answers it can read exactly as the tree path would: strict
- * JSON (RFC 8259), no error members, no duplicate members among the ones it
- * reads, integers that fit without rounding, no lone surrogates nor
- * \u0000. Anything else is left to the tree path, which also words every
+ * JSON (RFC 8259), no error members, none of the members it reads given
+ * twice (in one spelling or two: names are matched without regard to case,
+ * as in the tree path), integers that fit without rounding, no lone
+ * surrogates nor \u0000. Anything else is left to the tree path, which also words every
  * error; so the two agree by construction, and the differential fuzzer
  * (tests/fuzz/fuzz-page.c) checks that the yes answers agree too. */
 
@@ -1137,12 +1177,48 @@ value_dup_string (const Value *value)
     }
 }
 
+/* ASCII only, as g_ascii_strcasecmp() folds in kc_kerio_json_get_member() */
+static inline guchar
+fold_case (guchar c)
+{
+  return (guchar) (c - 'A') < 26 ? c | 0x20 : c;
+}
+
+/* Whether a key spells a member's name without regard to case. Cheapest
+ * first, as this runs for every member of every row: the lengths, where
+ * most keys differ from most names; the first letter; then the spelling
+ * asked for, which is how most servers spell it. name is not empty. */
 static inline gboolean
-key_is (const char *text,
+same_name (const char *key,
+           gsize       length,
+           const char *name,
+           gsize       name_length)
+{
+  if (length != name_length || fold_case ((guchar) key[0]) != fold_case ((guchar) name[0]))
+    return FALSE;
+  if (memcmp (key, name, length) == 0)
+    return TRUE;
+  for (gsize i = 1; i < length; i++)
+    if (fold_case ((guchar) key[i]) != fold_case ((guchar) name[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static inline gboolean
+key_is (const char *key,
         gsize       length,
         const char *name)
 {
-  return strlen (name) == length && memcmp (text, name, length) == 0;
+  return same_name (key, length, name, strlen (name));
+}
+
+/* The JSON-RPC envelope's names, exactly as the tree path reads them */
+static inline gboolean
+key_is_exactly (const char *key,
+                gsize       length,
+                const char *name)
+{
+  return strlen (name) == length && memcmp (key, name, length) == 0;
 }
 
 /* Walks the members of the object at r->p: calls member() with each key,
@@ -1191,6 +1267,7 @@ typedef struct
   const PageSpec *spec;
   gpointer        row;
   guint32         seen;
+  guint           next; /* the field looked at first: the one after the last found */
 } RowState;
 
 typedef struct
@@ -1224,6 +1301,13 @@ read_party_member (Reader     *r,
   return TRUE;
 }
 
+static inline guint
+next_field (const PageSpec *spec,
+            guint           i)
+{
+  return i + 1 < spec->n_fields ? i + 1 : 0;
+}
+
 static gboolean
 read_row_member (Reader     *r,
                  const char *key,
@@ -1235,14 +1319,19 @@ read_row_member (Reader     *r,
   Value value;
   gint64 integer;
 
-  for (guint i = 0; i < spec->n_fields; i++)
+  /* A server sends its members in the same order row after row, mostly in
+   * the order of the fields: from the one after the last found, a member
+   * is mostly found at the first try. */
+  for (guint n = 0, i = state->next; n < spec->n_fields; n++, i = next_field (spec, i))
     {
       const FieldSpec *field = &spec->fields[i];
       gpointer slot = G_STRUCT_MEMBER_P (state->row, field->offset);
 
-      if (field->length != length || memcmp (field->name, key, length) != 0)
+      if (!same_name (key, length, field->name, field->length))
         continue;
-      /* json-glib keeps the last of two; rare enough to leave to it */
+      state->next = next_field (spec, i);
+      /* A name given twice, in one spelling or two: the tree path's rule
+       * (kc_kerio_json_get_member()) decides; rare enough to leave to it */
       if (state->seen & (1u << i))
         return FALSE;
       state->seen |= 1u << i;
@@ -1308,7 +1397,7 @@ read_rows (Reader      *r,
       start = r->p;
       if (c == '{')
         {
-          RowState row = { spec, g_malloc0 (spec->row_size), 0 };
+          RowState row = { spec, g_malloc0 (spec->row_size), 0, 0 };
 
           for (guint i = 0; i < spec->n_fields; i++)
             if (spec->fields[i].kind == FIELD_NON_NEGATIVE)
@@ -1384,14 +1473,14 @@ read_root_member (Reader     *r,
 {
   RootState *state = data;
 
-  if (key_is (key, length, "result"))
+  if (key_is_exactly (key, length, "result"))
     {
       if (state->seen_result || next_char (r) != '{')
         return FALSE;
       state->seen_result = TRUE;
       return read_object (r, read_result_member, state->result);
     }
-  if (key_is (key, length, "error"))
+  if (key_is_exactly (key, length, "error"))
     return next_char (r) == 'n' && read_literal (r, "null", 4);
   return skip_value (r);
 }
@@ -1440,7 +1529,7 @@ tree_page (const PageSpec  *spec,
 
   object = json_node_get_object (result);
   answer->total_known = kc_kerio_json_get_int (object, "totalItems", NULL);
-  raw_rows = json_object_get_array_member (object, spec->rows_member);
+  raw_rows = json_node_get_array (kc_kerio_json_get_member (object, spec->rows_member));
   answer->n_raw = json_array_get_length (raw_rows);
   if (answer->n_raw > 0)
     {

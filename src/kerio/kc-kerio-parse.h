@@ -1,9 +1,10 @@
 /* kc-kerio-parse.h: JSON-RPC answers to plain records
  *
  * Pure functions, no I/O: the client feeds them bodies, the fuzzers feed them
- * anything. Tolerant by design (the API is unpublished): numbers may be JSON
- * numbers or strings, unknown fields are ignored, missing optional fields are
- * not errors. Anything they cannot read is a KC_KERIO_ERROR, never a crash.
+ * anything. Tolerant by design (the API is unpublished): member names inside
+ * a result are matched without regard to case, numbers may be JSON numbers or
+ * strings, unknown fields are ignored, missing optional fields are not
+ * errors. Anything they cannot read is a KC_KERIO_ERROR, never a crash.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -87,9 +88,17 @@ KcKerioPageAnswer *kc_kerio_stream_call_page      (const char *body,
 KcFileDownload *kc_kerio_parse_file_download (JsonNode *result,
                                               GError  **error);
 
-/* Tolerant readers, shared with the simulator: a member that is a JSON
- * number, a numeric string, or a boolean. Return FALSE when absent or not
- * a number. */
+/* A member of object, its name matched without regard to ASCII case
+ * ("ID" finds "id"), as every name inside a result is: firmware versions
+ * spell them differently. When object holds the name in several spellings,
+ * the one asked for wins, else the first in the object's order. NULL when
+ * absent. */
+JsonNode  *kc_kerio_json_get_member     (JsonObject  *object,
+                                         const char  *member);
+
+/* Tolerant readers, names matched as kc_kerio_json_get_member() matches
+ * them: a member that is a JSON number, a numeric string, or a boolean.
+ * Return FALSE when absent or not a number. */
 gboolean   kc_kerio_json_get_int        (JsonObject  *object,
                                          const char  *member,
                                          gint64      *out);

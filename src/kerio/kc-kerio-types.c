@@ -6,9 +6,12 @@
 
 #include "kc-kerio-types.h"
 
-/* Kerio never published the value set of a live call's STATUS; these are the
- * words firmware and integrations have been seen to use for a talking call. */
-static const char *const answered_words[] = { "answered", "up", "connected", "talking" };
+/* Kerio never published the value set of a live call's STATUS. Appliances
+ * send "0" while a call rings and "1" once it is up (public integrations
+ * read it so, as a string or a number); the words are those Kerio's SDK
+ * sample and other firmware have been seen to use. */
+static const char *const connected_words[] = { "1", "up", "answered", "connected", "talking" };
+static const char *const ringing_words[] = { "0", "ringing", "ring" };
 
 void
 kc_active_call_free (KcActiveCall *call)
@@ -24,18 +27,13 @@ kc_active_call_free (KcActiveCall *call)
   g_free (call);
 }
 
-gboolean
-kc_active_call_is_answered_status (const char *status)
+static gboolean
+is_one_of (const char        *word,
+           const char *const *words,
+           guint              n_words)
 {
-  g_autofree char *word = NULL;
-
-  if (status == NULL)
-    return FALSE;
-  word = g_strstrip (g_strdup (status));
-  if (g_strcmp0 (word, "1") == 0)
-    return TRUE;
-  for (guint i = 0; i < G_N_ELEMENTS (answered_words); i++)
-    if (g_ascii_strcasecmp (word, answered_words[i]) == 0)
+  for (guint i = 0; i < n_words; i++)
+    if (g_ascii_strcasecmp (word, words[i]) == 0)
       return TRUE;
   return FALSE;
 }
@@ -43,12 +41,19 @@ kc_active_call_is_answered_status (const char *status)
 KcLiveStatus
 kc_active_call_get_status (const KcActiveCall *call)
 {
+  g_autofree char *word = NULL;
+
+  g_return_val_if_fail (call != NULL, KC_LIVE_STATUS_MISSING);
+
   if (call->status == NULL)
     return KC_LIVE_STATUS_MISSING;
-  if (kc_active_call_is_answered_status (call->status))
+  word = g_strstrip (g_strdup (call->status));
+  if (is_one_of (word, connected_words, G_N_ELEMENTS (connected_words)))
     return KC_LIVE_STATUS_CONNECTED;
-  if (g_ascii_strcasecmp (call->status, "0") == 0 || g_ascii_strcasecmp (call->status, "ringing") == 0)
+  if (is_one_of (word, ringing_words, G_N_ELEMENTS (ringing_words)))
     return KC_LIVE_STATUS_RINGING;
+  /* "4" among them: the history's code for an answered call, and Asterisk's
+   * channel state Ring; no source reads it as up in a live row */
   return KC_LIVE_STATUS_UNKNOWN;
 }
 
@@ -57,7 +62,8 @@ kc_active_call_is_connected (const KcActiveCall *call)
 {
   g_return_val_if_fail (call != NULL, FALSE);
 
-  return call->answered_duration > 0 || kc_active_call_is_answered_status (call->status);
+  return call->answered_duration > 0
+         || kc_active_call_get_status (call) == KC_LIVE_STATUS_CONNECTED;
 }
 
 void

@@ -12,7 +12,7 @@
 
 G_BEGIN_DECLS
 
-/* One row of Status.getCalls */
+/* One row of Status.getCalls (member names in any case: "ID" or "id"...) */
 typedef struct
 {
   char   *id;                /* "ID", NULL when the PBX sends none */
@@ -20,12 +20,21 @@ typedef struct
   char   *from_name;         /* "FROM"."NAME" */
   char   *to_number;         /* "TO"."NUMBER" */
   char   *to_name;           /* "TO"."NAME" */
-  char   *status;            /* "STATUS" as text ("Answered", "4", ...), or NULL */
+  char   *status;            /* "STATUS" as text ("1", "Answered", ...), or NULL */
   gint64  answered_duration; /* seconds, -1 when missing */
   gint64  call_duration;     /* seconds since the call began, -1 when missing */
 } KcActiveCall;
 
-/* One row of CallHistory.get (a CDR) */
+/* What a live row's STATUS says (kc_active_call_get_status()) */
+typedef enum
+{
+  KC_LIVE_STATUS_MISSING,   /* no STATUS, or one that is not a string or a number */
+  KC_LIVE_STATUS_RINGING,   /* "0", "Ringing", "Ring" */
+  KC_LIVE_STATUS_CONNECTED, /* "1", "Up", "Answered", "Connected", "Talking" */
+  KC_LIVE_STATUS_UNKNOWN,   /* anything else, "4" too: worth reporting */
+} KcLiveStatus;
+
+/* One row of CallHistory.get (a CDR; member names in any case) */
 typedef struct
 {
   char   *id;                /* "ID", NULL when the PBX sends none */
@@ -40,7 +49,7 @@ typedef struct
   gint64  answered_duration; /* seconds, -1 when missing */
 } KcCdr;
 
-/* One row of Recordings.get */
+/* One row of Recordings.get (member names in any case) */
 typedef struct
 {
   char   *id;        /* "ID" */
@@ -51,7 +60,7 @@ typedef struct
   gint64  started;   /* "STARTED" Unix seconds, -1 when missing */
 } KcRecording;
 
-/* Answer of Recordings.downloadAudioContent */
+/* Answer of Recordings.downloadAudioContent (member names in any case) */
 typedef struct
 {
   char   *url;    /* server-relative (or absolute) URL to GET */
@@ -59,19 +68,12 @@ typedef struct
   gint64  length; /* bytes, -1 when missing */
 } KcFileDownload;
 
-/* What a live call's STATUS (and ANSWERED_DURATION) say */
-typedef enum
-{
-  KC_LIVE_STATUS_MISSING,
-  KC_LIVE_STATUS_RINGING,
-  KC_LIVE_STATUS_CONNECTED,
-  KC_LIVE_STATUS_UNKNOWN,
-} KcLiveStatus;
-
-KcLiveStatus kc_active_call_get_status (const KcActiveCall *call);
 void     kc_active_call_free    (KcActiveCall *call);
+/* STATUS read as a number (1, "1") or a word in any case, white space
+ * around it ignored */
+KcLiveStatus kc_active_call_get_status (const KcActiveCall *call);
+/* ANSWERED_DURATION > 0, or a STATUS that says connected */
 gboolean kc_active_call_is_connected (const KcActiveCall *call);
-gboolean kc_active_call_is_answered_status (const char *status);
 void     kc_cdr_free            (KcCdr *cdr);
 KcCdr   *kc_cdr_copy            (const KcCdr *cdr);
 void     kc_recording_free      (KcRecording *recording);

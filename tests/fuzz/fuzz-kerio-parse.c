@@ -62,10 +62,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
       const char *strings[] = { call->id, call->from_number, call->from_name,
                                 call->to_number, call->to_name, call->status };
+      KcLiveStatus status = kc_active_call_get_status (call);
 
       check_strings (strings, G_N_ELEMENTS (strings));
       kc_fuzz_assert (call->call_duration >= -1 && call->answered_duration >= -1);
-      (void) kc_active_call_is_connected (call);
+      kc_fuzz_assert ((status == KC_LIVE_STATUS_MISSING) == (call->status == NULL));
+      kc_fuzz_assert (status <= KC_LIVE_STATUS_UNKNOWN);
+      kc_fuzz_assert (kc_active_call_is_connected (call)
+                      == (call->answered_duration > 0 || status == KC_LIVE_STATUS_CONNECTED));
     }
 
   cdrs = kc_kerio_parse_cdrs (result, &total, &cdrs_error);
