@@ -234,6 +234,113 @@ test_event_stream (Fixture       *f,
   kc_test_proc_free (proc);
 }
 
+/* The data of a call_status line */
+static JsonObject *
+status_data (KcTestProc *proc,
+             guint       index)
+{
+  JsonNode *root;
+  JsonObject *o = parse_event (g_ptr_array_index (proc->out, index), &root);
+  JsonObject *data = json_object_ref (json_object_get_object_member (o, "data"));
+
+  g_assert_cmpstr (json_object_get_string_member (o, "event"), ==, "call_status");
+  json_node_unref (root);
+  return data;
+}
+
+/* The operator at 1001, as real appliances list calls (field) and as the
+ * SDK has them: a ring group call taken by a colleague is not missed, a
+ * call answered and hung up between two polls is put right by its CDR, a
+ * call nobody answered stays missed, another extension's call says
+ * nothing; one incoming_call each. */
+static void
+test_operator_outcomes (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *const group[] = { "1001", "1002", NULL };
+  KcTestProc *proc = NULL;
+  g_autofree char *group_id = NULL;
+  g_autofree char *quick_id = NULL;
+  g_autofree char *missed_id = NULL;
+  g_autofree char *db_path = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autoptr (KcRecord) record = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) taken = NULL;
+  g_autoptr (JsonObject) corrected = NULL;
+  guint syncs;
+
+  kc_sim_server_set_dialect (f->sim, GPOINTER_TO_INT (data));
+  proc = spawn (f, (const char *const[]){ "--headless", NULL },
+                (const char *const[]){ "KERIO_EXTENSION=1001", "KERIO_SYNC_INTERVAL=0.01", NULL });
+  KC_TEST_WAIT_UNTIL (proc->syncs->len > 0, 20);
+
+  group_id = g_strdup (kc_sim_server_add_group_call (f->sim, "+998901234567", NULL, "800", group));
+  KC_TEST_WAIT_UNTIL (proc->out->len == 1, 20);
+  assert_call_event (g_ptr_array_index (proc->out, 0), "incoming_call", group_id,
+                     "+998901234567", "1001", "kiruvchi");
+  kc_sim_server_answer_call_at (f->sim, group_id, "1002");
+  KC_TEST_WAIT_UNTIL (proc->out->len == 2, 20);
+  taken = status_data (proc, 1);
+  g_assert_cmpstr (json_object_get_string_member (taken, "callId"), ==, group_id);
+  g_assert_cmpstr (json_object_get_string_member (taken, "state"), ==, "yakunlandi");
+  g_assert_cmpstr (json_object_get_string_member (taken, "answeredBy"), ==, "1002");
+  g_assert_false (json_object_has_member (taken, "corrected"));
+  kc_sim_server_end_call (f->sim, group_id, KC_SIM_CDR_NO_ANSWER);
+
+  quick_id = g_strdup (kc_sim_server_add_call (f->sim, "+998935550011", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (proc->out->len == 3, 20);
+  /* In one go: no poll sees it talking */
+  kc_sim_server_answer_call (f->sim, quick_id);
+  kc_sim_server_end_call (f->sim, quick_id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (proc->out->len == 5, 20);
+  assert_status_event (g_ptr_array_index (proc->out, 3), quick_id, "javobsiz");
+  corrected = status_data (proc, 4);
+  g_assert_cmpstr (json_object_get_string_member (corrected, "callId"), ==, quick_id);
+  g_assert_cmpstr (json_object_get_string_member (corrected, "state"), ==, "yakunlandi");
+  g_assert_true (json_object_get_boolean_member (corrected, "corrected"));
+  g_assert_false (json_object_has_member (corrected, "answeredBy"));
+
+  /* Someone else's call, then one nobody answers */
+  kc_sim_server_end_call (f->sim, kc_sim_server_add_call (f->sim, "+998977777777", NULL, "1003",
+                                                          NULL),
+                          KC_SIM_CDR_NO_ANSWER);
+  missed_id = g_strdup (kc_sim_server_add_call (f->sim, "+998944440000", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (proc->out->len == 6, 20);
+  kc_sim_server_end_call (f->sim, missed_id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (proc->out->len == 7, 20);
+  assert_status_event (g_ptr_array_index (proc->out, 6), missed_id, "javobsiz");
+
+  /* A sync after the last CDR, and time for any late word on the calls */
+  syncs = proc->syncs->len;
+  KC_TEST_WAIT_UNTIL (proc->syncs->len > syncs + 1, 20);
+  kc_test_run_for (1.0);
+  g_subprocess_send_signal (proc->process, SIGTERM);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
+  g_assert_cmpuint (proc->out->len, ==, 7);
+
+  /* The history keeps the PBX's four calls once each: the corrected call
+   * answered, the missed one missed, the call a colleague took as the
+   * colleague's (no missed row of it at 1001) */
+  db_path = g_build_filename (f->home, "data", "kerio-cti", "calls.db", NULL);
+  store = kc_store_open (db_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kc_store_count (store), ==, 4);
+  record = kc_store_lookup (store, quick_id, &error);
+  g_assert_nonnull (record);
+  g_assert_cmpint (record->status, ==, KC_CALL_STATUS_ANSWERED);
+  g_clear_pointer (&record, kc_record_free);
+  record = kc_store_lookup (store, missed_id, &error);
+  g_assert_nonnull (record);
+  g_assert_cmpint (record->status, ==, KC_CALL_STATUS_MISSED);
+  g_clear_pointer (&record, kc_record_free);
+  record = kc_store_lookup (store, group_id, &error);
+  g_assert_nonnull (record);
+  g_assert_cmpstr (record->to_number, ==, "1002");
+  g_assert_cmpint (record->status, ==, KC_CALL_STATUS_ANSWERED);
+  kc_test_proc_free (proc);
+}
+
 static void
 test_sigint_exits_cleanly (Fixture       *f,
                            gconstpointer  data)
@@ -392,6 +499,10 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/headless/invalid-configuration", test_invalid_configuration);
   ADD ("/headless/event-stream", test_event_stream);
+  g_test_add ("/headless/operator-outcomes/field", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_FIELD),
+              fixture_set_up, test_operator_outcomes, fixture_tear_down);
+  g_test_add ("/headless/operator-outcomes/sdk", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_SDK),
+              fixture_set_up, test_operator_outcomes, fixture_tear_down);
   ADD ("/headless/sigint", test_sigint_exits_cleanly);
   ADD ("/headless/no-desktop-libraries", test_no_desktop_libraries);
   ADD ("/headless/fetch-recording", test_fetch_recording);

@@ -69,6 +69,26 @@ write_party (GString    *out,
   g_string_append_c (out, '}');
 }
 
+/* The id a row shows. An SDK group call lists no caller's row; its first
+ * ringing extension's row carries the call's id, so that a client names the
+ * call as in the field dialect, after its first row. */
+static const char *
+row_id (KcSimDialect   dialect,
+        const SimCall *call,
+        const SimLeg  *leg)
+{
+  if (dialect == KC_SIM_DIALECT_FIELD || !call->group)
+    return leg->id;
+  for (guint i = 0; i < call->legs->len; i++)
+    {
+      const SimLeg *first = &g_array_index (call->legs, SimLeg, i);
+
+      if (first->kind == SIM_LEG_MEMBER)
+        return first == leg ? call->id : leg->id;
+    }
+  return leg->id;
+}
+
 static void
 write_row (KcSimServer   *self,
            GString       *out,
@@ -82,7 +102,7 @@ write_row (KcSimServer   *self,
   g_string_append_c (out, '{');
   if (!self->omit_call_ids)
     {
-      kc_sim_write_member_string (out, field ? "id" : "ID", leg->id);
+      kc_sim_write_member_string (out, field ? "id" : "ID", row_id (self->dialect, call, leg));
       g_string_append_c (out, ',');
     }
   if (field)
