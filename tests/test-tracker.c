@@ -884,6 +884,118 @@ test_poll_cdr_confirms_missed (Fixture       *f,
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get") - before, ==, 1);
 }
 
+/* The PBX writes the CDR a while after the call ended: asked again until it
+ * comes, then corrected */
+static void
+test_poll_cdr_comes_late (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *expected = NULL;
+  guint before;
+
+  kc_sim_server_set_cdr_delay (f->sim, 1.0);
+  kc_call_tracker_set_cdr_check_timing (f->tracker, 0.2, 10);
+  kc_call_tracker_start (f->tracker);
+  id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 10);
+  before = kc_sim_server_get_request_count (f->sim, "CallHistory.get");
+  kc_sim_server_answer_call (f->sim, id);
+  kc_sim_server_end_call (f->sim, id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 3, 10);
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->javobsiz|"
+                              "state %s javobsiz->yakunlandi corrected",
+                              id, id, id);
+  assert_events (&f->rec, expected);
+  /* At once, then after 0.2, 0.4 s...: a few asks, not one a poll */
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get") - before, >=, 2);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get") - before, <=, 5);
+}
+
+/* No CDR within the time allowed: the call stays missed, and the PBX is
+ * asked no more */
+static void
+test_poll_cdr_never_comes (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *expected = NULL;
+  guint asked;
+
+  kc_sim_server_set_cdr_delay (f->sim, 30);
+  kc_call_tracker_set_cdr_check_timing (f->tracker, 0.1, 0.5);
+  kc_call_tracker_start (f->tracker);
+  id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 10);
+  kc_sim_server_answer_call (f->sim, id);
+  kc_sim_server_end_call (f->sim, id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 10);
+  kc_test_run_for (1.5);
+  asked = kc_sim_server_get_request_count (f->sim, "CallHistory.get");
+  kc_test_run_for (1.0);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get"), ==, asked);
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->javobsiz", id, id);
+  assert_events (&f->rec, expected);
+}
+
+/* The operator at 1001 over HTTP, in either dialect: an incoming call and
+ * an outgoing one from ringing to their end, once each however many rows
+ * the PBX lists; a ring group call a colleague takes; someone else's call */
+static void
+test_poll_operator (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *const group[] = { "1002", "1001", "1003", NULL };
+  g_autofree char *in = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *grouped = NULL;
+  g_autofree char *expected = NULL;
+
+  kc_sim_server_set_dialect (f->sim, GPOINTER_TO_INT (data));
+  g_clear_object (&f->tracker);
+  f->tracker = kc_call_tracker_new (f->client, 0.05, "1001", 4);
+  g_signal_connect (f->tracker, "incoming-call", G_CALLBACK (on_incoming), &f->rec);
+  g_signal_connect (f->tracker, "outgoing-call", G_CALLBACK (on_outgoing), &f->rec);
+  g_signal_connect (f->tracker, "call-state-changed", G_CALLBACK (on_state), &f->rec);
+  kc_call_tracker_start (f->tracker);
+
+  in = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  kc_sim_server_add_call (f->sim, "+998935556677", NULL, "1004", NULL);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 10);
+  /* Both legs listed for a while before the answer */
+  kc_test_run_for (0.6);
+  kc_sim_server_answer_call (f->sim, in);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 10);
+  kc_test_run_for (0.3);
+  kc_sim_server_end_call (f->sim, in, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 3, 10);
+
+  out = g_strdup (kc_sim_server_add_call (f->sim, "1001", NULL, "+998977654321", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 4, 10);
+  kc_test_run_for (0.6);
+  kc_sim_server_answer_call (f->sim, out);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 5, 10);
+  kc_sim_server_end_call (f->sim, out, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 6, 10);
+
+  grouped = g_strdup (kc_sim_server_add_group_call (f->sim, "+998944440000", NULL, "800", group));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 7, 10);
+  kc_test_run_for (0.6);
+  kc_sim_server_answer_call_at (f->sim, grouped, "1003");
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 8, 10);
+  kc_test_run_for (0.3);
+  kc_sim_server_end_call (f->sim, grouped, KC_SIM_CDR_NO_ANSWER);
+  kc_test_run_for (0.5);
+
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->suhbatda|"
+                              "state %s suhbatda->yakunlandi|"
+                              "outgoing %s kelyapti|state %s kelyapti->suhbatda|"
+                              "state %s suhbatda->yakunlandi|"
+                              "incoming %s kelyapti|state %s kelyapti->yakunlandi by 1003",
+                              in, in, in, out, out, out, grouped, grouped);
+  assert_events (&f->rec, expected);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -918,10 +1030,18 @@ main (int   argc,
               test_poll_single_failure, fixture_tear_down);
   g_test_add ("/tracker/poll/pbx-restart", Fixture, NULL, fixture_set_up, test_poll_pbx_restart,
               fixture_tear_down);
+  g_test_add ("/tracker/poll/operator/field", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_FIELD),
+              fixture_set_up, test_poll_operator, fixture_tear_down);
+  g_test_add ("/tracker/poll/operator/sdk", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_SDK),
+              fixture_set_up, test_poll_operator, fixture_tear_down);
   g_test_add ("/tracker/poll/cdr-corrects-missed", Fixture, NULL, fixture_set_up,
               test_poll_cdr_corrects_missed, fixture_tear_down);
   g_test_add ("/tracker/poll/cdr-confirms-missed", Fixture, NULL, fixture_set_up,
               test_poll_cdr_confirms_missed, fixture_tear_down);
+  g_test_add ("/tracker/poll/cdr-comes-late", Fixture, NULL, fixture_set_up,
+              test_poll_cdr_comes_late, fixture_tear_down);
+  g_test_add ("/tracker/poll/cdr-never-comes", Fixture, NULL, fixture_set_up,
+              test_poll_cdr_never_comes, fixture_tear_down);
 
   return g_test_run ();
 }
