@@ -134,6 +134,23 @@ gboolean       kc_kerio_client_read_call_history_finish (KcKerioClient  *self,
                                                          guint64        *n_rows,
                                                          GError        **error);
 
+/* The CDRs of one short span of time, for the check of a single call:
+ * every record with since <= TIMESTAMP <= until, oldest first, from ONE
+ * CallHistory.get (at most KC_KERIO_FIND_LIMIT rows, no page retries: the
+ * caller asks again when the PBX has not written the record yet).
+ * -> GPtrArray of KcCdr (transfer full) */
+#define KC_KERIO_FIND_LIMIT 100
+
+void           kc_kerio_client_find_call_history_async  (KcKerioClient       *self,
+                                                         gint64               since,
+                                                         gint64               until,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+GPtrArray     *kc_kerio_client_find_call_history_finish (KcKerioClient  *self,
+                                                         GAsyncResult   *result,
+                                                         GError        **error);
+
 /* Recordings.get, every recording with STARTED >= since (since < 0: all),
  * paged like the history. -> GPtrArray of KcRecording (transfer full) */
 void           kc_kerio_client_get_recordings_async  (KcKerioClient       *self,
