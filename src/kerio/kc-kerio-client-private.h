@@ -70,21 +70,21 @@ void          kc_kerio_client_set_peer_fingerprint   (KcKerioClient       *self,
                                                       const char          *fingerprint);
 /* A call, logging in first when needed and once again when the session
  * expired, whose answer the reader turns into what the task returns */
-void          kc_kerio_client_call_with_reader_async (KcKerioClient       *self,
-                                                      const char          *method,
-                                                      JsonNode            *params,
+void          kc_kerio_client_call_with_reader_async (KcKerioClient          *self,
+                                                      const char             *method,
+                                                      JsonNode               *params,
                                                       const KcKerioRpcReader *reader,
-                                                      GCancellable        *cancellable,
-                                                      GAsyncReadyCallback  callback,
-                                                      gpointer             user_data);
+                                                      GCancellable           *cancellable,
+                                                      GAsyncReadyCallback     callback,
+                                                      gpointer                user_data);
 int           kc_kerio_uri_effective_port            (GUri                *uri);
 
 /* kc-kerio-rpc.c */
 SoupMessage  *kc_kerio_client_new_message            (KcKerioClient       *self,
                                                       const char          *method,
                                                       GUri                *uri);
-void          kc_kerio_client_remember_peer_certificate (KcKerioClient    *self,
-                                                         SoupMessage      *message);
+void          kc_kerio_client_remember_peer_certificate (KcKerioClient *self,
+                                                         SoupMessage   *message);
 GError       *kc_kerio_client_transport_error        (KcKerioClient       *self,
                                                       SoupMessage         *message,
                                                       const GError        *error);
@@ -96,13 +96,13 @@ gboolean      kc_kerio_content_length_exceeds        (SoupMessage         *messa
                                                       goffset              limit);
 void          kc_kerio_discard_stream                (GInputStream        *stream);
 /* One request, no login logic */
-void          kc_kerio_rpc_async                     (KcKerioClient       *self,
-                                                      const char          *method,
-                                                      JsonNode            *params,
+void          kc_kerio_rpc_async                     (KcKerioClient          *self,
+                                                      const char             *method,
+                                                      JsonNode               *params,
                                                       const KcKerioRpcReader *reader,
-                                                      GCancellable        *cancellable,
-                                                      GAsyncReadyCallback  callback,
-                                                      gpointer             user_data);
+                                                      GCancellable           *cancellable,
+                                                      GAsyncReadyCallback     callback,
+                                                      gpointer                user_data);
 gpointer      kc_kerio_rpc_finish                    (KcKerioClient       *self,
                                                       GAsyncResult        *result,
                                                       GError             **error);

@@ -69,7 +69,7 @@ kc_kerio_client_forget_session (KcKerioClient *self)
 
 void
 kc_kerio_client_set_peer_fingerprint (KcKerioClient *self,
-                      const char    *fingerprint)
+                                      const char    *fingerprint)
 {
   if (fingerprint == NULL || g_strcmp0 (self->peer_fingerprint, fingerprint) == 0)
     return;
@@ -150,7 +150,8 @@ start_login (KcKerioClient *self)
   self->login_serial = self->credentials_serial;
   /* Not cancellable: other callers may be waiting for the same login, and a
    * successful one is worth keeping anyway. The I/O timeout bounds it. */
-  kc_kerio_rpc_async (self, "Session.login", params, &kc_kerio_rpc_result_node_reader, NULL, on_login_answered, NULL);
+  kc_kerio_rpc_async (self, "Session.login", params, &kc_kerio_rpc_result_node_reader, NULL,
+                      on_login_answered, NULL);
 }
 
 static void
@@ -288,11 +289,11 @@ kc_kerio_client_login_finish (KcKerioClient  *self,
 
 typedef struct
 {
-  char            *method;
-  JsonNode        *params;
+  char                   *method;
+  JsonNode               *params;
   const KcKerioRpcReader *reader;
-  char            *sent_token;
-  gboolean         retried;
+  char                   *sent_token;
+  gboolean                retried;
 } CallData;
 
 static void
@@ -346,8 +347,8 @@ call_send (GTask *task)
 
   g_free (data->sent_token);
   data->sent_token = g_strdup (self->token);
-  kc_kerio_rpc_async (self, data->method, data->params, data->reader, g_task_get_cancellable (task),
-             on_call_answered, task);
+  kc_kerio_rpc_async (self, data->method, data->params, data->reader,
+                      g_task_get_cancellable (task), on_call_answered, task);
 }
 
 static void
@@ -379,13 +380,13 @@ call_step (GTask *task)
 
 /* A call whose answer the reader turns into what the task returns */
 void
-kc_kerio_client_call_with_reader_async (KcKerioClient       *self,
-                        const char          *method,
-                        JsonNode            *params,
-                        const KcKerioRpcReader     *reader,
-                        GCancellable        *cancellable,
-                        GAsyncReadyCallback  callback,
-                        gpointer             user_data)
+kc_kerio_client_call_with_reader_async (KcKerioClient          *self,
+                                        const char             *method,
+                                        JsonNode               *params,
+                                        const KcKerioRpcReader *reader,
+                                        GCancellable           *cancellable,
+                                        GAsyncReadyCallback     callback,
+                                        gpointer                user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   CallData *data = g_new0 (CallData, 1);
@@ -411,8 +412,8 @@ kc_kerio_client_call_async (KcKerioClient       *self,
   g_return_if_fail (method != NULL);
   g_return_if_fail (params == NULL || JSON_NODE_HOLDS_OBJECT (params));
 
-  kc_kerio_client_call_with_reader_async (self, method, params, &kc_kerio_rpc_result_node_reader, cancellable, callback,
-                          user_data);
+  kc_kerio_client_call_with_reader_async (self, method, params, &kc_kerio_rpc_result_node_reader,
+                                          cancellable, callback, user_data);
 }
 
 JsonNode *
@@ -465,7 +466,8 @@ kc_kerio_client_logout_async (KcKerioClient       *self,
       g_object_unref (task);
       return;
     }
-  kc_kerio_rpc_async (self, "Session.logout", NULL, &kc_kerio_rpc_result_node_reader, cancellable, on_logout_answered, task);
+  kc_kerio_rpc_async (self, "Session.logout", NULL, &kc_kerio_rpc_result_node_reader, cancellable,
+                      on_logout_answered, task);
 }
 
 gboolean

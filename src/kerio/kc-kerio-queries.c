@@ -99,8 +99,8 @@ kc_kerio_client_get_calls_async (KcKerioClient       *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, kc_kerio_client_get_calls_async);
   params = build_active_calls_params ();
-  kc_kerio_client_call_with_reader_async (self, "Status.getCalls", params, &call_rows_reader, cancellable,
-                          on_calls_answered, task);
+  kc_kerio_client_call_with_reader_async (self, "Status.getCalls", params, &call_rows_reader,
+                                          cancellable, on_calls_answered, task);
 }
 
 GPtrArray *
@@ -142,10 +142,10 @@ static const KcKerioRpcReader recording_page_reader = {
 
 typedef struct
 {
-  const char      *method;
-  const char      *time_field;
+  const char             *method;
+  const char             *time_field;
   const KcKerioRpcReader *reader;
-  gint64           since;
+  gint64                  since;
   gint64           start;
   guint            n_pages;
   guint            n_retries; /* of the current page */
@@ -425,7 +425,7 @@ request_page (GTask *task)
   g_autoptr (JsonNode) params = build_page_params (query);
 
   kc_kerio_client_call_with_reader_async (self, query->method, params, query->reader,
-                          g_task_get_cancellable (task), on_page_answered, task);
+                                          g_task_get_cancellable (task), on_page_answered, task);
 }
 
 static void

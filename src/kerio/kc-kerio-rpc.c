@@ -40,8 +40,8 @@ on_accept_certificate (SoupMessage          *message,
 
 SoupMessage *
 kc_kerio_client_new_message (KcKerioClient *self,
-             const char    *method,
-             GUri          *uri)
+                             const char    *method,
+                             GUri          *uri)
 {
   SoupMessage *message = soup_message_new_from_uri (method, uri);
   SoupMessageHeaders *headers = soup_message_get_request_headers (message);
@@ -59,7 +59,7 @@ kc_kerio_client_new_message (KcKerioClient *self,
 
 void
 kc_kerio_client_remember_peer_certificate (KcKerioClient *self,
-                           SoupMessage   *message)
+                                           SoupMessage   *message)
 {
   GTlsCertificate *certificate = soup_message_get_tls_peer_certificate (message);
 
@@ -73,8 +73,8 @@ kc_kerio_client_remember_peer_certificate (KcKerioClient *self,
 
 GError *
 kc_kerio_client_transport_error (KcKerioClient *self,
-                 SoupMessage   *message,
-                 const GError  *error)
+                                 SoupMessage   *message,
+                                 const GError  *error)
 {
   const char *rejected = g_object_get_data (G_OBJECT (message), REJECTED_FINGERPRINT_KEY);
 
@@ -155,11 +155,12 @@ not_kerio_error (KcKerioClient *self,
 
 GError *
 kc_kerio_client_http_error (KcKerioClient *self,
-            SoupMessage   *message,
-            gboolean       session_may_expire)
+                            SoupMessage   *message,
+                            gboolean       session_may_expire)
 {
   guint status = soup_message_get_status (message);
-  g_autofree char *detail = g_strdup_printf ("HTTP %u %s", status, kc_kerio_reason_phrase (message));
+  g_autofree char *detail = g_strdup_printf ("HTTP %u %s", status,
+                                             kc_kerio_reason_phrase (message));
 
   if (session_may_expire && (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN))
     return g_error_new (KC_KERIO_ERROR, KC_KERIO_ERROR_SESSION_EXPIRED,
@@ -172,7 +173,7 @@ kc_kerio_client_http_error (KcKerioClient *self,
 
 gboolean
 kc_kerio_content_length_exceeds (SoupMessage *message,
-                        goffset      limit)
+                                 goffset      limit)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (message);
 
@@ -213,11 +214,11 @@ const KcKerioRpcReader kc_kerio_rpc_result_node_reader = {
 
 typedef struct
 {
-  char            *method;
+  char                   *method;
   const KcKerioRpcReader *reader;
-  SoupMessage     *message;
-  GInputStream    *stream;
-  GByteArray      *body;
+  SoupMessage            *message;
+  GInputStream           *stream;
+  GByteArray             *body;
 } RpcRequest;
 
 static void
@@ -324,7 +325,8 @@ on_rpc_read (GObject      *source,
 
   size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
   /* rpc_read_next() grew the body by a chunk to read into */
-  g_byte_array_set_size (request->body, request->body->len - KC_KERIO_READ_CHUNK_SIZE + MAX (size, 0));
+  g_byte_array_set_size (request->body,
+                         request->body->len - KC_KERIO_READ_CHUNK_SIZE + MAX (size, 0));
   if (size < 0)
     {
       g_task_return_error (task, kc_kerio_client_transport_error (self, request->message, error));
@@ -358,9 +360,9 @@ rpc_read_next (GTask *task)
 
   /* Read straight into the body, not through a GBytes per chunk */
   g_byte_array_set_size (request->body, length + KC_KERIO_READ_CHUNK_SIZE);
-  g_input_stream_read_async (request->stream, request->body->data + length, KC_KERIO_READ_CHUNK_SIZE,
-                             G_PRIORITY_DEFAULT, g_task_get_cancellable (task), on_rpc_read,
-                             task);
+  g_input_stream_read_async (request->stream, request->body->data + length,
+                             KC_KERIO_READ_CHUNK_SIZE, G_PRIORITY_DEFAULT,
+                             g_task_get_cancellable (task), on_rpc_read, task);
 }
 
 static void
@@ -389,7 +391,7 @@ on_rpc_sent (GObject      *source,
     {
       kc_kerio_discard_stream (request->stream);
       g_task_return_error (task, kc_kerio_client_http_error (self, request->message,
-                                             !is_login_method (request->method)));
+                                                             !is_login_method (request->method)));
       return;
     }
   if (kc_kerio_content_length_exceeds (request->message, KC_KERIO_MAX_BODY_SIZE))
@@ -411,13 +413,13 @@ on_rpc_sent (GObject      *source,
 }
 
 void
-kc_kerio_rpc_async (KcKerioClient       *self,
-           const char          *method,
-           JsonNode            *params,
-           const KcKerioRpcReader     *reader,
-           GCancellable        *cancellable,
-           GAsyncReadyCallback  callback,
-           gpointer             user_data)
+kc_kerio_rpc_async (KcKerioClient          *self,
+                    const char             *method,
+                    JsonNode               *params,
+                    const KcKerioRpcReader *reader,
+                    GCancellable           *cancellable,
+                    GAsyncReadyCallback     callback,
+                    gpointer                user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   RpcRequest *request = g_new0 (RpcRequest, 1);
@@ -446,8 +448,8 @@ kc_kerio_rpc_async (KcKerioClient       *self,
 
 gpointer
 kc_kerio_rpc_finish (KcKerioClient  *self,
-            GAsyncResult   *result,
-            GError        **error)
+                     GAsyncResult   *result,
+                     GError        **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
