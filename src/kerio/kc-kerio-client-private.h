@@ -46,6 +46,8 @@ struct _KcKerioClient
   GPtrArray   *login_waiters;
   GError      *auth_error;
   gint64       auth_error_time;
+
+  KcKerioCapture *capture; /* NULL when not capturing */
 };
 
 /* Reads a whole answer body; NULL and an error when it cannot. Most

@@ -572,6 +572,7 @@ kc_kerio_client_finalize (GObject *object)
   g_free (self->peer_fingerprint);
   g_ptr_array_unref (self->login_waiters);
   g_clear_error (&self->auth_error);
+  g_clear_object (&self->capture);
 
   G_OBJECT_CLASS (kc_kerio_client_parent_class)->finalize (object);
 }
@@ -753,4 +754,14 @@ kc_kerio_client_is_logged_in (KcKerioClient *self)
   g_return_val_if_fail (KC_IS_KERIO_CLIENT (self), FALSE);
 
   return self->token != NULL;
+}
+
+void
+kc_kerio_client_set_capture (KcKerioClient  *self,
+                             KcKerioCapture *capture)
+{
+  g_return_if_fail (KC_IS_KERIO_CLIENT (self));
+  g_return_if_fail (capture == NULL || KC_IS_KERIO_CAPTURE (capture));
+
+  g_set_object (&self->capture, capture);
 }

@@ -23,6 +23,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "kc-kerio-capture.h"
 #include "kc-kerio-error.h"
 #include "kc-kerio-types.h"
 
@@ -53,6 +54,10 @@ void           kc_kerio_client_set_timeout      (KcKerioClient *self,
  * trusted or not; NULL before the first HTTPS answer. */
 const char    *kc_kerio_client_get_peer_fingerprint (KcKerioClient *self);
 gboolean       kc_kerio_client_is_logged_in     (KcKerioClient *self);
+/* Every JSON-RPC exchange from now on (logins included, downloads' GET not)
+ * goes to capture as well; NULL stops. */
+void           kc_kerio_client_set_capture      (KcKerioClient  *self,
+                                                 KcKerioCapture *capture);
 
 /* Any JSON-RPC method. params: an object node or NULL (transfer none).
  * Returns the "result" node (transfer full). */

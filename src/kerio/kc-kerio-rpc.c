@@ -219,6 +219,13 @@ typedef struct
   SoupMessage            *message;
   GInputStream           *stream;
   GByteArray             *body;
+
+  /* Only while capturing */
+  KcKerioCapture         *capture;
+  JsonNode               *params;
+  gint64                  sent_time;
+  gint64                  sent_clock;
+  GError                 *http_error; /* an answer other than 200, read for the capture */
 } RpcRequest;
 
 static void
@@ -228,7 +235,63 @@ rpc_request_free (RpcRequest *request)
   g_clear_object (&request->message);
   g_clear_object (&request->stream);
   g_clear_pointer (&request->body, g_byte_array_unref);
+  g_clear_object (&request->capture);
+  g_clear_pointer (&request->params, json_node_unref);
+  g_clear_error (&request->http_error);
   g_free (request);
+}
+
+/* One line of the capture: status 0 when no whole answer came, the body
+ * when one did. A cancelled request had no answer to speak of. */
+static void
+capture_exchange (RpcRequest   *request,
+                  guint         status,
+                  const GError *error)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (request->message);
+  g_autoptr (GPtrArray) cookies = g_ptr_array_new ();
+  SoupMessageHeadersIter iter;
+  const char *name;
+  const char *value;
+  KcKerioExchange exchange = {
+    .time = request->sent_time,
+    .method = request->method,
+    .params = request->params,
+    .status = status,
+    .elapsed_ms = (g_get_monotonic_time () - request->sent_clock) / 1000,
+    .error = error != NULL ? error->message : NULL,
+  };
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (error == NULL && request->body != NULL)
+    {
+      exchange.body = (const char *) request->body->data;
+      exchange.length = request->body->len;
+    }
+  if (status != 0 && headers != NULL)
+    {
+      soup_message_headers_iter_init (&iter, headers);
+      while (soup_message_headers_iter_next (&iter, &name, &value))
+        if (g_ascii_strcasecmp (name, "Set-Cookie") == 0)
+          g_ptr_array_add (cookies, (gpointer) value);
+    }
+  g_ptr_array_add (cookies, NULL);
+  exchange.set_cookies = (const char *const *) cookies->pdata;
+  kc_kerio_capture_record (request->capture, &exchange);
+}
+
+/* Fails the request, with its line in the capture when capturing */
+static void
+rpc_fail (GTask  *task,
+          guint   status,
+          GError *error)
+{
+  RpcRequest *request = g_task_get_task_data (task);
+
+  if (request->capture != NULL)
+    capture_exchange (request, status, error);
+  g_task_return_error (task, error);
 }
 
 static gboolean
@@ -286,6 +349,14 @@ rpc_complete (GTask *task)
   g_autoptr (GError) error = NULL;
   gpointer result;
 
+  if (request->capture != NULL)
+    capture_exchange (request, soup_message_get_status (request->message), NULL);
+  if (request->http_error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&request->http_error));
+      return;
+    }
+
   result = request->reader->parse ((const char *) request->body->data, request->body->len,
                                    &error);
   if (result == NULL)
@@ -329,7 +400,7 @@ on_rpc_read (GObject      *source,
                          request->body->len - KC_KERIO_READ_CHUNK_SIZE + MAX (size, 0));
   if (size < 0)
     {
-      g_task_return_error (task, kc_kerio_client_transport_error (self, request->message, error));
+      rpc_fail (task, 0, kc_kerio_client_transport_error (self, request->message, error));
       return;
     }
 
@@ -345,7 +416,7 @@ on_rpc_read (GObject      *source,
   if (request->body->len > KC_KERIO_MAX_BODY_SIZE)
     {
       kc_kerio_discard_stream (request->stream);
-      g_task_return_error (task, too_large_error ());
+      rpc_fail (task, soup_message_get_status (request->message), too_large_error ());
       return;
     }
 
@@ -380,7 +451,7 @@ on_rpc_sent (GObject      *source,
   request->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   if (request->stream == NULL)
     {
-      g_task_return_error (task, kc_kerio_client_transport_error (self, request->message, error));
+      rpc_fail (task, 0, kc_kerio_client_transport_error (self, request->message, error));
       return;
     }
   kc_kerio_client_remember_peer_certificate (self, request->message);
@@ -389,15 +460,22 @@ on_rpc_sent (GObject      *source,
   g_debug ("%s: HTTP %u", request->method, status);
   if (status != SOUP_STATUS_OK)
     {
-      kc_kerio_discard_stream (request->stream);
-      g_task_return_error (task, kc_kerio_client_http_error (self, request->message,
-                                                             !is_login_method (request->method)));
-      return;
+      GError *http_error = kc_kerio_client_http_error (self, request->message,
+                                                       !is_login_method (request->method));
+
+      if (request->capture == NULL)
+        {
+          kc_kerio_discard_stream (request->stream);
+          g_task_return_error (task, http_error);
+          return;
+        }
+      /* What a PBX says with its error page is worth having in the capture */
+      request->http_error = http_error;
     }
   if (kc_kerio_content_length_exceeds (request->message, KC_KERIO_MAX_BODY_SIZE))
     {
       kc_kerio_discard_stream (request->stream);
-      g_task_return_error (task, too_large_error ());
+      rpc_fail (task, status, too_large_error ());
       return;
     }
 
@@ -431,6 +509,13 @@ kc_kerio_rpc_async (KcKerioClient          *self,
 
   request->method = g_strdup (method);
   request->reader = reader;
+  if (self->capture != NULL)
+    {
+      request->capture = g_object_ref (self->capture);
+      request->params = params != NULL ? json_node_copy (params) : NULL;
+      request->sent_time = g_get_real_time ();
+      request->sent_clock = g_get_monotonic_time ();
+    }
   request->message = kc_kerio_client_new_message (self, SOUP_METHOD_POST, self->endpoint);
   /* libsoup opens a fresh connection for every non-idempotent request unless
    * told otherwise; a poll every second would cost a TCP and TLS handshake
