@@ -13,6 +13,7 @@
 
 #include "kc-gui-module.h"
 #include "kc-headless.h"
+#include "kc-probe-cli.h"
 
 /* Run from the build tree, the module beside the executable is the one built
  * with it; installed, it is in KC_GUI_MODULE_DIR. */
@@ -67,6 +68,7 @@ main (int   argc,
   gboolean background = FALSE;
   gboolean version = FALSE;
   gboolean service = FALSE;
+  gboolean probe = FALSE;
   const GOptionEntry entries[] = {
     { "background", 0, 0, G_OPTION_ARG_NONE, &background,
       N_("Start in the tray without showing the window"), NULL },
@@ -77,6 +79,10 @@ main (int   argc,
     { "fetch-recording", 0, 0, G_OPTION_ARG_STRING, &fetch_call_id,
       N_("Download the recording of the call with this PBX id and print the file's path"),
       N_("CALL_ID") },
+    { "probe", 0, 0, G_OPTION_ARG_NONE, &probe,
+      N_("Check that the PBX answers everything the application needs, print a report and "
+         "exit"),
+      NULL },
     { "capture", 0, 0, G_OPTION_ARG_FILENAME, &capture,
       N_("Append every exchange with the PBX to FILE, without passwords, tokens or cookies "
          "(the same as KERIO_CAPTURE=FILE)"),
@@ -127,6 +133,8 @@ main (int   argc,
   if (capture_anonymize)
     g_setenv ("KERIO_CAPTURE_ANONYMIZE", "1", TRUE);
 
+  if (probe)
+    return kc_probe_cli_run (demo);
   if (headless || fetch_call_id)
     return kc_headless_run (demo, fetch_call_id);
 

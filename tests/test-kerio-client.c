@@ -608,6 +608,25 @@ test_numbers_as_strings (Fixture       *f,
   g_assert_cmpint (cdr->call_duration, ==, 12);
 }
 
+/* A method the PBX does not have is told from a refusal; the PBX's clock
+ * comes with its answers */
+static void
+test_unknown_method_and_clock (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr (JsonNode) answer = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 offset = G_MAXINT64;
+
+  g_assert_false (kc_kerio_client_get_server_clock_offset (f->client, &offset));
+  answer = call (f->client, "Status.noSuchMethod", NULL, &error);
+  g_assert_null (answer);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_UNKNOWN_METHOD);
+  g_assert_nonnull (strstr (error->message, "Status.noSuchMethod"));
+  g_assert_true (kc_kerio_client_get_server_clock_offset (f->client, &offset));
+  g_assert_cmpint (ABS (offset), <=, 1);
+}
+
 /* --- Faults --- */
 
 typedef struct
@@ -1365,6 +1384,7 @@ main (int   argc,
   ADD ("history/find-no-retry", test_find_history_no_retry);
   ADD ("paging/recordings-since", test_recordings_paging_with_since);
   ADD ("paging/numbers-as-strings", test_numbers_as_strings);
+  ADD ("rpc/unknown-method-and-clock", test_unknown_method_and_clock);
   for (guint i = 0; i < G_N_ELEMENTS (fault_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/kerio-client/fault/%s", fault_cases[i].name);

@@ -48,6 +48,10 @@ struct _KcKerioClient
   gint64       auth_error_time;
 
   KcKerioCapture *capture; /* NULL when not capturing */
+
+  /* The PBX's clock less ours, in seconds, from its last Date header */
+  gint64       server_clock_offset;
+  gboolean     server_clock_known;
 };
 
 /* Reads a whole answer body; NULL and an error when it cannot. Most

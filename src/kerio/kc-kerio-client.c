@@ -740,6 +740,17 @@ kc_kerio_client_set_timeout (KcKerioClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_TIMEOUT]);
 }
 
+gboolean
+kc_kerio_client_get_server_clock_offset (KcKerioClient *self,
+                                         gint64        *seconds)
+{
+  g_return_val_if_fail (KC_IS_KERIO_CLIENT (self), FALSE);
+
+  if (self->server_clock_known && seconds != NULL)
+    *seconds = self->server_clock_offset;
+  return self->server_clock_known;
+}
+
 const char *
 kc_kerio_client_get_peer_fingerprint (KcKerioClient *self)
 {

@@ -50,6 +50,10 @@ void           kc_kerio_client_set_tls_pin      (KcKerioClient *self,
                                                  const char    *pin);
 void           kc_kerio_client_set_timeout      (KcKerioClient *self,
                                                  guint          seconds);
+/* The PBX's clock less ours, in seconds (whole seconds, so +-1), from the
+ * Date header of its last answer; FALSE before one came with a Date. */
+gboolean       kc_kerio_client_get_server_clock_offset (KcKerioClient *self,
+                                                        gint64        *seconds);
 /* Fingerprint (64 lowercase hex) of the last certificate the server showed,
  * trusted or not; NULL before the first HTTPS answer. */
 const char    *kc_kerio_client_get_peer_fingerprint (KcKerioClient *self);
@@ -87,6 +91,10 @@ void           kc_kerio_client_logout_async     (KcKerioClient       *self,
 gboolean       kc_kerio_client_logout_finish    (KcKerioClient  *self,
                                                  GAsyncResult   *result,
                                                  GError        **error);
+
+/* The params kc_kerio_client_get_calls_async() sends, for a caller that
+ * wants to see the answer as it is (kc_kerio_client_call_async) */
+JsonNode      *kc_kerio_active_calls_params     (void);
 
 /* Status.getCalls -> GPtrArray of KcActiveCall (transfer full) */
 void           kc_kerio_client_get_calls_async  (KcKerioClient       *self,

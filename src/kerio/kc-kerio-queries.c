@@ -22,8 +22,8 @@
 /* ------------------------------------------------------------------------ */
 /* Active calls */
 
-static JsonNode *
-build_active_calls_params (void)
+JsonNode *
+kc_kerio_active_calls_params (void)
 {
   static const char *const fields[] = {
     "from", "to", "status", "answered_duration", "call_duration"
@@ -98,7 +98,7 @@ kc_kerio_client_get_calls_async (KcKerioClient       *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, kc_kerio_client_get_calls_async);
-  params = build_active_calls_params ();
+  params = kc_kerio_active_calls_params ();
   kc_kerio_client_call_with_reader_async (self, "Status.getCalls", params, &call_rows_reader,
                                           cancellable, on_calls_answered, task);
 }

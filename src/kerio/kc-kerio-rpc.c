@@ -341,6 +341,44 @@ build_rpc_body (KcKerioClient *self,
 
 static void rpc_read_next (GTask *task);
 
+/* JSON-RPC's "Method not found": which methods a PBX knows is worth telling
+ * from a refusal (the probe does). Only error answers get here. */
+static gboolean
+is_unknown_method_answer (const char *body,
+                          gsize       length)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonNode *error;
+  gint64 code;
+
+  if (!json_parser_load_from_data (parser, body, (gssize) length, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+  error = json_object_get_member (json_node_get_object (root), "error");
+  return error != NULL && JSON_NODE_HOLDS_OBJECT (error)
+         && kc_kerio_json_get_int (json_node_get_object (error), "code", &code)
+         && code == KC_KERIO_RPC_METHOD_NOT_FOUND;
+}
+
+/* The Date header tells how far the PBX's clock is from ours: call start
+ * times come from its clock, as now - CALL_DURATION does from ours. */
+static void
+remember_server_clock (KcKerioClient *self,
+                       SoupMessage   *message)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
+  const char *date = soup_message_headers_get_one (headers, "Date");
+  g_autoptr (GDateTime) time = date != NULL ? soup_date_time_new_from_http_string (date) : NULL;
+
+  if (time == NULL)
+    return;
+  self->server_clock_offset = g_date_time_to_unix (time) - g_get_real_time () / G_USEC_PER_SEC;
+  self->server_clock_known = TRUE;
+}
+
 static void
 rpc_complete (GTask *task)
 {
@@ -364,7 +402,13 @@ rpc_complete (GTask *task)
       if (g_error_matches (error, KC_KERIO_ERROR, KC_KERIO_ERROR_NOT_KERIO))
         g_task_return_error (task, not_kerio_error (self, NULL));
       else
-        g_task_return_error (task, g_steal_pointer (&error));
+        {
+          if (g_error_matches (error, KC_KERIO_ERROR, KC_KERIO_ERROR_RPC)
+              && is_unknown_method_answer ((const char *) request->body->data,
+                                           request->body->len))
+            error->code = KC_KERIO_ERROR_UNKNOWN_METHOD;
+          g_task_return_error (task, g_steal_pointer (&error));
+        }
       return;
     }
   g_task_return_pointer (task, result, request->reader->free);
@@ -455,6 +499,7 @@ on_rpc_sent (GObject      *source,
       return;
     }
   kc_kerio_client_remember_peer_certificate (self, request->message);
+  remember_server_clock (self, request->message);
 
   status = soup_message_get_status (request->message);
   g_debug ("%s: HTTP %u", request->method, status);
