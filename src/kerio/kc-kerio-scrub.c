@@ -410,35 +410,38 @@ append_json_string (GString    *out,
     g_string_append_c (out, '"');
 }
 
-static gboolean
+/* Up to four hex digits of a \u escape, the way json-glib 1.6 (Debian 12)
+ * reads them: it stops after the first character that is not one, which
+ * it has taken all the same. Where a string ends must be where the
+ * client's parser sees it end, or a secret after it could pass for text. */
+static const char *
 read_hex4 (const char *p,
            const char *end,
            gunichar   *out)
 {
   gunichar value = 0;
 
-  if (end - p < 4)
-    return FALSE;
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 4 && p < end; i++)
     {
-      int digit = g_ascii_xdigit_value (p[i]);
+      int digit = g_ascii_xdigit_value (*p++);
 
       if (digit < 0)
-        return FALSE;
-      value = value * 16 + (gunichar) digit;
+        break;
+      value |= (gunichar) digit << ((3 - i) * 4);
     }
   *out = value;
-  return TRUE;
+  return p;
 }
 
 /* p at an escape's backslash: appends what it stands for, returns what
- * follows it */
+ * follows it (as json-glib 1.6 reads it) */
 static const char *
 decode_escape (const char *p,
                const char *end,
                GString    *decoded)
 {
   gunichar c;
+  guint octal;
 
   if (p + 1 >= end)
     return end;
@@ -460,25 +463,35 @@ decode_escape (const char *p,
       g_string_append_c (decoded, '\t');
       return p + 2;
     case 'u':
-      if (!read_hex4 (p + 2, end, &c))
-        return end;
-      p += 6;
-      if (c >= 0xD800 && c < 0xDC00)
+      p += 2;
+      /* "\u" and no hex digit: nothing, and what follows is read as usual */
+      if (p >= end || !g_ascii_isxdigit (*p))
+        return p;
+      p = read_hex4 (p, end, &c);
+      if (c >= 0xD800 && c < 0xE000)
         {
-          gunichar low;
+          gunichar low = 0;
+          gboolean pair = FALSE;
 
-          if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' && read_hex4 (p + 2, end, &low)
-              && low >= 0xDC00 && low < 0xE000)
+          /* The next two characters are taken for "\u" whatever they are */
+          if (p < end && *p++ == '\\' && p < end && *p++ == 'u')
             {
-              c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
-              p += 6;
+              p = read_hex4 (p, end, &low);
+              pair = c < 0xDC00 && low >= 0xDC00 && low < 0xE000;
             }
-          else
-            c = 0xFFFD;
+          c = pair ? 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD;
         }
-      else if ((c >= 0xDC00 && c < 0xE000) || c == 0)
-        c = 0xFFFD;
+      /* \u0000 stays a NUL: json-glib's names and strings end there, and
+       * so must the name read here */
       g_string_append_unichar (decoded, c);
+      return p;
+    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+      /* Octal, up to three digits */
+      p++;
+      octal = (guint) (*p++ - '0');
+      for (int i = 0; i < 2 && p < end && *p >= '0' && *p <= '7'; i++)
+        octal = octal * 8 + (guint) (*p++ - '0');
+      g_string_append_c (decoded, (char) (octal & 0xFF));
       return p;
     default:
       g_string_append_c (decoded, p[1]);
@@ -487,7 +500,8 @@ decode_escape (const char *p,
 }
 
 /* p at a string's opening quote; returns what follows its closing quote
- * (or the end of a body cut off inside it) */
+ * (or the end of a body cut off inside it). json-glib, and so the client,
+ * also takes strings in single quotes, without escapes. */
 static const char *
 scrub_string (KcKerioScrubber *self,
               GArray          *frames,
@@ -496,14 +510,15 @@ scrub_string (KcKerioScrubber *self,
               GString         *out)
 {
   const char *start = p;
+  char quote = *p;
   g_autoptr (GString) decoded = g_string_new (NULL);
   g_autofree char *replacement = NULL;
   Frame *top = top_frame (frames);
   gboolean closed;
 
-  for (p++; p < end && *p != '"';)
+  for (p++; p < end && *p != quote;)
     {
-      if (*p == '\\')
+      if (*p == '\\' && quote == '"')
         p = decode_escape (p, end, decoded);
       else
         g_string_append_c (decoded, *p++);
@@ -511,6 +526,14 @@ scrub_string (KcKerioScrubber *self,
   closed = p < end;
   if (closed)
     p++;
+  /* An octal escape may stand for any byte; what is compared and faked
+   * must be text */
+  if (!g_utf8_validate (decoded->str, (gssize) decoded->len, NULL))
+    {
+      g_autofree char *valid = g_utf8_make_valid (decoded->str, (gssize) decoded->len);
+
+      g_string_assign (decoded, valid);
+    }
 
   if (top != NULL && top->is_object && top->expect_key)
     {
@@ -552,7 +575,8 @@ scrub_number (KcKerioScrubber *self,
   const char *digits;
   ValueKind kind;
 
-  while (p < end && (g_ascii_isdigit (*p) || strchr ("+-.eE", *p) != NULL))
+  /* A number runs on through letters (0x1F) as json-glib reads it */
+  while (p < end && (g_ascii_isalnum (*p) || strchr ("+-.", *p) != NULL))
     p++;
   token = g_strndup (start, p - start);
   digits = token[0] == '-' ? token + 1 : token;
@@ -615,7 +639,20 @@ scrub_json (KcKerioScrubber *self,
           g_string_append_c (out, *p++);
           break;
         case '"':
+        case '\'':
           p = scrub_string (self, frames, p, end, out);
+          break;
+        case '/':
+          {
+            /* json-glib 1.6 skips comments, where a quote starts no
+             * string: from a slash to the next one (its single-line
+             * comment pair is two slashes; C comments are not set up) */
+            const char *close = memchr (p + 1, '/', (gsize) (end - p - 1));
+            const char *after = close != NULL ? close + 1 : end;
+
+            g_string_append_len (out, p, after - p);
+            p = after;
+          }
           break;
         default:
           if (*p == '-' || g_ascii_isdigit (*p))
