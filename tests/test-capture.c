@@ -149,6 +149,19 @@ assert_calls (KcKerioClient *client,
   g_assert_cmpuint (calls->len, ==, n);
 }
 
+/* Rows of live calls, at least n: an external call is a row per leg in
+ * the simulator's field dialect, one row in its sdk dialect */
+static void
+assert_calls_at_least (KcKerioClient *client,
+                       guint          n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) calls = get_calls (client, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (calls->len, >=, n);
+}
+
 /* The session's secrets, to look for in the file afterwards */
 static void
 remember_secrets (Fixture *f)
@@ -179,10 +192,10 @@ run_session (Fixture *f)
                          KC_SIM_CDR_NO_ANSWER, 20, 0);
   call = kc_sim_server_add_call (f->sim, CALLER, CALLER_NAME, OPERATOR, OPERATOR_NAME);
   other = kc_sim_server_add_call (f->sim, OTHER_CALLER, NULL, OTHER_OPERATOR, NULL);
-  assert_calls (f->client, 2);
-  assert_calls (f->client, 2);
+  assert_calls_at_least (f->client, 2);
+  assert_calls_at_least (f->client, 2);
   kc_sim_server_answer_call (f->sim, call);
-  assert_calls (f->client, 2);
+  assert_calls_at_least (f->client, 2);
   kc_sim_server_end_call (f->sim, call, KC_SIM_CDR_NO_ANSWER);
   kc_sim_server_end_call (f->sim, other, KC_SIM_CDR_BUSY);
   assert_calls (f->client, 0);
@@ -406,12 +419,14 @@ test_anonymized_session (Fixture       *f,
                                       CALLER_NAME, OPERATOR_NAME };
   g_autoptr (GPtrArray) lines = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *fake_caller = NULL;
-  g_autofree char *fake_operator = NULL;
+  const char *fake_caller;
+  const char *fake_operator;
+  const char *fake_other;
+  const char *fake_other_operator;
   JsonNode *roots[8] = { NULL };
-  JsonObject *call = NULL;
   JsonArray *rows;
   JsonObject *cdr = NULL;
+  JsonObject *other = NULL;
   JsonObject *recording;
 
   start_capture (f, TRUE);
@@ -422,38 +437,7 @@ test_anonymized_session (Fixture       *f,
     assert_nowhere (text, real[i]);
 
   lines = read_lines (f->path);
-  /* The same call in three polls: the same fakes each time */
-  for (guint poll = 0; poll < 3; poll++)
-    {
-      rows = result_array (find_line (lines, "Status.getCalls", poll), "calls", &roots[poll]);
-      g_assert_cmpuint (json_array_get_length (rows), ==, 2);
-      for (guint i = 0; i < 2; i++)
-        {
-          JsonObject *row = json_array_get_object_element (rows, i);
-
-          g_assert_cmpstr (row_number (row, "TO"), !=, OPERATOR);
-          g_assert_cmpstr (row_number (row, "TO"), !=, OTHER_OPERATOR);
-          if (fake_caller == NULL)
-            {
-              call = row;
-              fake_caller = g_strdup (row_number (row, "FROM"));
-              fake_operator = g_strdup (row_number (row, "TO"));
-              assert_same_shape (fake_caller, CALLER);
-              assert_same_shape (fake_operator, OPERATOR);
-            }
-          else if (g_strcmp0 (row_number (row, "FROM"), fake_caller) == 0)
-            g_assert_cmpstr (row_number (row, "TO"), ==, fake_operator);
-          else
-            {
-              /* Two numbers never share a fake */
-              g_assert_cmpstr (row_number (row, "TO"), !=, fake_operator);
-              assert_same_shape (row_number (row, "FROM"), OTHER_CALLER);
-            }
-        }
-    }
-  g_assert_nonnull (call);
-
-  /* The history and the recordings name the same fakes */
+  /* The history: the answered call is the caller's, the busy one the other's */
   rows = result_array (find_line (lines, "CallHistory.get", 0), "callHistory", &roots[3]);
   for (guint i = 0; i < json_array_get_length (rows); i++)
     {
@@ -461,14 +445,47 @@ test_anonymized_session (Fixture       *f,
 
       if (json_object_get_int_member (row, "STATUS") == KC_SIM_CDR_ANSWERED)
         cdr = row;
+      else if (json_object_get_int_member (row, "STATUS") == KC_SIM_CDR_BUSY)
+        other = row;
       if (g_strcmp0 (json_object_get_string_member (row, "ID"), "old") == 0)
         /* Times stay, so that the capture replays */
         g_assert_cmpint (json_object_get_int_member (row, "TIMESTAMP"), ==, FIRST_TS);
     }
   g_assert_nonnull (cdr);
-  g_assert_cmpstr (json_object_get_string_member (cdr, "FROM_NUM"), ==, fake_caller);
-  g_assert_cmpstr (json_object_get_string_member (cdr, "TO_NUM"), ==, fake_operator);
+  g_assert_nonnull (other);
+  fake_caller = json_object_get_string_member (cdr, "FROM_NUM");
+  fake_operator = json_object_get_string_member (cdr, "TO_NUM");
+  fake_other = json_object_get_string_member (other, "FROM_NUM");
+  fake_other_operator = json_object_get_string_member (other, "TO_NUM");
+  assert_same_shape (fake_caller, CALLER);
+  assert_same_shape (fake_operator, OPERATOR);
+  assert_same_shape (fake_other, OTHER_CALLER);
+  assert_same_shape (fake_other_operator, OTHER_OPERATOR);
+  /* Two numbers never share a fake */
+  g_assert_cmpstr (fake_caller, !=, fake_other);
+  g_assert_cmpstr (fake_operator, !=, fake_other_operator);
 
+  /* The same calls in three polls: the same fakes each time */
+  for (guint poll = 0; poll < 3; poll++)
+    {
+      rows = result_array (find_line (lines, "Status.getCalls", poll), "calls", &roots[poll]);
+      g_assert_cmpuint (json_array_get_length (rows), >=, 2);
+      for (guint i = 0; i < json_array_get_length (rows); i++)
+        {
+          JsonObject *row = json_array_get_object_element (rows, i);
+          const char *from = row_number (row, "FROM");
+
+          if (g_strcmp0 (from, fake_caller) == 0)
+            g_assert_cmpstr (row_number (row, "TO"), ==, fake_operator);
+          else
+            {
+              g_assert_cmpstr (from, ==, fake_other);
+              g_assert_cmpstr (row_number (row, "TO"), ==, fake_other_operator);
+            }
+        }
+    }
+
+  /* The recordings name the same fakes */
   rows = result_array (find_line (lines, "Recordings.get", 0), "recordingList", &roots[4]);
   recording = json_array_get_object_element (rows, 0);
   g_assert_cmpstr (json_object_get_string_member (recording, "CALLER_ID"), ==, fake_caller);
