@@ -13,6 +13,7 @@
 
 #include "kc-gui-module.h"
 #include "kc-headless.h"
+#include "kc-probe-cli.h"
 
 /* Run from the build tree, the module beside the executable is the one built
  * with it; installed, it is in KC_GUI_MODULE_DIR. */
@@ -60,11 +61,14 @@ main (int   argc,
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *fetch_call_id = NULL;
+  g_autofree char *capture = NULL;
+  gboolean capture_anonymize = FALSE;
   gboolean headless = FALSE;
   gboolean demo = FALSE;
   gboolean background = FALSE;
   gboolean version = FALSE;
   gboolean service = FALSE;
+  gboolean probe = FALSE;
   const GOptionEntry entries[] = {
     { "background", 0, 0, G_OPTION_ARG_NONE, &background,
       N_("Start in the tray without showing the window"), NULL },
@@ -75,6 +79,18 @@ main (int   argc,
     { "fetch-recording", 0, 0, G_OPTION_ARG_STRING, &fetch_call_id,
       N_("Download the recording of the call with this PBX id and print the file's path"),
       N_("CALL_ID") },
+    { "probe", 0, 0, G_OPTION_ARG_NONE, &probe,
+      N_("Check that the PBX answers everything the application needs, print a report and "
+         "exit"),
+      NULL },
+    { "capture", 0, 0, G_OPTION_ARG_FILENAME, &capture,
+      N_("Append every exchange with the PBX to FILE, without passwords, tokens or cookies "
+         "(the same as KERIO_CAPTURE=FILE)"),
+      N_("FILE") },
+    { "capture-anonymize", 0, 0, G_OPTION_ARG_NONE, &capture_anonymize,
+      N_("In the capture, also replace every phone number and name by a consistent fake one "
+         "(the same as KERIO_CAPTURE_ANONYMIZE=1)"),
+      NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     /* D-Bus activation starts us with GApplication's option; the request that
      * caused it then arrives on the bus like any second launch's. */
@@ -95,8 +111,9 @@ main (int   argc,
                                     _("Settings come from the environment (KERIO_PBX_HOST, "
                                       "KERIO_API_USERNAME, KERIO_API_PASSWORD, "
                                       "KERIO_POLL_INTERVAL, KERIO_SYNC_INTERVAL, "
-                                      "KERIO_EXTENSION, KERIO_EXTENSION_DIGITS, KERIO_TLS_PIN) "
-                                      "over the preferences."));
+                                      "KERIO_EXTENSION, KERIO_EXTENSION_DIGITS, KERIO_TLS_PIN, "
+                                      "KERIO_CAPTURE, KERIO_CAPTURE_ANONYMIZE) over the "
+                                      "preferences."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -109,6 +126,15 @@ main (int   argc,
       return EXIT_SUCCESS;
     }
 
+  /* The options are the variables: one place reads and checks them, for
+   * the headless mode and the desktop alike. */
+  if (capture != NULL)
+    g_setenv ("KERIO_CAPTURE", capture, TRUE);
+  if (capture_anonymize)
+    g_setenv ("KERIO_CAPTURE_ANONYMIZE", "1", TRUE);
+
+  if (probe)
+    return kc_probe_cli_run (demo);
   if (headless || fetch_call_id)
     return kc_headless_run (demo, fetch_call_id);
 

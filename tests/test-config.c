@@ -2,6 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "core/kc-config.h"
@@ -9,6 +10,7 @@
 static const char *const variables[] = {
   "KERIO_PBX_HOST",      "KERIO_API_USERNAME",  "KERIO_API_PASSWORD",     "KERIO_POLL_INTERVAL",
   "KERIO_SYNC_INTERVAL", "KERIO_EXTENSION",     "KERIO_EXTENSION_DIGITS", "KERIO_TLS_PIN",
+  "KERIO_CAPTURE",       "KERIO_CAPTURE_ANONYMIZE",
 };
 
 static void
@@ -114,6 +116,38 @@ test_defaults (void)
   g_assert_null (config->tls_pin);
   g_assert_null (config->password);
   g_assert_false (config->password_from_environment);
+  g_assert_null (config->capture);
+}
+
+/* The capture is opened with the settings, so that a file that cannot be
+ * written is a bad setting like any other */
+static void
+test_capture (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("kerio-cti-config-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "capture.jsonl", NULL);
+  const char *anonymize[] = { NULL, "0", "1", "true", "no" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (anonymize); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (KcConfig) config = NULL;
+
+      clear_environment ();
+      g_setenv ("KERIO_CAPTURE", path, TRUE);
+      if (anonymize[i] != NULL)
+        g_setenv ("KERIO_CAPTURE_ANONYMIZE", anonymize[i], TRUE);
+      config = kc_config_load (&error);
+      g_assert_no_error (error);
+      g_assert_nonnull (config->capture);
+      g_assert_cmpstr (kc_kerio_capture_get_path (config->capture), ==, path);
+      g_assert_cmpint (kc_kerio_capture_get_anonymize (config->capture), ==,
+                       anonymize[i] != NULL && (anonymize[i][0] == '1' || anonymize[i][0] == 't'));
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+  clear_environment ();
+  g_remove (path);
+  g_rmdir (dir);
 }
 
 static void
@@ -191,6 +225,8 @@ test_invalid_names_variable (void)
     { "KERIO_EXTENSION_DIGITS", "0" },
     { "KERIO_EXTENSION_DIGITS", "four" },
     { "KERIO_TLS_PIN", "sha256:1234" },
+    { "KERIO_CAPTURE_ANONYMIZE", "maybe" },
+    { "KERIO_CAPTURE", "/nonexistent-dir/capture.jsonl" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -252,6 +288,7 @@ main (int   argc,
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/environment", test_environment);
   g_test_add_func ("/config/environment-over-settings", test_environment_over_settings);
+  g_test_add_func ("/config/capture", test_capture);
   g_test_add_func ("/config/invalid-names-variable", test_invalid_names_variable);
   g_test_add_func ("/config/host-password-not-shown", test_host_password_not_shown);
 

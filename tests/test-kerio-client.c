@@ -94,6 +94,20 @@ get_history (KcKerioClient  *client,
 }
 
 static GPtrArray *
+find_history (KcKerioClient  *client,
+              gint64          since,
+              gint64          until,
+              GError        **error)
+{
+  g_autoptr (GAsyncResult) res = NULL;
+
+  kc_kerio_client_find_call_history_async (client, since, until, NULL, kc_test_store_result,
+                                           &res);
+  KC_TEST_AWAIT (res);
+  return kc_kerio_client_find_call_history_finish (client, res, error);
+}
+
+static GPtrArray *
 get_recordings (KcKerioClient  *client,
                 gint64          since,
                 GError        **error)
@@ -470,6 +484,67 @@ test_history_page_not_stored (Fixture       *f,
   g_array_unref (log.rows);
 }
 
+/* The missed-call check's query: the records of a few seconds, oldest
+ * first, both ends included, in one request */
+static void
+test_find_history_span (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (GPtrArray) none = NULL;
+  g_autoptr (GError) error = NULL;
+  KcCdr *cdr;
+
+  kc_sim_server_add_generated_cdrs (f->sim, "cdr", 100, FIRST_TS, 60);
+  kc_sim_server_add_cdr (f->sim, "late", FIRST_TS + 125, "+998901234567", "1001",
+                         KC_SIM_CDR_ANSWERED, 65, 50);
+  assert_get_calls_ok (f->client);
+
+  found = find_history (f->client, FIRST_TS + 120, FIRST_TS + 240, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 4);
+  g_assert_cmpstr (((KcCdr *) g_ptr_array_index (found, 0))->id, ==, "cdr-2");
+  cdr = g_ptr_array_index (found, 1);
+  g_assert_cmpstr (cdr->id, ==, "late");
+  g_assert_cmpint (cdr->timestamp, ==, FIRST_TS + 125);
+  g_assert_cmpint (cdr->status, ==, KC_SIM_CDR_ANSWERED);
+  g_assert_cmpstr (cdr->from_number, ==, "+998901234567");
+  g_assert_cmpstr (cdr->to_number, ==, "1001");
+  g_assert_cmpstr (((KcCdr *) g_ptr_array_index (found, 2))->id, ==, "cdr-3");
+  g_assert_cmpstr (((KcCdr *) g_ptr_array_index (found, 3))->id, ==, "cdr-4");
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get"), ==, 1);
+
+  /* Not written yet: an empty list, not an error */
+  none = find_history (f->client, FIRST_TS + 10, FIRST_TS + 20, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (none);
+  g_assert_cmpuint (none->len, ==, 0);
+}
+
+/* The caller retries: a failed answer is an error at once, after one request */
+static void
+test_find_history_no_retry (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (GError) error = NULL;
+
+  kc_sim_server_add_cdr (f->sim, "c1", FIRST_TS, "+998901234567", "1001", KC_SIM_CDR_ANSWERED,
+                         65, 50);
+  assert_get_calls_ok (f->client);
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_DROP, 1);
+
+  found = find_history (f->client, FIRST_TS - 3, FIRST_TS + 3, &error);
+  g_assert_null (found);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_TRANSPORT);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get"), ==, 1);
+  g_clear_error (&error);
+
+  found = find_history (f->client, FIRST_TS - 3, FIRST_TS + 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 1);
+}
+
 static void
 test_recordings_paging_with_since (Fixture       *f,
                                    gconstpointer  data)
@@ -531,6 +606,25 @@ test_numbers_as_strings (Fixture       *f,
   g_assert_cmpint (cdr->timestamp, ==, FIRST_TS + 1000);
   g_assert_cmpint (cdr->status, ==, KC_SIM_CDR_BUSY);
   g_assert_cmpint (cdr->call_duration, ==, 12);
+}
+
+/* A method the PBX does not have is told from a refusal; the PBX's clock
+ * comes with its answers */
+static void
+test_unknown_method_and_clock (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr (JsonNode) answer = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 offset = G_MAXINT64;
+
+  g_assert_false (kc_kerio_client_get_server_clock_offset (f->client, &offset));
+  answer = call (f->client, "Status.noSuchMethod", NULL, &error);
+  g_assert_null (answer);
+  g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_UNKNOWN_METHOD);
+  g_assert_nonnull (strstr (error->message, "Status.noSuchMethod"));
+  g_assert_true (kc_kerio_client_get_server_clock_offset (f->client, &offset));
+  g_assert_cmpint (ABS (offset), <=, 1);
 }
 
 /* --- Faults --- */
@@ -1200,6 +1294,30 @@ test_history_query_format (void)
                       "\"value\":\"1700000000\"}],\"combining\":\"And\"}}");
 }
 
+/* One request with both bounds, whatever totalItems says; a PBX that
+ * ignores the conditions does not pass other records off as this span's */
+static void
+test_find_history_query_format (void)
+{
+  g_autoptr (Capture) capture = capture_new (CAPTURE_LYING_TOTAL);
+  g_autoptr (KcKerioClient) client = new_client (capture->endpoint, "pw");
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (GError) error = NULL;
+
+  found = find_history (client, 1700000000, 1700000006, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 0);
+  g_assert_cmpuint (capture->requests->len, ==, 2);
+  assert_json_equals (json_object_get_member (captured (capture, 1), "params"),
+                      "{\"query\":{\"conditions\":["
+                      "{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"GreaterEq\","
+                      "\"value\":\"1700000000\"},"
+                      "{\"fieldName\":\"TIMESTAMP\",\"comparator\":\"LessEq\","
+                      "\"value\":\"1700000006\"}],\"combining\":\"And\","
+                      "\"orderBy\":[{\"columnName\":\"TIMESTAMP\",\"direction\":\"Asc\"}],"
+                      "\"start\":0,\"limit\":100}}");
+}
+
 static void
 test_history_server_ignoring_start (void)
 {
@@ -1258,11 +1376,15 @@ main (int   argc,
   g_test_add_func ("/kerio-client/wire/format", test_wire_format);
   g_test_add_func ("/kerio-client/wire/history-query", test_history_query_format);
   g_test_add_func ("/kerio-client/wire/ignoring-start", test_history_server_ignoring_start);
+  g_test_add_func ("/kerio-client/wire/find-history", test_find_history_query_format);
   ADD ("paging/history-since", test_history_paging_with_since);
   ADD ("history/one-page-ahead", test_history_one_page_ahead);
   ADD ("history/page-not-stored", test_history_page_not_stored);
+  ADD ("history/find-span", test_find_history_span);
+  ADD ("history/find-no-retry", test_find_history_no_retry);
   ADD ("paging/recordings-since", test_recordings_paging_with_since);
   ADD ("paging/numbers-as-strings", test_numbers_as_strings);
+  ADD ("rpc/unknown-method-and-clock", test_unknown_method_and_clock);
   for (guint i = 0; i < G_N_ELEMENTS (fault_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/kerio-client/fault/%s", fault_cases[i].name);

@@ -297,6 +297,27 @@ shows_label (GtkWidget  *root,
   return label != NULL && gtk_widget_is_visible (label);
 }
 
+/* A line among the lines of a visible label (the probe's report) */
+static gboolean
+shows_line (GtkWidget  *root,
+            const char *line)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_LABEL (child) && gtk_widget_is_visible (child))
+        {
+          g_auto (GStrv) lines = g_strsplit (gtk_label_get_text (GTK_LABEL (child)), "\n", -1);
+
+          if (g_strv_contains ((const char *const *) lines, line))
+            return TRUE;
+        }
+      if (shows_line (child, line))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The fingerprint may be broken into lines where its colons are */
 static gboolean
 shows_fingerprint (GtkWidget  *root,
@@ -582,8 +603,10 @@ test_connection_ok (Fixture       *f,
   g_autofree char *server = server_key (f->endpoint);
   g_autofree char *host = NULL;
 
-  kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL);
-  kc_sim_server_add_call (f->sim, "+998907654321", NULL, "1002", NULL);
+  /* Internal calls: one row each, whichever dialect the simulator speaks
+   * (an external call is a row per leg in the field dialect) */
+  kc_sim_server_add_call (f->sim, "1004", NULL, "1001", NULL);
+  kc_sim_server_add_call (f->sim, "1005", NULL, "1002", NULL);
 
   enter (f, "_Server", f->endpoint);
   enter (f, "_User name", KC_SIM_DEFAULT_USERNAME);
@@ -591,6 +614,12 @@ test_connection_ok (Fixture       *f,
   run_connection_test (f);
   g_assert_true (shows_label (window (f), "Connected: 2 active calls"));
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Status.getCalls"), ==, 1);
+  /* Under it, the report kerio-cti --probe prints */
+  g_assert_true (shows_line (window (f), "Session.login: OK"));
+  g_assert_true (shows_line (window (f), "Status.getCalls: OK, 2 rows"));
+  g_assert_true (shows_line (window (f), "CallHistory.get: OK, 0 rows"));
+  g_assert_true (shows_line (window (f), "Session.logout: OK"));
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.logout"), ==, 1);
 
   /* The test saves nothing */
   host = g_settings_get_string (f->settings, "pbx-host");
@@ -600,9 +629,30 @@ test_connection_ok (Fixture       *f,
   /* With the password row empty, the stored password is the one tried */
   store_password (server, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
   enter (f, "_Password", "");
-  kc_sim_server_add_call (f->sim, "+998901112233", NULL, "1003", NULL);
+  kc_sim_server_add_call (f->sim, "1006", NULL, "1003", NULL);
   run_connection_test (f);
   g_assert_true (shows_label (window (f), "Connected: 3 active calls"));
+}
+
+/* Logged in, but the history fails: the headline says the application
+ * cannot work with this PBX, and the report says which method */
+static void
+test_connection_history_fails (Fixture       *f,
+                               gconstpointer  data)
+{
+  enter (f, "_Server", f->endpoint);
+  enter (f, "_User name", KC_SIM_DEFAULT_USERNAME);
+  enter (f, "_Password", KC_SIM_DEFAULT_PASSWORD);
+  /* The two requests after the login: Status.getCalls and CallHistory.get */
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_NOT_FOUND, 2);
+  run_connection_test (f);
+  g_assert_true (shows_label (window (f), "Connected, but the PBX does not answer everything "
+                                          "the application needs; see the report below"));
+  g_assert_true (shows_line (window (f), "Session.login: OK"));
+  g_assert_true (shows_line (window (f), "Recordings.get: OK, 0 rows"));
+  g_assert_false (shows_line (window (f), "CallHistory.get: OK, 0 rows"));
+  g_assert_false (gtk_widget_is_visible (get_widget (window (f), GTK_TYPE_BUTTON,
+                                                     "T_rust this certificate")));
 }
 
 static void
@@ -625,6 +675,12 @@ test_connection_wrong_password (Fixture       *f,
   enter (f, "_Password", "wrong");
   run_connection_test (f);
   g_assert_true (shows_label (window (f), expected->message));
+  {
+    g_autofree char *line = g_strconcat ("Session.login: refused by the PBX: ", expected->message,
+                                         NULL);
+
+    g_assert_true (shows_line (window (f), line));
+  }
   g_assert_false (gtk_widget_is_visible (get_widget (window (f), GTK_TYPE_BUTTON,
                                                      "T_rust this certificate")));
 }
@@ -905,6 +961,7 @@ main (int   argc,
   ADD ("closing-saves-edits", test_closing_saves_edits, NULL);
   ADD ("test-connection/ok", test_connection_ok, NULL);
   ADD ("test-connection/wrong-password", test_connection_wrong_password, NULL);
+  ADD ("test-connection/history-fails", test_connection_history_fails, NULL);
   ADD ("test-connection/trust-certificate", test_connection_trust_certificate, certificate);
   ADD ("test-connection/changed-certificate", test_connection_changed_certificate, certificate);
   ADD ("test-connection/first-certificate-alone", test_connection_first_certificate_alone,

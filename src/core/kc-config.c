@@ -29,6 +29,7 @@ kc_config_free (KcConfig *config)
   g_free (config->password);
   g_free (config->extension);
   g_free (config->tls_pin);
+  g_clear_object (&config->capture);
   g_free (config);
 }
 
@@ -154,6 +155,30 @@ parse_extension (const char *text)
   return TRUE;
 }
 
+/* "1", "true", "yes", "on" and their opposites */
+static gboolean
+parse_boolean (const char *text,
+               gboolean   *out)
+{
+  static const char *const yes[] = { "1", "true", "yes", "on" };
+  static const char *const no[] = { "0", "false", "no", "off" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (yes); i++)
+    {
+      if (g_ascii_strcasecmp (text, yes[i]) == 0)
+        {
+          *out = TRUE;
+          return TRUE;
+        }
+      if (g_ascii_strcasecmp (text, no[i]) == 0)
+        {
+          *out = FALSE;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static void
 replace_string (char       **field,
                 const char  *value)
@@ -218,6 +243,7 @@ static gboolean
 apply_environment (KcConfig *config,
                    GError  **error)
 {
+  gboolean anonymize = FALSE;
   const char *value;
 
   if ((value = env ("KERIO_PBX_HOST")))
@@ -272,6 +298,9 @@ apply_environment (KcConfig *config,
       config->extension_digits = (guint) digits;
     }
 
+  if ((value = env ("KERIO_CAPTURE_ANONYMIZE")) && !parse_boolean (value, &anonymize))
+    return invalid (error, _("KERIO_CAPTURE_ANONYMIZE: “%s” is not 1 or 0"), value);
+
   if ((value = env ("KERIO_TLS_PIN")))
     {
       g_free (config->tls_pin);
@@ -281,6 +310,20 @@ apply_environment (KcConfig *config,
                         _("KERIO_TLS_PIN: “%s” is not a SHA-256 fingerprint (sha256: and 64 "
                           "hex digits)"),
                         value);
+    }
+
+  /* Opened now, and last, so that a file that cannot be written stops the
+   * start with one line like any other bad setting, and none is created
+   * for a start that another setting stops. */
+  if ((value = env ("KERIO_CAPTURE")))
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      g_clear_object (&config->capture);
+      config->capture = kc_kerio_capture_new (value, anonymize, &local_error);
+      if (config->capture == NULL)
+        /* TRANSLATORS: the message says which file and why */
+        return invalid (error, _("KERIO_CAPTURE: %s"), local_error->message);
     }
 
   return TRUE;

@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "kerio/kc-kerio-capture.h"
+
 G_BEGIN_DECLS
 
 #define KC_CONFIG_ERROR (kc_config_error_quark ())
@@ -30,13 +32,16 @@ typedef struct
   guint   extension_digits;
   char   *tls_pin;           /* 64 lowercase hex, NULL when unset */
   gboolean password_from_environment; /* KERIO_API_PASSWORD was used */
+  /* KERIO_CAPTURE (kerio-cti --capture), opened; NULL when unset */
+  KcKerioCapture *capture;
 } KcConfig;
 
 GQuark     kc_config_error_quark (void);
 
 /* Reads GSettings (schema uz.kerio.Cti, when installed; else defaults with
  * one warning), then the KERIO_* variables over it. An invalid value is a
- * KC_CONFIG_ERROR_INVALID whose one-line message names the variable. */
+ * KC_CONFIG_ERROR_INVALID whose one-line message names the variable; so is
+ * a KERIO_CAPTURE file that cannot be written (it is opened here). */
 KcConfig  *kc_config_load        (GError **error);
 void       kc_config_free        (KcConfig *config);
 /* The warning, translated, for a password taken from KERIO_API_PASSWORD */

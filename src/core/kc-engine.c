@@ -147,6 +147,13 @@ kc_engine_new (const KcConfig *config,
   self->client = kc_kerio_client_new (config->endpoint, config->username, config->password);
   if (config->tls_pin)
     kc_kerio_client_set_tls_pin (self->client, config->tls_pin);
+  if (config->capture)
+    {
+      g_message ("Capturing the exchanges with the PBX in %s%s",
+                 kc_kerio_capture_get_path (config->capture),
+                 kc_kerio_capture_get_anonymize (config->capture) ? ", anonymized" : "");
+      kc_kerio_client_set_capture (self->client, config->capture);
+    }
   self->tracker = kc_call_tracker_new (self->client, config->poll_interval, config->extension,
                                        config->extension_digits);
   self->sync = kc_sync_new (self->client, store, config->sync_interval, config->extension,

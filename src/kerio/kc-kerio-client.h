@@ -23,6 +23,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "kc-kerio-capture.h"
 #include "kc-kerio-error.h"
 #include "kc-kerio-types.h"
 
@@ -49,10 +50,18 @@ void           kc_kerio_client_set_tls_pin      (KcKerioClient *self,
                                                  const char    *pin);
 void           kc_kerio_client_set_timeout      (KcKerioClient *self,
                                                  guint          seconds);
+/* The PBX's clock less ours, in seconds (whole seconds, so +-1), from the
+ * Date header of its last answer; FALSE before one came with a Date. */
+gboolean       kc_kerio_client_get_server_clock_offset (KcKerioClient *self,
+                                                        gint64        *seconds);
 /* Fingerprint (64 lowercase hex) of the last certificate the server showed,
  * trusted or not; NULL before the first HTTPS answer. */
 const char    *kc_kerio_client_get_peer_fingerprint (KcKerioClient *self);
 gboolean       kc_kerio_client_is_logged_in     (KcKerioClient *self);
+/* Every JSON-RPC exchange from now on (logins included, downloads' GET not)
+ * goes to capture as well; NULL stops. */
+void           kc_kerio_client_set_capture      (KcKerioClient  *self,
+                                                 KcKerioCapture *capture);
 
 /* Any JSON-RPC method. params: an object node or NULL (transfer none).
  * Returns the "result" node (transfer full). */
@@ -82,6 +91,10 @@ void           kc_kerio_client_logout_async     (KcKerioClient       *self,
 gboolean       kc_kerio_client_logout_finish    (KcKerioClient  *self,
                                                  GAsyncResult   *result,
                                                  GError        **error);
+
+/* The params kc_kerio_client_get_calls_async() sends, for a caller that
+ * wants to see the answer as it is (kc_kerio_client_call_async) */
+JsonNode      *kc_kerio_active_calls_params     (void);
 
 /* Status.getCalls -> GPtrArray of KcActiveCall (transfer full) */
 void           kc_kerio_client_get_calls_async  (KcKerioClient       *self,
@@ -134,6 +147,23 @@ gboolean       kc_kerio_client_read_call_history_finish (KcKerioClient  *self,
                                                          guint64        *n_rows,
                                                          GError        **error);
 
+/* The CDRs of one short span of time, for the check of a single call:
+ * every record with since <= TIMESTAMP <= until, oldest first, from ONE
+ * CallHistory.get (at most KC_KERIO_FIND_LIMIT rows, no page retries: the
+ * caller asks again when the PBX has not written the record yet).
+ * -> GPtrArray of KcCdr (transfer full) */
+#define KC_KERIO_FIND_LIMIT 100
+
+void           kc_kerio_client_find_call_history_async  (KcKerioClient       *self,
+                                                         gint64               since,
+                                                         gint64               until,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+GPtrArray     *kc_kerio_client_find_call_history_finish (KcKerioClient  *self,
+                                                         GAsyncResult   *result,
+                                                         GError        **error);
+
 /* Recordings.get, every recording with STARTED >= since (since < 0: all),
  * paged like the history. -> GPtrArray of KcRecording (transfer full) */
 void           kc_kerio_client_get_recordings_async  (KcKerioClient       *self,
@@ -163,16 +193,6 @@ void           kc_kerio_client_download_recording_async  (KcKerioClient         
 char          *kc_kerio_client_download_recording_finish (KcKerioClient  *self,
                                                           GAsyncResult   *result,
                                                           GError        **error);
-
-void           kc_kerio_client_find_call_history_async  (KcKerioClient       *self,
-                                                         gint64               since,
-                                                         gint64               until,
-                                                         GCancellable        *cancellable,
-                                                         GAsyncReadyCallback  callback,
-                                                         gpointer             user_data);
-GPtrArray     *kc_kerio_client_find_call_history_finish (KcKerioClient  *self,
-                                                         GAsyncResult   *result,
-                                                         GError        **error);
 
 /* "sha256:AB:CD..." / "ab cd ..." / "ABCD..." -> 64 lowercase hex digits,
  * or NULL (with error) when it is not 32 bytes of hex. */

@@ -35,10 +35,14 @@ typedef enum
   KC_KERIO_ERROR_FORBIDDEN,
   /* The thing asked for does not exist (a recording id the PBX does not know) */
   KC_KERIO_ERROR_NOT_FOUND,
+  /* JSON-RPC -32601: this PBX has no such method */
+  KC_KERIO_ERROR_UNKNOWN_METHOD,
 } KcKerioError;
 
 /* JSON-RPC code Kerio uses for "Session expired." */
 #define KC_KERIO_RPC_SESSION_EXPIRED (-32001)
+/* JSON-RPC's own code for "Method not found" */
+#define KC_KERIO_RPC_METHOD_NOT_FOUND (-32601)
 
 /* No JSON-RPC answer body is allowed past this many bytes. */
 #define KC_KERIO_MAX_BODY_SIZE (16 * 1024 * 1024)

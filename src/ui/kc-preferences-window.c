@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/kc-config.h"
+#include "core/kc-probe.h"
 #include "core/kc-secret.h"
 #include "kerio/kc-kerio-client.h"
 #include "kc-preferences-window.h"
@@ -37,8 +38,7 @@ struct _KcPreferencesWindow
   GSettings            *settings;
   GCancellable         *cancellable;           /* cancelled on dispose */
   GCancellable         *state_cancellable;     /* the latest "is a password stored" lookup */
-  KcKerioClient        *test_client;           /* while a test runs */
-  guint                 test_n_calls;
+  KcProbe              *test_probe;            /* while a test runs */
   char                 *untrusted_fingerprint; /* hex, of the certificate a test refused */
   guint                 interval_source;
   gboolean              password_edited;       /* typed since it was last stored */
@@ -56,6 +56,7 @@ struct _KcPreferencesWindow
   GtkWidget            *test_button;
   AdwPreferencesRow    *result_row;
   GtkLabel             *result_label;
+  GtkLabel             *report_label;
   GtkWidget            *certificate_box;
   GtkLabel             *fingerprint_title;
   GtkLabel             *fingerprint_label;
@@ -526,7 +527,8 @@ static void
 finish_test_with_error (KcPreferencesWindow *self,
                         const GError        *error)
 {
-  const char *fingerprint = kc_kerio_client_get_peer_fingerprint (self->test_client);
+  KcKerioClient *client = kc_probe_get_client (self->test_probe);
+  const char *fingerprint = kc_kerio_client_get_peer_fingerprint (client);
   g_autofree char *pin = NULL;
 
   g_clear_pointer (&self->untrusted_fingerprint, g_free);
@@ -572,81 +574,61 @@ finish_test_with_error (KcPreferencesWindow *self,
     show_result (self, error->message, FALSE);
   gtk_widget_set_visible (self->pinned_box, pin != NULL);
   gtk_widget_set_visible (self->certificate_box, self->untrusted_fingerprint != NULL);
-  g_clear_object (&self->test_client);
+  /* The certificate's own lines say it all; a report would only repeat it */
+  gtk_widget_set_visible (GTK_WIDGET (self->report_label), self->untrusted_fingerprint == NULL);
+  g_clear_object (&self->test_probe);
 }
 
 /* Whether an answer about the test still matters: the window may be gone,
- * or the answer may be about an earlier test's client. */
+ * or the answer may be about an earlier test. */
 static gboolean
 is_current_test (KcPreferencesWindow *self,
-                 GObject             *client)
+                 GObject             *probe)
 {
-  return self != NULL && client == (GObject *) self->test_client;
+  return self != NULL && probe == (GObject *) self->test_probe;
 }
 
+/* The same report as kerio-cti --probe, under a headline that says
+ * whether the application can work with this PBX */
 static void
-logout_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr (KcPreferencesWindow) self = take_self (user_data);
-  g_autofree char *text = NULL;
-
-  /* The test was over once the calls came; a failed logout only leaves a
-   * session for the PBX to expire. */
-  kc_kerio_client_logout_finish (KC_KERIO_CLIENT (source), result, NULL);
-  if (!is_current_test (self, source))
-    return;
-
-  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Connected: %u active call",
-                                       "Connected: %u active calls", self->test_n_calls),
-                          self->test_n_calls);
-  show_result (self, text, TRUE);
-  gtk_widget_set_visible (self->certificate_box, FALSE);
-  g_clear_pointer (&self->untrusted_fingerprint, g_free);
-  g_clear_object (&self->test_client);
-}
-
-static void
-get_calls_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr (KcPreferencesWindow) self = take_self (user_data);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) calls = kc_kerio_client_get_calls_finish (KC_KERIO_CLIENT (source),
-                                                                  result, &error);
-
-  if (!is_current_test (self, source))
-    return;
-  if (calls == NULL)
-    {
-      finish_test_with_error (self, error);
-      return;
-    }
-  self->test_n_calls = calls->len;
-  kc_kerio_client_logout_async (self->test_client, self->cancellable, logout_cb,
-                                weak_self (self));
-}
-
-static void
-login_cb (GObject      *source,
+probe_cb (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)
 {
   g_autoptr (KcPreferencesWindow) self = take_self (user_data);
-  g_autoptr (GError) error = NULL;
-  gboolean ok = kc_kerio_client_login_finish (KC_KERIO_CLIENT (source), result, &error);
+  KcProbe *probe = KC_PROBE (source);
+  g_autofree char *report = NULL;
+  g_autofree char *text = NULL;
 
-  if (!is_current_test (self, source))
+  /* Fails only when cancelled, and then the window is going */
+  if (!kc_probe_run_finish (probe, result, NULL) || !is_current_test (self, source))
     return;
-  if (!ok)
+
+  report = g_strjoinv ("\n", (char **) kc_probe_get_lines (probe));
+  gtk_label_set_text (self->report_label, report);
+  if (kc_probe_get_login_error (probe) != NULL)
     {
-      finish_test_with_error (self, error);
+      finish_test_with_error (self, kc_probe_get_login_error (probe));
       return;
     }
-  kc_kerio_client_get_calls_async (self->test_client, self->cancellable, get_calls_cb,
-                                   weak_self (self));
+
+  if (kc_probe_get_succeeded (probe))
+    {
+      guint n_calls = kc_probe_get_n_calls (probe);
+
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Connected: %u active call",
+                                           "Connected: %u active calls", n_calls),
+                              n_calls);
+      show_result (self, text, TRUE);
+    }
+  else
+    show_result (self, _("Connected, but the PBX does not answer everything the application "
+                         "needs; see the report below"),
+                 FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->report_label), TRUE);
+  gtk_widget_set_visible (self->certificate_box, FALSE);
+  g_clear_pointer (&self->untrusted_fingerprint, g_free);
+  g_clear_object (&self->test_probe);
 }
 
 static void
@@ -659,11 +641,12 @@ start_test (KcPreferencesWindow *self,
   g_autofree char *pin = *pin_setting ? kc_tls_pin_normalize (pin_setting, NULL) : NULL;
   g_autoptr (GUri) endpoint = kc_config_parse_host (host, NULL);
 
-  g_clear_object (&self->test_client);
-  self->test_client = kc_kerio_client_new (endpoint, user, password);
-  kc_kerio_client_set_tls_pin (self->test_client, pin);
-  kc_kerio_client_login_async (self->test_client, self->cancellable, login_cb,
-                               weak_self (self));
+  g_autoptr (KcKerioClient) client = kc_kerio_client_new (endpoint, user, password);
+
+  kc_kerio_client_set_tls_pin (client, pin);
+  g_clear_object (&self->test_probe);
+  self->test_probe = kc_probe_new (client);
+  kc_probe_run_async (self->test_probe, self->cancellable, probe_cb, weak_self (self));
 }
 
 static void
@@ -698,6 +681,7 @@ test_clicked_cb (KcPreferencesWindow *self)
   const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
 
   gtk_widget_set_visible (GTK_WIDGET (self->result_row), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->report_label), FALSE);
   gtk_widget_set_visible (self->certificate_box, FALSE);
   gtk_widget_set_sensitive (self->test_button, FALSE);
   gtk_widget_set_sensitive (self->trust_button, FALSE);
@@ -927,7 +911,7 @@ kc_preferences_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->state_cancellable);
   g_clear_object (&self->state_cancellable);
-  g_clear_object (&self->test_client);
+  g_clear_object (&self->test_probe);
   /* Signal handlers go with the object: tell them now what settled. */
   if (self->interval_source != 0)
     {
@@ -1031,6 +1015,7 @@ kc_preferences_window_class_init (KcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, test_button);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, result_row);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, result_label);
+  gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, report_label);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, certificate_box);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, fingerprint_title);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, fingerprint_label);

@@ -1,0 +1,105 @@
+/* kc-probe-cli.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "kc-probe"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdlib.h>
+
+#include "core/kc-config.h"
+#include "core/kc-probe.h"
+#include "kc-demo.h"
+#include "kc-headless.h"
+#include "kc-probe-cli.h"
+
+typedef struct
+{
+  GMainLoop *loop;
+  gboolean   done;
+} Wait;
+
+static void
+on_probed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  kc_probe_run_finish (KC_PROBE (source), result, NULL);
+  wait->done = TRUE;
+  g_main_loop_quit (wait->loop);
+}
+
+int
+kc_probe_cli_run (gboolean demo)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+  g_autoptr (KcSimServer) sim = NULL;
+  g_autoptr (KcKerioClient) client = NULL;
+  g_autoptr (KcProbe) probe = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autofree char *url = NULL;
+  Wait wait = { 0 };
+
+  /* stdout is the report; the log goes to stderr */
+  g_log_writer_default_set_use_stderr (TRUE);
+
+  config = kc_config_load (&error);
+  if (config == NULL)
+    {
+      g_printerr ("kerio-cti: %s\n", error->message);
+      return KC_EXIT_USAGE;
+    }
+  if (demo)
+    {
+      sim = kc_demo_start (config, &error);
+      if (sim == NULL)
+        {
+          g_printerr ("kerio-cti: ");
+          g_printerr (_("Could not start the demo simulator: %s"), error->message);
+          g_printerr ("\n");
+          return EXIT_FAILURE;
+        }
+    }
+  else if (config->endpoint == NULL)
+    {
+      g_printerr ("kerio-cti: %s\n",
+                  _("No Kerio Operator is configured: set KERIO_PBX_HOST, KERIO_API_USERNAME "
+                    "and KERIO_API_PASSWORD, or try --demo"));
+      return KC_EXIT_USAGE;
+    }
+  else if (config->username == NULL)
+    {
+      g_printerr ("kerio-cti: %s\n", _("KERIO_API_USERNAME is not set"));
+      return KC_EXIT_USAGE;
+    }
+
+  if (!demo && config->password_from_environment)
+    g_printerr ("kerio-cti: %s\n", kc_config_password_warning ());
+
+  client = kc_kerio_client_new (config->endpoint, config->username, config->password);
+  if (config->tls_pin != NULL)
+    kc_kerio_client_set_tls_pin (client, config->tls_pin);
+  if (config->capture != NULL)
+    kc_kerio_client_set_capture (client, config->capture);
+
+  url = g_uri_to_string_partial (config->endpoint, G_URI_HIDE_USERINFO);
+  /* TRANSLATORS: the PBX's address, then the user name */
+  g_print (_("Probing %s as %s"), url, config->username);
+  g_print ("\n");
+
+  probe = kc_probe_new (client);
+  loop = g_main_loop_new (NULL, FALSE);
+  wait.loop = loop;
+  kc_probe_run_async (probe, NULL, on_probed, &wait);
+  if (!wait.done)
+    g_main_loop_run (loop);
+
+  for (const char *const *line = kc_probe_get_lines (probe); *line != NULL; line++)
+    g_print ("%s\n", *line);
+  return kc_probe_get_succeeded (probe) ? EXIT_SUCCESS : EXIT_FAILURE;
+}
