@@ -603,10 +603,10 @@ test_connection_ok (Fixture       *f,
   g_autofree char *server = server_key (f->endpoint);
   g_autofree char *host = NULL;
 
-  /* Internal calls: one row each, whichever dialect the simulator speaks
-   * (an external call is a row per leg in the field dialect) */
+  /* An internal call, one row, and an external one, a row per channel as
+   * real appliances list it: two calls, three rows */
   kc_sim_server_add_call (f->sim, "1004", NULL, "1001", NULL);
-  kc_sim_server_add_call (f->sim, "1005", NULL, "1002", NULL);
+  kc_sim_server_add_call_started (f->sim, "+998901234567", NULL, "1002", NULL, 5);
 
   enter (f, "_Server", f->endpoint);
   enter (f, "_User name", KC_SIM_DEFAULT_USERNAME);
@@ -616,7 +616,7 @@ test_connection_ok (Fixture       *f,
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Status.getCalls"), ==, 1);
   /* Under it, the report kerio-cti --probe prints */
   g_assert_true (shows_line (window (f), "Session.login: OK"));
-  g_assert_true (shows_line (window (f), "Status.getCalls: OK, 2 rows"));
+  g_assert_true (shows_line (window (f), "Status.getCalls: OK, 3 rows"));
   g_assert_true (shows_line (window (f), "CallHistory.get: OK, 0 rows"));
   g_assert_true (shows_line (window (f), "Session.logout: OK"));
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Session.logout"), ==, 1);

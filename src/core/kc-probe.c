@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kerio/kc-kerio-parse.h"
+#include "kc-call-tracker.h"
 #include "kc-probe.h"
 
 /* The Date header has whole seconds, and the answer takes a moment: within
@@ -497,6 +498,18 @@ on_history (GObject      *source,
                               g_task_get_cancellable (task), on_recordings, task);
 }
 
+/* Calls, not rows: real appliances list a row per channel of a call, and
+ * the tracker is what tells which rows are one call */
+static guint
+count_calls (KcProbe   *self,
+             GPtrArray *rows)
+{
+  g_autoptr (KcCallTracker) tracker = kc_call_tracker_new (self->client, 1, NULL, 4);
+
+  kc_call_tracker_apply_snapshot (tracker, rows, g_get_real_time () / G_USEC_PER_SEC);
+  return g_list_model_get_n_items (kc_call_tracker_get_calls (tracker));
+}
+
 static void
 on_calls (GObject      *source,
           GAsyncResult *result,
@@ -523,7 +536,7 @@ on_calls (GObject      *source,
     {
       self->calls = kc_probe_calls_read (answer);
       self->calls_ok = self->calls != NULL;
-      self->n_calls = calls->len;
+      self->n_calls = count_calls (self, calls);
       say_rows (self, "Status.getCalls", calls->len);
     }
 

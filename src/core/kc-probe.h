@@ -66,7 +66,8 @@ const char *const  *kc_probe_get_lines       (KcProbe              *self);
 gboolean            kc_probe_get_succeeded   (KcProbe              *self);
 /* Why the login failed (a TLS error names the certificate), or NULL */
 const GError       *kc_probe_get_login_error (KcProbe              *self);
-/* Rows of Status.getCalls; 0 when it failed */
+/* Calls in progress, each counted once however many rows (channels) the
+ * PBX lists for it; 0 when Status.getCalls failed */
 guint               kc_probe_get_n_calls     (KcProbe              *self);
 
 G_END_DECLS
