@@ -169,17 +169,20 @@ static void
 test_probe_sim (Fixture       *f,
                 gconstpointer  data)
 {
+  gboolean field = GPOINTER_TO_INT (data) == KC_SIM_DIALECT_FIELD;
   g_autoptr (KcProbe) p = NULL;
   const char *const *lines;
   const char *call;
 
+  kc_sim_server_set_dialect (f->sim, GPOINTER_TO_INT (data));
   kc_sim_server_add_cdr (f->sim, "c1", 1735732800, "+998901234567", "1001", KC_SIM_CDR_ANSWERED,
                          65, 50);
   kc_sim_server_add_cdr (f->sim, "c2", 1735736400, "+998901234567", "1002", KC_SIM_CDR_ANSWERED,
                          65, 50);
   kc_sim_server_add_recording (f->sim, "r1", "1001", "+998901234567", 1735732810, 1);
-  /* An internal call: one row in either of the simulator's dialects */
-  call = kc_sim_server_add_call (f->sim, "1002", NULL, "1001", NULL);
+  /* A call from outside, under way for a while: a row per channel in the
+   * field dialect, one row in the SDK's; one call either way */
+  call = kc_sim_server_add_call_started (f->sim, "+998935556677", NULL, "1001", NULL, 5);
   kc_sim_server_answer_call (f->sim, call);
 
   p = probe (f->url, PASSWORD);
@@ -189,19 +192,18 @@ test_probe_sim (Fixture       *f,
   lines = kc_probe_get_lines (p);
   assert_lines_start (p, (const char *const[]){
                            "Session.login: OK",
-                           "Status.getCalls: OK, 1 row",
+                           field ? "Status.getCalls: OK, 2 rows" : "Status.getCalls: OK, 1 row",
                            "CallHistory.get: OK, 1 row",
                            "Recordings.get: OK, 1 row",
                            "Recordings.downloadAudioContent: OK, it gave a download address "
                            "(nothing was downloaded)",
                            "Session.logout: OK",
                            NULL });
-  /* What it saw; the simulator speaks a dialect on record */
-  g_assert_true (g_str_has_prefix (lines[6], "Call identifier member: "));
-  g_assert_true (g_str_has_prefix (lines[7], "STATUS values seen: "));
-  g_assert_true (g_str_has_prefix (lines[8], "ANSWERED_DURATION: "));
-  g_assert_true (g_str_has_prefix (lines[9], "Dialect: field ")
-                 || g_str_has_prefix (lines[9], "Dialect: sdk "));
+  /* What it saw: the dialect the simulator speaks */
+  g_assert_cmpstr (lines[6], ==, field ? "Call identifier member: id" : "Call identifier member: ID");
+  g_assert_cmpstr (lines[7], ==, field ? "STATUS values seen: \"1\"" : "STATUS values seen: \"Answered\"");
+  g_assert_cmpstr (lines[8], ==, field ? "ANSWERED_DURATION: absent" : "ANSWERED_DURATION: present");
+  g_assert_true (g_str_has_prefix (lines[9], field ? "Dialect: field " : "Dialect: sdk "));
   g_assert_cmpstr (lines[10], ==, "PBX clock: in step with ours (HTTP Date header)");
   g_assert_null (lines[11]);
   /* Each method once, and the recording itself never */
@@ -464,7 +466,10 @@ main (int   argc,
   g_test_add_func ("/probe/dialect/field", test_dialect_field);
   g_test_add_func ("/probe/dialect/sdk", test_dialect_sdk);
   g_test_add_func ("/probe/dialect/unknown", test_dialect_unknown);
-  ADD ("sim", test_probe_sim);
+  g_test_add ("/probe/sim/field", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_FIELD), fixture_set_up,
+              test_probe_sim, fixture_tear_down);
+  g_test_add ("/probe/sim/sdk", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_SDK), fixture_set_up,
+              test_probe_sim, fixture_tear_down);
   ADD ("quiet-pbx", test_probe_quiet_pbx);
   ADD ("wrong-password", test_probe_wrong_password);
   g_test_add_func ("/probe/unknown-methods", test_probe_unknown_methods);
