@@ -34,6 +34,26 @@ gui_module_path (void)
   return g_build_filename (KC_GUI_MODULE_DIR, name, NULL);
 }
 
+/* Run from its build tree (build/src/kerio-cti), the program takes the
+ * translations and the settings schema built there, so that a developer,
+ * or a user trying it before installing, sees it in their language and
+ * with working preferences; installed, it takes its own. */
+static void
+use_build_tree_data (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = self ? g_path_get_dirname (self) : NULL;
+  g_autofree char *src = g_build_filename (BUILD_ROOT, "src", NULL);
+  g_autofree char *catalogues = g_build_filename (BUILD_ROOT, "po", NULL);
+  g_autofree char *schemas = g_build_filename (BUILD_ROOT, "data", NULL);
+
+  if (dir == NULL || g_strcmp0 (dir, src) != 0)
+    return;
+  bindtextdomain (GETTEXT_PACKAGE, catalogues);
+  /* One set by the user or a test wins */
+  g_setenv ("GSETTINGS_SCHEMA_DIR", schemas, FALSE);
+}
+
 static int
 run_gui (gboolean    demo,
          gboolean    background,
@@ -100,6 +120,7 @@ main (int   argc,
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  use_build_tree_data ();
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
