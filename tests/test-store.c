@@ -506,7 +506,9 @@ test_store_live_corrected (Fixture       *f,
   g_assert_true (kc_store_correct_live_record (f->store, "cdr-x", NULL, &error));
   g_assert_true (kc_store_correct_live_record (f->store, "nothing", NULL, &error));
   g_assert_no_error (error);
-  g_assert_nonnull (lookup (f->store, "cdr-x"));
+  g_clear_pointer (&row, kc_record_free);
+  row = lookup (f->store, "cdr-x");
+  g_assert_nonnull (row);
   g_assert_cmpint (kc_store_count (f->store), ==, 2);
   g_assert_cmpuint (f->n_changed, ==, changes + 2);
 }

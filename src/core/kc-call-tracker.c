@@ -260,7 +260,10 @@ kc_call_tracker_set_cdr_check_timing (KcCallTracker *self,
  * extension it rings. Rows are grouped by the caller: the same FROM number
  * and starts within a second (START_JITTER), or a leg id already seen in the
  * group. The operator's part of a group is its rows to (or from) the
- * operator's extension; without one, every row is. */
+ * operator's extension; without one, every row is. The rows carry nothing
+ * else to tell calls apart: two calls from one number that start within the
+ * same second are taken as one (a phone places one call at a time; a
+ * company's one number calling twice in a second is the rare case). */
 
 /* One row of the snapshot being applied, or of the last one */
 typedef struct

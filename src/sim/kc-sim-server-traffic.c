@@ -127,6 +127,17 @@ traffic_start_group_call (KcSimServer *self,
   g_ptr_array_add (self->traffic_calls, call);
 }
 
+/* A phone places one call at a time */
+static gboolean
+is_calling (KcSimServer *self,
+            const char  *extension)
+{
+  for (guint i = 0; i < self->calls->len; i++)
+    if (g_strcmp0 (((SimCall *) g_ptr_array_index (self->calls, i))->from_number, extension) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 traffic_start_call (KcSimServer *self)
 {
@@ -147,7 +158,8 @@ traffic_start_call (KcSimServer *self)
     caller_name = caller_names[g_rand_int_range (rand, 0, G_N_ELEMENTS (caller_names))];
 
   call->self = self;
-  if (g_rand_int_range (rand, 0, 100) < 70)
+  /* An operator already on an outgoing call gets a call instead */
+  if (g_rand_int_range (rand, 0, 100) < 70 || is_calling (self, extension))
     {
       if (g_rand_int_range (rand, 0, 100) < 25)
         {
