@@ -410,6 +410,16 @@ test_redial_is_a_new_call (void)
   g_ptr_array_unref (rec.events);
 }
 
+/* A call to ring group 800 from outside, as real appliances list it: the
+ * caller's channel, and one channel for each of 1001 and 1002 ringing */
+static GPtrArray *
+group_ringing (void)
+{
+  return snapshot (row ("1735732800.10", "+998901234567", "800", "0", -1, 1),
+                   row ("1735732800.11", "+998901234567", "1001", "0", -1, 1),
+                   row ("1735732800.12", "+998901234567", "1002", "0", -1, 1), NULL);
+}
+
 /* A call to ring group 800 rings 1001 and 1002; 1002 answers. The caller's
  * own channel (to 800) goes on. For the operator at 1001 the call ends,
  * taken by a colleague: not missed. */
@@ -421,10 +431,7 @@ test_ring_group_answered_elsewhere (void)
   g_autoptr (KcCall) call = NULL;
 
   apply (tracker,
-         snapshot (row ("1735732800.10", "+998901234567", "800", "0", -1, 1),
-                   row ("1735732800.11", "+998901234567", "1001", "0", -1, 1),
-                   row ("1735732800.12", "+998901234567", "1002", "0", -1, 1), NULL),
-         NOW);
+         group_ringing (), NOW);
   assert_events (&rec, "incoming 1735732800.10 kelyapti");
   call = g_list_model_get_item (kc_call_tracker_get_calls (tracker), 0);
   g_assert_cmpstr (kc_call_get_to_number (call), ==, "1001");
@@ -455,10 +462,7 @@ test_ring_group_answered_here (void)
   g_autoptr (KcCallTracker) tracker = make_tracker (&rec, "1002");
 
   apply (tracker,
-         snapshot (row ("1735732800.10", "+998901234567", "800", "0", -1, 1),
-                   row ("1735732800.11", "+998901234567", "1001", "0", -1, 1),
-                   row ("1735732800.12", "+998901234567", "1002", "0", -1, 1), NULL),
-         NOW);
+         group_ringing (), NOW);
   apply (tracker,
          snapshot (row ("1735732800.10", "+998901234567", "800", "1", -1, 3),
                    row ("1735732800.12", "+998901234567", "1002", "1", -1, 3), NULL),
@@ -477,10 +481,7 @@ test_ring_group_nobody (void)
   g_autoptr (KcCallTracker) tracker = make_tracker (&rec, "1001");
 
   apply (tracker,
-         snapshot (row ("1735732800.10", "+998901234567", "800", "0", -1, 1),
-                   row ("1735732800.11", "+998901234567", "1001", "0", -1, 1),
-                   row ("1735732800.12", "+998901234567", "1002", "0", -1, 1), NULL),
-         NOW);
+         group_ringing (), NOW);
   apply (tracker, snapshot (NULL), NOW + 15);
   assert_events (&rec, "incoming 1735732800.10 kelyapti|state 1735732800.10 kelyapti->javobsiz");
   g_ptr_array_unref (rec.events);
@@ -525,10 +526,7 @@ test_ring_group_without_extension (void)
   g_autoptr (KcCallTracker) tracker = make_tracker (&rec, NULL);
 
   apply (tracker,
-         snapshot (row ("1735732800.10", "+998901234567", "800", "0", -1, 1),
-                   row ("1735732800.11", "+998901234567", "1001", "0", -1, 1),
-                   row ("1735732800.12", "+998901234567", "1002", "0", -1, 1), NULL),
-         NOW);
+         group_ringing (), NOW);
   apply (tracker,
          snapshot (row ("1735732800.10", "+998901234567", "800", "1", -1, 3),
                    row ("1735732800.12", "+998901234567", "1002", "1", -1, 3), NULL),
