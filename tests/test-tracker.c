@@ -430,8 +430,7 @@ test_ring_group_answered_elsewhere (void)
   g_autoptr (KcCallTracker) tracker = make_tracker (&rec, "1001");
   g_autoptr (KcCall) call = NULL;
 
-  apply (tracker,
-         group_ringing (), NOW);
+  apply (tracker, group_ringing (), NOW);
   assert_events (&rec, "incoming 1735732800.10 kelyapti");
   call = g_list_model_get_item (kc_call_tracker_get_calls (tracker), 0);
   g_assert_cmpstr (kc_call_get_to_number (call), ==, "1001");
@@ -461,8 +460,7 @@ test_ring_group_answered_here (void)
   Recorder rec;
   g_autoptr (KcCallTracker) tracker = make_tracker (&rec, "1002");
 
-  apply (tracker,
-         group_ringing (), NOW);
+  apply (tracker, group_ringing (), NOW);
   apply (tracker,
          snapshot (row ("1735732800.10", "+998901234567", "800", "1", -1, 3),
                    row ("1735732800.12", "+998901234567", "1002", "1", -1, 3), NULL),
@@ -480,8 +478,7 @@ test_ring_group_nobody (void)
   Recorder rec;
   g_autoptr (KcCallTracker) tracker = make_tracker (&rec, "1001");
 
-  apply (tracker,
-         group_ringing (), NOW);
+  apply (tracker, group_ringing (), NOW);
   apply (tracker, snapshot (NULL), NOW + 15);
   assert_events (&rec, "incoming 1735732800.10 kelyapti|state 1735732800.10 kelyapti->javobsiz");
   g_ptr_array_unref (rec.events);
@@ -525,8 +522,7 @@ test_ring_group_without_extension (void)
   Recorder rec;
   g_autoptr (KcCallTracker) tracker = make_tracker (&rec, NULL);
 
-  apply (tracker,
-         group_ringing (), NOW);
+  apply (tracker, group_ringing (), NOW);
   apply (tracker,
          snapshot (row ("1735732800.10", "+998901234567", "800", "1", -1, 3),
                    row ("1735732800.12", "+998901234567", "1002", "1", -1, 3), NULL),
