@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "core/kc-engine.h"
+#include "core/kc-event-server.h"
 #include "core/kc-events.h"
 #include "core/kc-store-recovery.h"
 #include "kc-demo.h"
@@ -109,6 +110,7 @@ typedef struct
 {
   GMainLoop *loop;
   KcEngine  *engine;
+  KcEventServer *events; /* --listen, NULL without */
   const char *call_id;
   int        status;
   gboolean   synced;
@@ -134,6 +136,8 @@ finish (App *app,
     return;
   app->finishing = TRUE;
   app->status = status;
+  /* Clients are told "going away" while the engine logs out */
+  g_clear_object (&app->events);
   kc_engine_shutdown_async (app->engine, shutdown_done, app);
 }
 
@@ -249,7 +253,29 @@ fetch_recording (App *app)
                                             download_done, app);
 }
 
+/* --- --listen ---------------------------------------------------------- */
 
+static gboolean
+serve_events (App      *app,
+              KcConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+
+  app->events = kc_event_server_new (config->events_token,
+                                     (const char *const *) config->events_origins);
+  kc_event_server_attach (app->events, kc_engine_get_tracker (app->engine),
+                          kc_engine_get_sync (app->engine));
+  if (!kc_event_server_listen (app->events, config->events_address, &error))
+    {
+      g_autofree char *address = kc_config_format_listen (config->events_address);
+
+      /* TRANSLATORS: an address and port, then the reason */
+      say_error (_("Could not serve the events on %s: %s"), address, error->message);
+      g_clear_object (&app->events);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 int
 kc_headless_run (gboolean    demo,
@@ -323,11 +349,18 @@ kc_headless_run (gboolean    demo,
     {
       kc_headless_attach (kc_engine_get_tracker (app.engine), stdout);
       kc_headless_attach_sync (kc_engine_get_sync (app.engine), stdout);
+      if (config->events_address && !serve_events (&app, config))
+        {
+          g_clear_object (&app.engine);
+          g_clear_pointer (&app.loop, g_main_loop_unref);
+          return EXIT_FAILURE;
+        }
       kc_engine_start (app.engine);
     }
 
   g_main_loop_run (app.loop);
 
+  g_clear_object (&app.events);
   g_clear_object (&app.engine);
   g_clear_pointer (&app.loop, g_main_loop_unref);
   return app.status;
