@@ -714,12 +714,16 @@ test_slow_client (Fixture       *f,
       n_polls++;
       longest = MAX (longest, at - g_array_index (watch.times, gint64, i - 1));
     }
-  g_test_message ("%u events; dropped after %.1f s; %u polls meanwhile (%.0f ms apart on "
-                  "average, poll interval 100 ms), the longest gap %.0f ms",
-                  f->proc->out->len, (dropped_at - started) / 1e6, n_polls,
+  g_test_message ("%u events; the stalled client dropped after %.1f s, having taken %u; %u "
+                  "polls meanwhile (%.0f ms apart on average, poll interval 100 ms), the "
+                  "longest gap %.0f ms",
+                  f->proc->out->len, (dropped_at - started) / 1e6, n_text, n_polls,
                   (dropped_at - started) / 1e3 / MAX (n_polls, 1), longest / 1e3);
-  g_assert_cmpint (longest, <, G_USEC_PER_SEC);
-  g_assert_cmpfloat ((dropped_at - started) / 1e3 / MAX (n_polls, 1), <, 300);
+  /* Generous for a loaded machine and the sanitizers, which slow a poll of
+   * 250 calls to 400 ms; a server that waited for the stalled client would
+   * stop the polls altogether */
+  g_assert_cmpint (longest, <, 2 * G_USEC_PER_SEC);
+  g_assert_cmpfloat ((dropped_at - started) / 1e3 / MAX (n_polls, 1), <, 500);
   g_array_unref (watch.times);
   kc_test_ws_free (reader);
 }
