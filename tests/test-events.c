@@ -367,7 +367,8 @@ test_origins_allowed (Fixture       *f,
   KcTestWs *ws;
 
   start (f, (const char *const[]){
-                "KERIO_EVENTS_ORIGINS=https://crm.example.uz, http://intranet.example:8080/", NULL });
+                "KERIO_EVENTS_ORIGINS=https://crm.example.uz, http://intranet.example:8080/",
+                NULL });
   own = g_strdup_printf ("http://127.0.0.1:%u", f->port);
 
   g_assert_cmpuint (kc_test_ws_refused_status (f->ws_url, "https://evil.example", NULL), ==, 403);
@@ -428,7 +429,8 @@ test_bad_settings (Fixture       *f,
   assert_usage_error (f, "localhost", NULL, "KERIO_EVENTS_LISTEN");
   assert_usage_error (f, "127.0.0.1:65536", NULL, "KERIO_EVENTS_LISTEN");
   assert_usage_error (f, "pbx.example.uz:8765", NULL, "KERIO_EVENTS_LISTEN");
-  assert_usage_error (f, "127.0.0.1:8765", (const char *const[]){ "KERIO_EVENTS_TOKEN=short", NULL },
+  assert_usage_error (f, "127.0.0.1:8765",
+                      (const char *const[]){ "KERIO_EVENTS_TOKEN=short", NULL },
                       "KERIO_EVENTS_TOKEN");
   assert_usage_error (f, "127.0.0.1:8765",
                       (const char *const[]){ "KERIO_EVENTS_ORIGINS=crm.example.uz", NULL },
@@ -444,7 +446,8 @@ test_bad_settings (Fixture       *f,
   address = g_socket_get_local_address (taken, &error);
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
   taken_listen = g_strdup_printf ("--listen=127.0.0.1:%u", port);
-  proc = kc_test_proc_spawn (f->home, NULL, (const char *const[]){ "--headless", taken_listen, NULL },
+  proc = kc_test_proc_spawn (f->home, NULL,
+                             (const char *const[]){ "--headless", taken_listen, NULL },
                              (const char *const[]){ "KERIO_PBX_HOST=http://127.0.0.1:9", NULL });
   g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 1);
   g_assert_true (kc_test_lines_have (proc->err, "Could not serve the events on 127.0.0.1:"));

@@ -570,9 +570,12 @@ check_events_reach (KcConfig  *config,
                     GError   **error)
 {
   g_autofree char *address = NULL;
+  GInetAddress *host;
 
-  if (config->events_address == NULL || config->events_token != NULL
-      || g_inet_address_get_is_loopback (g_inet_socket_address_get_address (config->events_address)))
+  if (config->events_address == NULL || config->events_token != NULL)
+    return TRUE;
+  host = g_inet_socket_address_get_address (config->events_address);
+  if (g_inet_address_get_is_loopback (host))
     return TRUE;
   address = kc_config_format_listen (config->events_address);
   if (config->events_from_environment)
