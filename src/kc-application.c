@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "core/kc-engine.h"
+#include "core/kc-event-server.h"
 #include "core/kc-secret.h"
 #include "core/kc-store-recovery.h"
 #include "kc-application.h"
@@ -37,6 +38,7 @@ struct _KcApplication
   GSettings      *settings;    /* NULL when the schema is not installed */
   KcSimServer    *sim;
   KcEngine       *engine;
+  KcEventServer  *events;      /* the events for web pages, when on */
   KcNotifier     *notifier;
   KcTray         *tray;
   KcWindow       *window;
@@ -159,6 +161,7 @@ stop_engine (KcApplication *self)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->notifier);
+  g_clear_object (&self->events);
   if (self->engine)
     {
       g_signal_handlers_disconnect_by_data (kc_engine_get_tracker (self->engine), self);
@@ -166,6 +169,31 @@ stop_engine (KcApplication *self)
       g_clear_object (&self->engine);
     }
   g_clear_object (&self->sim);
+}
+
+/* A port another program holds costs the web pages their events, not the
+ * operator their calls: the engine runs on, and the window says why. */
+static void
+serve_events (KcApplication *self,
+              KcConfig      *config)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *message = NULL;
+
+  self->events = kc_event_server_new (config->events_token,
+                                      (const char *const *) config->events_origins);
+  kc_event_server_attach (self->events, kc_engine_get_tracker (self->engine),
+                          kc_engine_get_sync (self->engine));
+  if (kc_event_server_listen (self->events, config->events_address, &error))
+    return;
+  g_clear_object (&self->events);
+  address = kc_config_format_listen (config->events_address);
+  /* TRANSLATORS: an address and port, then the reason */
+  message = g_strdup_printf (_("The events for web pages are off: %s cannot be used (%s)"),
+                             address, error->message);
+  g_message ("%s", message);
+  kc_window_add_toast (ensure_window (self), message);
 }
 
 static void
@@ -221,6 +249,8 @@ run_engine (KcApplication *self,
 
   if (self->window)
     kc_window_set_engine (self->window, self->engine);
+  if (config->events_address)
+    serve_events (self, config);
   update_connection (self);
   kc_engine_start (self->engine);
 }
@@ -349,6 +379,7 @@ quit_activated (GSimpleAction *action,
     }
   /* Log out of the PBX before going. */
   g_clear_object (&self->notifier);
+  g_clear_object (&self->events);
   kc_engine_shutdown_async (self->engine, shutdown_done, g_object_ref (self));
 }
 

@@ -8,10 +8,11 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
-#include <json-glib/json-glib.h>
 #include <stdlib.h>
 
 #include "core/kc-engine.h"
+#include "core/kc-event-server.h"
+#include "core/kc-events.h"
 #include "core/kc-store-recovery.h"
 #include "kc-demo.h"
 #include "kc-headless.h"
@@ -31,74 +32,6 @@ say_error (const char *format,
   g_printerr ("kerio-cti: %s\n", text);
 }
 
-static char *
-to_line (JsonBuilder *builder)
-{
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
-
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, NULL);
-}
-
-char *
-kc_headless_format_call (const char *event,
-                         KcCall     *call)
-{
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autofree char *start = kc_iso8601_from_unix (kc_call_get_start_time (call));
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "event");
-  json_builder_add_string_value (builder, event);
-  json_builder_set_member_name (builder, "data");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "callId");
-  json_builder_add_string_value (builder, kc_call_get_call_id (call));
-  json_builder_set_member_name (builder, "fromNumber");
-  json_builder_add_string_value (builder, kc_call_get_from_number (call));
-  json_builder_set_member_name (builder, "toNumber");
-  json_builder_add_string_value (builder, kc_call_get_to_number (call));
-  json_builder_set_member_name (builder, "direction");
-  json_builder_add_string_value (builder, kc_direction_to_string (kc_call_get_direction (call)));
-  json_builder_set_member_name (builder, "startTime");
-  json_builder_add_string_value (builder, start);
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, kc_call_state_to_string (kc_call_get_state (call)));
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-  return to_line (builder);
-}
-
-char *
-kc_headless_format_status (KcCall *call)
-{
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "event");
-  json_builder_add_string_value (builder, "call_status");
-  json_builder_set_member_name (builder, "data");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "callId");
-  json_builder_add_string_value (builder, kc_call_get_call_id (call));
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, kc_call_state_to_string (kc_call_get_state (call)));
-  if (kc_call_get_answered_by (call))
-    {
-      json_builder_set_member_name (builder, "answeredBy");
-      json_builder_add_string_value (builder, kc_call_get_answered_by (call));
-    }
-  if (kc_call_get_corrected (call))
-    {
-      json_builder_set_member_name (builder, "corrected");
-      json_builder_add_boolean_value (builder, TRUE);
-    }
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-  return to_line (builder);
-}
-
 static void
 emit (FILE       *out,
       const char *line)
@@ -113,7 +46,7 @@ on_incoming (KcCallTracker *tracker,
              KcCall        *call,
              FILE          *out)
 {
-  g_autofree char *line = kc_headless_format_call ("incoming_call", call);
+  g_autofree char *line = kc_events_format_call ("incoming_call", call);
   emit (out, line);
 }
 
@@ -122,7 +55,7 @@ on_outgoing (KcCallTracker *tracker,
              KcCall        *call,
              FILE          *out)
 {
-  g_autofree char *line = kc_headless_format_call ("outgoing_call", call);
+  g_autofree char *line = kc_events_format_call ("outgoing_call", call);
   emit (out, line);
 }
 
@@ -132,56 +65,8 @@ on_state_changed (KcCallTracker *tracker,
                   int            old_state,
                   FILE          *out)
 {
-  g_autofree char *line = kc_headless_format_status (call);
+  g_autofree char *line = kc_events_format_status (call);
   emit (out, line);
-}
-
-/* A failure's kind, for a supervising program to act on without parsing the
- * English message */
-static const char *
-sync_failure_reason (const GError *error)
-{
-  if (error->domain != KC_STORE_ERROR)
-    return "pbx";
-  switch (error->code)
-    {
-    case KC_STORE_ERROR_FULL:
-      return "disk-full";
-    case KC_STORE_ERROR_BUSY:
-      return "database-locked";
-    default:
-      return "database";
-    }
-}
-
-char *
-kc_headless_format_sync (guint         n_new,
-                         const GError *error)
-{
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "event");
-  json_builder_add_string_value (builder, "sync");
-  json_builder_set_member_name (builder, "data");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "result");
-  json_builder_add_string_value (builder, error ? "failed" : "ok");
-  if (error)
-    {
-      json_builder_set_member_name (builder, "reason");
-      json_builder_add_string_value (builder, sync_failure_reason (error));
-      json_builder_set_member_name (builder, "message");
-      json_builder_add_string_value (builder, error->message);
-    }
-  else
-    {
-      json_builder_set_member_name (builder, "newRecords");
-      json_builder_add_int_value (builder, n_new);
-    }
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-  return to_line (builder);
 }
 
 static void
@@ -189,7 +74,7 @@ on_synced (KcSync *sync,
            guint   n_new,
            FILE   *out)
 {
-  g_autofree char *line = kc_headless_format_sync (n_new, NULL);
+  g_autofree char *line = kc_events_format_sync (n_new, NULL);
   emit (out, line);
 }
 
@@ -198,7 +83,7 @@ on_sync_failed (KcSync *sync,
                 GError *error,
                 FILE   *out)
 {
-  g_autofree char *line = kc_headless_format_sync (0, error);
+  g_autofree char *line = kc_events_format_sync (0, error);
   emit (out, line);
 }
 
@@ -225,6 +110,7 @@ typedef struct
 {
   GMainLoop *loop;
   KcEngine  *engine;
+  KcEventServer *events; /* --listen, NULL without */
   const char *call_id;
   int        status;
   gboolean   synced;
@@ -250,6 +136,8 @@ finish (App *app,
     return;
   app->finishing = TRUE;
   app->status = status;
+  /* Clients are told "going away" while the engine logs out */
+  g_clear_object (&app->events);
   kc_engine_shutdown_async (app->engine, shutdown_done, app);
 }
 
@@ -365,7 +253,29 @@ fetch_recording (App *app)
                                             download_done, app);
 }
 
+/* --- --listen ---------------------------------------------------------- */
 
+static gboolean
+serve_events (App      *app,
+              KcConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+
+  app->events = kc_event_server_new (config->events_token,
+                                     (const char *const *) config->events_origins);
+  kc_event_server_attach (app->events, kc_engine_get_tracker (app->engine),
+                          kc_engine_get_sync (app->engine));
+  if (!kc_event_server_listen (app->events, config->events_address, &error))
+    {
+      g_autofree char *address = kc_config_format_listen (config->events_address);
+
+      /* TRANSLATORS: an address and port, then the reason */
+      say_error (_("Could not serve the events on %s: %s"), address, error->message);
+      g_clear_object (&app->events);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 int
 kc_headless_run (gboolean    demo,
@@ -439,11 +349,18 @@ kc_headless_run (gboolean    demo,
     {
       kc_headless_attach (kc_engine_get_tracker (app.engine), stdout);
       kc_headless_attach_sync (kc_engine_get_sync (app.engine), stdout);
+      if (config->events_address && !serve_events (&app, config))
+        {
+          g_clear_object (&app.engine);
+          g_clear_pointer (&app.loop, g_main_loop_unref);
+          return EXIT_FAILURE;
+        }
       kc_engine_start (app.engine);
     }
 
   g_main_loop_run (app.loop);
 
+  g_clear_object (&app.events);
   g_clear_object (&app.engine);
   g_clear_pointer (&app.loop, g_main_loop_unref);
   return app.status;

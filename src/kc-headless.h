@@ -1,14 +1,7 @@
 /* kc-headless.h: the event stream of `kerio-cti --headless`
  *
  * One JSON object per line on the given stream, flushed per line, in the
- * design's shapes:
- *   {"event":"incoming_call","data":{"callId","fromNumber","toNumber","direction","startTime","state"}}
- *   {"event":"outgoing_call","data":{...}}
- *   {"event":"call_status","data":{"callId","state"}}
- *   {"event":"sync","data":{"result":"ok","newRecords"}}
- *   {"event":"sync","data":{"result":"failed","reason","message"}}
- *     reason: "disk-full", "database-locked", "database" or "pbx"
- * Other programs parse this; it is a contract.
+ * shapes of core/kc-events.h. Other programs parse this; it is a contract.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,13 +19,6 @@ void  kc_headless_attach         (KcCallTracker *tracker,
 /* "sync" after every history sync, finished or failed */
 void  kc_headless_attach_sync    (KcSync        *sync,
                                   FILE          *out);
-/* The line for one event (no newline), for the tests and the D-Bus API */
-char *kc_headless_format_call    (const char    *event,
-                                  KcCall        *call);
-char *kc_headless_format_status  (KcCall        *call);
-/* error NULL: a finished sync that added n_new rows */
-char *kc_headless_format_sync    (guint          n_new,
-                                  const GError  *error);
 
 /* Exit codes of kerio-cti: 0 done, 1 the task failed, 2 bad usage or
  * configuration */

@@ -82,6 +82,7 @@ main (int   argc,
   g_autoptr (GError) error = NULL;
   g_autofree char *fetch_call_id = NULL;
   g_autofree char *capture = NULL;
+  g_autofree char *listen = NULL;
   gboolean capture_anonymize = FALSE;
   gboolean headless = FALSE;
   gboolean demo = FALSE;
@@ -111,6 +112,10 @@ main (int   argc,
       N_("In the capture, also replace every phone number and name by a consistent fake one "
          "(the same as KERIO_CAPTURE_ANONYMIZE=1)"),
       NULL },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
+      N_("Serve the call events over WebSocket at ws://ADDRESS:PORT/events, and a page showing "
+         "them at http://ADDRESS:PORT/ (the same as KERIO_EVENTS_LISTEN=ADDRESS:PORT)"),
+      N_("ADDRESS:PORT") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     /* D-Bus activation starts us with GApplication's option; the request that
      * caused it then arrives on the bus like any second launch's. */
@@ -133,8 +138,13 @@ main (int   argc,
                                       "KERIO_API_USERNAME, KERIO_API_PASSWORD, "
                                       "KERIO_POLL_INTERVAL, KERIO_SYNC_INTERVAL, "
                                       "KERIO_EXTENSION, KERIO_EXTENSION_DIGITS, KERIO_TLS_PIN, "
-                                      "KERIO_CAPTURE, KERIO_CAPTURE_ANONYMIZE) over the "
-                                      "preferences."));
+                                      "KERIO_CAPTURE, KERIO_CAPTURE_ANONYMIZE, "
+                                      "KERIO_EVENTS_LISTEN, KERIO_EVENTS_TOKEN, "
+                                      "KERIO_EVENTS_ORIGINS) over the preferences. The events "
+                                      "are served on a loopback address only, unless "
+                                      "KERIO_EVENTS_TOKEN is set: then every client must present "
+                                      "it. A web page may receive them only from the events "
+                                      "page itself or an origin in KERIO_EVENTS_ORIGINS."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -153,6 +163,8 @@ main (int   argc,
     g_setenv ("KERIO_CAPTURE", capture, TRUE);
   if (capture_anonymize)
     g_setenv ("KERIO_CAPTURE_ANONYMIZE", "1", TRUE);
+  if (listen != NULL)
+    g_setenv ("KERIO_EVENTS_LISTEN", listen, TRUE);
 
   if (probe)
     return kc_probe_cli_run (demo);

@@ -98,7 +98,8 @@ kc_test_proc_spawn_full (const char           *home,
   static const char *const variables[] = {
     "KERIO_PBX_HOST", "KERIO_API_USERNAME", "KERIO_API_PASSWORD", "KERIO_POLL_INTERVAL",
     "KERIO_SYNC_INTERVAL", "KERIO_EXTENSION", "KERIO_EXTENSION_DIGITS", "KERIO_TLS_PIN",
-    "KERIO_CAPTURE", "KERIO_CAPTURE_ANONYMIZE", NULL
+    "KERIO_CAPTURE", "KERIO_CAPTURE_ANONYMIZE", "KERIO_EVENTS_LISTEN", "KERIO_EVENTS_TOKEN",
+    "KERIO_EVENTS_ORIGINS", NULL
   };
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kc-test-util.h"
+#include "kc-test-ws.h"
 
 static const char notifications_xml[] =
   "<node><interface name='org.freedesktop.Notifications'>"
@@ -529,6 +530,74 @@ test_password_in_environment (void)
   desktop_clear (&d);
 }
 
+/* A port nothing listens on now */
+static guint16
+free_port (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, any, FALSE, &error));
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/* The desktop application serves the events for web pages with its engine,
+ * and stops with it */
+static void
+test_events_for_web_pages (void)
+{
+  const GDBusInterfaceVTable notifications_vtable = { notifications_call, NULL, NULL };
+  const char *cti = g_getenv ("KERIO_CTI");
+  g_autofree char *listen = g_strdup_printf ("KERIO_EVENTS_LISTEN=127.0.0.1:%u", free_port ());
+  g_autofree char *url = g_strdup_printf ("ws://%s/events", strchr (listen, '=') + 1);
+  g_autoptr (GSubprocess) app = NULL;
+  gboolean exited = FALSE;
+  KcTestWs *ws = NULL;
+  Desktop d = { 0 };
+  guint watch;
+
+  desktop_init (&d);
+  export (&d, notifications_xml, "/org/freedesktop/Notifications",
+          "org.freedesktop.Notifications", &notifications_vtable);
+  watch = g_bus_watch_name_on_connection (d.bus, "uz.kerio.Cti", G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          app_appeared, app_vanished, &d, NULL);
+  app = launch_with_env (&d, (const char *const[]){ cti, "--demo", NULL },
+                         (const char *const[]){ listen, NULL });
+  g_subprocess_wait_async (app, NULL, store_exit, &exited);
+  KC_TEST_WAIT_UNTIL (d.app_on_bus || exited, 30);
+  g_assert_false (exited);
+
+  /* The server comes with the engine, a moment after the bus name */
+  while (ws == NULL || ws->conn == NULL)
+    {
+      if (ws != NULL)
+        {
+          kc_test_ws_free (ws);
+          kc_test_run_for (0.1);
+        }
+      ws = kc_test_ws_connect_async (url, NULL, NULL);
+      KC_TEST_WAIT_UNTIL (ws->done, 10);
+      g_assert_false (exited);
+    }
+  /* The demo's first call rings on the page */
+  KC_TEST_WAIT_UNTIL (ws->messages->len > 0
+                        && strstr (g_ptr_array_index (ws->messages, 0), "\"incoming_call\""),
+                      30);
+
+  quit_app (&d, &exited);
+  g_assert_cmpint (g_subprocess_get_exit_status (app), ==, 0);
+  KC_TEST_WAIT_UNTIL (ws->closed, 10);
+  kc_test_ws_free (ws);
+  g_bus_unwatch_name (watch);
+  desktop_clear (&d);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -540,6 +609,7 @@ main (int   argc,
   g_test_add_func ("/app/background-with-tray", test_background_with_tray);
   g_test_add_func ("/app/background-with-slow-tray", test_background_with_slow_tray);
   g_test_add_func ("/app/password-in-environment", test_password_in_environment);
+  g_test_add_func ("/app/events-for-web-pages", test_events_for_web_pages);
 
   return g_test_run ();
 }

@@ -10,7 +10,8 @@
 static const char *const variables[] = {
   "KERIO_PBX_HOST",      "KERIO_API_USERNAME",  "KERIO_API_PASSWORD",     "KERIO_POLL_INTERVAL",
   "KERIO_SYNC_INTERVAL", "KERIO_EXTENSION",     "KERIO_EXTENSION_DIGITS", "KERIO_TLS_PIN",
-  "KERIO_CAPTURE",       "KERIO_CAPTURE_ANONYMIZE",
+  "KERIO_CAPTURE",       "KERIO_CAPTURE_ANONYMIZE", "KERIO_EVENTS_LISTEN",  "KERIO_EVENTS_TOKEN",
+  "KERIO_EVENTS_ORIGINS",
 };
 
 static void
@@ -117,6 +118,9 @@ test_defaults (void)
   g_assert_null (config->password);
   g_assert_false (config->password_from_environment);
   g_assert_null (config->capture);
+  g_assert_null (config->events_address);
+  g_assert_null (config->events_token);
+  g_assert_null (config->events_origins);
 }
 
 /* The capture is opened with the settings, so that a file that cannot be
@@ -276,6 +280,160 @@ test_host_password_not_shown (void)
   clear_environment ();
 }
 
+/* --- The event server's settings --- */
+
+static void
+test_events_listen_forms (void)
+{
+  struct { const char *text, *address; } good[] = {
+    { "127.0.0.1:8765", "127.0.0.1:8765" },
+    { "localhost:8765", "127.0.0.1:8765" },
+    { "LOCALHOST:0", "127.0.0.1:0" },
+    { "[::1]:8765", "[::1]:8765" },
+    { "0.0.0.0:8765", "0.0.0.0:8765" },
+    { "192.0.2.10:65535", "192.0.2.10:65535" },
+  };
+  const char *bad[] = {
+    "", "8765", ":8765", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
+    "127.0.0.1:80 ", " 127.0.0.1:80", "pbx.example.uz:80", "::1:8765", "[127.0.0.1]:80",
+    "[::1]", "localhost", "127.0.0.1:0x50", "127.1:80",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GInetSocketAddress) address = kc_config_parse_listen (good[i].text, &error);
+      g_autofree char *text = NULL;
+
+      g_assert_no_error (error);
+      text = kc_config_format_listen (address);
+      g_assert_cmpstr (text, ==, good[i].address);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GInetSocketAddress) address = kc_config_parse_listen (bad[i], &error);
+
+      if (address)
+        g_error ("“%s” was accepted", bad[i]);
+      g_assert_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+    }
+}
+
+static void
+test_events_origin_forms (void)
+{
+  struct { const char *text, *origin; } good[] = {
+    { "https://crm.example.uz", "https://crm.example.uz" },
+    { "HTTPS://CRM.Example.UZ:443/", "https://crm.example.uz" },
+    { "http://intranet:8080", "http://intranet:8080" },
+    { "http://127.0.0.1:80", "http://127.0.0.1" },
+    { "http://[::1]:8765", "http://[::1]:8765" },
+  };
+  const char *bad[] = {
+    "", "null", "crm.example.uz", "ftp://crm.example.uz", "https://crm.example.uz/page",
+    "https://user@crm.example.uz", "https://crm.example.uz?x=1", "https://", "https://crm example",
+    "https://crm.example.uz#top", "https://crm.example.uz:0", "file:///home/operator/page.html",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autofree char *origin = kc_config_parse_origin (good[i].text);
+
+      g_assert_cmpstr (origin, ==, good[i].origin);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *origin = kc_config_parse_origin (bad[i]);
+
+      if (origin)
+        g_error ("“%s” was accepted as %s", bad[i], origin);
+    }
+}
+
+static void
+test_events_environment (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+  g_autofree char *address = NULL;
+  const char *const origins[] = { "https://crm.example.uz", "http://intranet:8080", NULL };
+
+  clear_environment ();
+  g_setenv ("KERIO_EVENTS_LISTEN", "0.0.0.0:8765", TRUE);
+  g_setenv ("KERIO_EVENTS_TOKEN", "Abc-123_xyz.456~789", TRUE);
+  g_setenv ("KERIO_EVENTS_ORIGINS", " https://CRM.example.uz/ ,http://intranet:8080,", TRUE);
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  address = kc_config_format_listen (config->events_address);
+  g_assert_cmpstr (address, ==, "0.0.0.0:8765");
+  g_assert_cmpstr (config->events_token, ==, "Abc-123_xyz.456~789");
+  g_assert_true (g_strv_equal ((const char *const *) config->events_origins, origins));
+  clear_environment ();
+}
+
+/* Other computers get the calls only with a token; the token is never
+ * repeated in a message */
+static void
+test_events_invalid (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new ("uz.kerio.Cti");
+  struct { const char *listen, *token, *origins, *variable, *mention; } cases[] = {
+    { "0.0.0.0:8765", NULL, NULL, "KERIO_EVENTS_LISTEN", "KERIO_EVENTS_TOKEN" },
+    { "192.0.2.10:8765", NULL, NULL, "KERIO_EVENTS_LISTEN", "KERIO_EVENTS_TOKEN" },
+    { "[::]:8765", NULL, NULL, "KERIO_EVENTS_LISTEN", "KERIO_EVENTS_TOKEN" },
+    { "127.0.0.1", NULL, NULL, "KERIO_EVENTS_LISTEN", "127.0.0.1" },
+    { "127.0.0.1:8765", "short-Secret", NULL, "KERIO_EVENTS_TOKEN", "16" },
+    { "127.0.0.1:8765", "a token with spaces in it", NULL, "KERIO_EVENTS_TOKEN", "16" },
+    { "127.0.0.1:8765", NULL, "https://ok.example,crm.example.uz", "KERIO_EVENTS_ORIGINS",
+      "crm.example.uz" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (KcConfig) config = NULL;
+
+      clear_environment ();
+      g_setenv ("KERIO_EVENTS_LISTEN", cases[i].listen, TRUE);
+      if (cases[i].token)
+        g_setenv ("KERIO_EVENTS_TOKEN", cases[i].token, TRUE);
+      if (cases[i].origins)
+        g_setenv ("KERIO_EVENTS_ORIGINS", cases[i].origins, TRUE);
+      config = kc_config_load (&error);
+      g_assert_null (config);
+      g_assert_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+      g_assert_true (g_str_has_prefix (error->message, cases[i].variable));
+      g_assert_nonnull (strstr (error->message, cases[i].mention));
+      g_assert_null (strstr (error->message, "Secret"));
+      g_assert_null (strchr (error->message, '\n'));
+    }
+
+  /* The same rule for the preference, which the variables override */
+  clear_environment ();
+  g_settings_set_string (settings, "events-listen", "0.0.0.0:8765");
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (KcConfig) config = kc_config_load (&error);
+
+    g_assert_null (config);
+    g_assert_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "KERIO_EVENTS_TOKEN"));
+  }
+  g_setenv ("KERIO_EVENTS_LISTEN", "127.0.0.1:9000", TRUE);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (KcConfig) config = kc_config_load (&error);
+    g_autofree char *address = NULL;
+
+    g_assert_no_error (error);
+    address = kc_config_format_listen (config->events_address);
+    g_assert_cmpstr (address, ==, "127.0.0.1:9000");
+  }
+  g_settings_reset (settings, "events-listen");
+  clear_environment ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -291,6 +449,10 @@ main (int   argc,
   g_test_add_func ("/config/capture", test_capture);
   g_test_add_func ("/config/invalid-names-variable", test_invalid_names_variable);
   g_test_add_func ("/config/host-password-not-shown", test_host_password_not_shown);
+  g_test_add_func ("/config/events/listen-forms", test_events_listen_forms);
+  g_test_add_func ("/config/events/origin-forms", test_events_origin_forms);
+  g_test_add_func ("/config/events/environment", test_events_environment);
+  g_test_add_func ("/config/events/invalid", test_events_invalid);
 
   return g_test_run ();
 }

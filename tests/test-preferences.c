@@ -20,6 +20,10 @@
 
 #define PASSWORD "Parol-7x!uz"
 #define BAD_HOST_ERROR "Enter a host name, host:port, or an https://host:port address"
+#define EVENTS_ADDRESS_ERROR "Enter an address and port, such as 127.0.0.1:8765"
+#define EVENTS_REACH_ERROR                                                              \
+  "Other computers could connect to this address: enter a loopback address such as "    \
+  "127.0.0.1:8765, or set KERIO_EVENTS_TOKEN first"
 
 /* HOME and the XDG folders of the whole run, the keyring's included */
 static char *tmp_root;
@@ -908,6 +912,79 @@ test_start_at_login (Fixture       *f,
   kc_test_rm_rf (dir);
 }
 
+/* Off by default; on, it serves 127.0.0.1:8765 unless told otherwise, and
+ * an address other computers reach only with a token */
+static void
+test_events_for_web_pages (Fixture       *f,
+                           gconstpointer  data)
+{
+  GtkWidget *toggle = get_widget (get_widget (window (f), ADW_TYPE_ACTION_ROW,
+                                              "_Events for web pages"),
+                                  GTK_TYPE_SWITCH, NULL);
+  GtkWidget *address = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "Events _address");
+  g_autofree char *saved = NULL;
+
+  g_unsetenv ("KERIO_EVENTS_TOKEN");
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (toggle)));
+  g_assert_false (gtk_widget_get_visible (address));
+
+  gtk_switch_set_active (GTK_SWITCH (toggle), TRUE);
+  saved = g_settings_get_string (f->settings, "events-listen");
+  g_assert_cmpstr (saved, ==, "127.0.0.1:8765");
+  g_assert_cmpuint (f->applied, ==, 1);
+  g_assert_true (gtk_widget_get_visible (address));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (address)), ==, "127.0.0.1:8765");
+  g_assert_true (gtk_widget_is_visible (get_widget (window (f), GTK_TYPE_LINK_BUTTON,
+                                                    "http://127.0.0.1:8765/")));
+
+  enter (f, "Events _address", "0.0.0.0:8765");
+  apply (f, "Events _address");
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "events-listen");
+  g_assert_cmpstr (saved, ==, "127.0.0.1:8765");
+  g_assert_true (gtk_widget_has_css_class (address, "error"));
+  g_assert_true (shows_label (window (f), EVENTS_REACH_ERROR));
+  g_assert_cmpuint (f->applied, ==, 1);
+
+  enter (f, "Events _address", "127.0.0.1");
+  apply (f, "Events _address");
+  g_assert_true (shows_label (window (f), EVENTS_ADDRESS_ERROR));
+
+  enter (f, "Events _address", "127.0.0.1:9000");
+  g_assert_false (gtk_widget_has_css_class (address, "error"));
+  apply (f, "Events _address");
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "events-listen");
+  g_assert_cmpstr (saved, ==, "127.0.0.1:9000");
+  g_assert_cmpuint (f->applied, ==, 2);
+
+  /* With a token, every address; its page is on loopback */
+  g_setenv ("KERIO_EVENTS_TOKEN", "test-token-0123456789", TRUE);
+  enter (f, "Events _address", "0.0.0.0:9001");
+  apply (f, "Events _address");
+  g_unsetenv ("KERIO_EVENTS_TOKEN");
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "events-listen");
+  g_assert_cmpstr (saved, ==, "0.0.0.0:9001");
+  g_assert_cmpuint (f->applied, ==, 3);
+  g_assert_nonnull (find_widget (window (f), GTK_TYPE_LINK_BUTTON, "http://127.0.0.1:9001/"));
+
+  /* Reopened, it shows what is saved; off is the empty key */
+  close_window (f);
+  open_window (f);
+  toggle = get_widget (get_widget (window (f), ADW_TYPE_ACTION_ROW, "_Events for web pages"),
+                       GTK_TYPE_SWITCH, NULL);
+  address = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "Events _address");
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (toggle)));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (address)), ==, "0.0.0.0:9001");
+  gtk_switch_set_active (GTK_SWITCH (toggle), FALSE);
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "events-listen");
+  g_assert_cmpstr (saved, ==, "");
+  g_assert_cmpuint (f->applied, ==, 4);
+  g_assert_false (gtk_widget_get_visible (address));
+}
+
 static void
 make_dir (const char *parent,
           const char *name,
@@ -968,6 +1045,7 @@ main (int   argc,
        certificate);
   ADD ("test-connection/ends-with-window", test_connection_ends_with_window, NULL);
   ADD ("polling-intervals", test_polling_intervals, NULL);
+  ADD ("events-for-web-pages", test_events_for_web_pages, NULL);
   ADD ("start-at-login", test_start_at_login, NULL);
 
   status = g_test_run ();

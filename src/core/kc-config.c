@@ -30,6 +30,11 @@ kc_config_free (KcConfig *config)
   g_free (config->extension);
   g_free (config->tls_pin);
   g_clear_object (&config->capture);
+  g_clear_object (&config->events_address);
+  if (config->events_token)
+    memset (config->events_token, 0, strlen (config->events_token));
+  g_free (config->events_token);
+  g_strfreev (config->events_origins);
   g_free (config);
 }
 
@@ -124,6 +129,103 @@ invalid:
                  _("“%s” is not a host name, host:port, or http(s)://host:port URL"),
                  text ? text : "");
   return NULL;
+}
+
+GInetSocketAddress *
+kc_config_parse_listen (const char  *text,
+                        GError     **error)
+{
+  g_autofree char *host = NULL;
+  g_autoptr (GInetAddress) address = NULL;
+  const char *colon = text ? strrchr (text, ':') : NULL;
+  guint64 port;
+
+  if (colon == NULL || colon == text
+      || !g_ascii_string_to_unsigned (colon + 1, 10, 0, G_MAXUINT16, &port, NULL))
+    goto invalid;
+  host = g_strndup (text, colon - text);
+  if (host[0] == '[' && g_str_has_suffix (host, "]"))
+    {
+      g_autofree char *inner = g_strndup (host + 1, strlen (host) - 2);
+
+      address = g_inet_address_new_from_string (inner);
+      if (address == NULL || g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
+        goto invalid;
+    }
+  else if (g_ascii_strcasecmp (host, "localhost") == 0)
+    address = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  else
+    {
+      address = g_inet_address_new_from_string (host);
+      if (address == NULL || g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV4)
+        goto invalid;
+    }
+  return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (address, (guint16) port));
+
+invalid:
+  g_set_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID,
+               _("“%s” is not an address and port such as 127.0.0.1:8765"), text ? text : "");
+  return NULL;
+}
+
+char *
+kc_config_format_listen (GInetSocketAddress *address)
+{
+  GInetAddress *inet = g_inet_socket_address_get_address (address);
+  g_autofree char *host = g_inet_address_to_string (inet);
+  guint16 port = g_inet_socket_address_get_port (address);
+
+  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("[%s]:%u", host, port);
+  return g_strdup_printf ("%s:%u", host, port);
+}
+
+char *
+kc_config_parse_origin (const char *text)
+{
+  g_autoptr (GUri) uri = NULL;
+  g_autofree char *scheme = NULL;
+  g_autofree char *host = NULL;
+  const char *path;
+  int port;
+
+  if (text == NULL || strstr (text, "://") == NULL)
+    return NULL;
+  for (const char *p = text; *p; p++)
+    if (g_ascii_isspace (*p) || (guchar) *p < 0x20)
+      return NULL;
+  uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_uri_get_userinfo (uri) || g_uri_get_query (uri) || g_uri_get_fragment (uri))
+    return NULL;
+  scheme = g_ascii_strdown (g_uri_get_scheme (uri), -1);
+  if (strcmp (scheme, "http") != 0 && strcmp (scheme, "https") != 0)
+    return NULL;
+  path = g_uri_get_path (uri);
+  if (path[0] != '\0' && strcmp (path, "/") != 0)
+    return NULL;
+  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    return NULL;
+  host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  if (!is_valid_host_name (host))
+    return NULL;
+  /* A browser leaves the scheme's own port out of the Origin it sends */
+  port = g_uri_get_port (uri);
+  if (port == (strcmp (scheme, "http") == 0 ? 80 : 443))
+    port = -1;
+  if (port == 0)
+    return NULL;
+  return g_uri_join (G_URI_FLAGS_NONE, scheme, NULL, host, port, "", NULL, NULL);
+}
+
+gboolean
+kc_config_is_valid_token (const char *token)
+{
+  if (token == NULL || strlen (token) < KC_EVENTS_TOKEN_MIN)
+    return FALSE;
+  for (const char *p = token; *p; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("-._~", *p) == NULL)
+      return FALSE;
+  return TRUE;
 }
 
 gboolean
@@ -239,6 +341,40 @@ open_settings (void)
   return g_settings_new_full (schema, NULL, NULL);
 }
 
+/* A comma-separated list of origins, each normalized; FALSE with the
+ * first that is not one in *bad */
+static gboolean
+parse_origins (const char *const  *items,
+               char             ***out,
+               const char        **bad)
+{
+  g_autoptr (GPtrArray) origins = g_ptr_array_new_with_free_func (g_free);
+
+  for (const char *const *item = items; *item; item++)
+    {
+      g_autofree char *text = g_strstrip (g_strdup (*item));
+      char *origin;
+
+      if (*text == '\0')
+        continue;
+      origin = kc_config_parse_origin (text);
+      if (origin == NULL)
+        {
+          *bad = *item;
+          return FALSE;
+        }
+      g_ptr_array_add (origins, origin);
+    }
+  g_strfreev (*out);
+  *out = NULL;
+  if (origins->len > 0)
+    {
+      g_ptr_array_add (origins, NULL);
+      *out = (char **) g_ptr_array_free (g_steal_pointer (&origins), FALSE);
+    }
+  return TRUE;
+}
+
 static gboolean
 apply_environment (KcConfig *config,
                    GError  **error)
@@ -312,6 +448,40 @@ apply_environment (KcConfig *config,
                         value);
     }
 
+  if ((value = env ("KERIO_EVENTS_LISTEN")))
+    {
+      g_clear_object (&config->events_address);
+      config->events_address = kc_config_parse_listen (value, NULL);
+      if (config->events_address == NULL)
+        return invalid (error,
+                        _("KERIO_EVENTS_LISTEN: “%s” is not an address and port such as "
+                          "127.0.0.1:8765"),
+                        value);
+      config->events_from_environment = TRUE;
+    }
+
+  if ((value = env ("KERIO_EVENTS_TOKEN")))
+    {
+      if (!kc_config_is_valid_token (value))
+        return invalid (error,
+                        _("KERIO_EVENTS_TOKEN: a token is at least %d characters, each a "
+                          "letter, a digit or one of - . _ ~"),
+                        KC_EVENTS_TOKEN_MIN);
+      replace_string (&config->events_token, value);
+    }
+
+  if ((value = env ("KERIO_EVENTS_ORIGINS")))
+    {
+      g_auto (GStrv) items = g_strsplit (value, ",", -1);
+      const char *bad = NULL;
+
+      if (!parse_origins ((const char *const *) items, &config->events_origins, &bad))
+        return invalid (error,
+                        _("KERIO_EVENTS_ORIGINS: “%s” is not an origin such as "
+                          "https://crm.example.uz"),
+                        bad);
+    }
+
   /* Opened now, and last, so that a file that cannot be written stops the
    * start with one line like any other bad setting, and none is created
    * for a start that another setting stops. */
@@ -338,6 +508,9 @@ apply_settings (KcConfig  *config,
   g_autofree char *username = g_settings_get_string (settings, "username");
   g_autofree char *extension = g_settings_get_string (settings, "extension");
   g_autofree char *pin = g_settings_get_string (settings, "tls-pin");
+  g_autofree char *events = g_settings_get_string (settings, "events-listen");
+  g_auto (GStrv) origins = g_settings_get_strv (settings, "events-origins");
+  const char *bad = NULL;
 
   if (*host)
     {
@@ -370,10 +543,50 @@ apply_settings (KcConfig  *config,
                         _("The pinned certificate setting “%s” is not a SHA-256 fingerprint"),
                         pin);
     }
+  if (*events)
+    {
+      config->events_address = kc_config_parse_listen (events, NULL);
+      if (config->events_address == NULL)
+        return invalid (error,
+                        _("The events address setting “%s” is not an address and port such as "
+                          "127.0.0.1:8765"),
+                        events);
+    }
+  if (!parse_origins ((const char *const *) origins, &config->events_origins, &bad))
+    return invalid (error,
+                    _("The events origins setting “%s” is not an origin such as "
+                      "https://crm.example.uz"),
+                    bad);
   config->poll_interval = g_settings_get_double (settings, "poll-interval");
   config->sync_interval = g_settings_get_double (settings, "sync-interval");
   config->extension_digits = g_settings_get_uint (settings, "extension-digits");
   return TRUE;
+}
+
+/* An address other computers can reach carries the operator's calls to
+ * them: only to clients that present the token. */
+static gboolean
+check_events_reach (KcConfig  *config,
+                    GError   **error)
+{
+  g_autofree char *address = NULL;
+  GInetAddress *host;
+
+  if (config->events_address == NULL || config->events_token != NULL)
+    return TRUE;
+  host = g_inet_socket_address_get_address (config->events_address);
+  if (g_inet_address_get_is_loopback (host))
+    return TRUE;
+  address = kc_config_format_listen (config->events_address);
+  if (config->events_from_environment)
+    return invalid (error,
+                    _("KERIO_EVENTS_LISTEN: %s is not a loopback address; other computers may "
+                      "get the calls only with a token: set KERIO_EVENTS_TOKEN"),
+                    address);
+  return invalid (error,
+                  _("The events address setting %s is not a loopback address; other computers "
+                    "may get the calls only with a token: set KERIO_EVENTS_TOKEN"),
+                  address);
 }
 
 KcConfig *
@@ -389,6 +602,8 @@ kc_config_load (GError **error)
   if (settings && !apply_settings (config, settings, error))
     return NULL;
   if (!apply_environment (config, error))
+    return NULL;
+  if (!check_events_reach (config, error))
     return NULL;
 
   return g_steal_pointer (&config);

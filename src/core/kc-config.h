@@ -34,6 +34,13 @@ typedef struct
   gboolean password_from_environment; /* KERIO_API_PASSWORD was used */
   /* KERIO_CAPTURE (kerio-cti --capture), opened; NULL when unset */
   KcKerioCapture *capture;
+  /* The event server (KERIO_EVENTS_LISTEN, kerio-cti --listen, or the
+   * events-listen key): where it listens, NULL when off. A non-loopback
+   * address comes only with a token. */
+  GInetSocketAddress *events_address;
+  char   *events_token;       /* KERIO_EVENTS_TOKEN, NULL when unset */
+  char  **events_origins;     /* normalized origins; NULL when none is set */
+  gboolean events_from_environment; /* the address came from KERIO_EVENTS_LISTEN */
 } KcConfig;
 
 GQuark     kc_config_error_quark (void);
@@ -51,6 +58,22 @@ const char *kc_config_password_warning (void);
  * -> endpoint URL; default scheme https, port 4021, path /admin/api/jsonrpc/ */
 GUri      *kc_config_parse_host  (const char  *text,
                                   GError     **error);
+/* "127.0.0.1:8765", "[::1]:8765", "localhost:8765" (127.0.0.1), "0.0.0.0:8765"
+ * (every address); port 0 picks a free one. An address, never a host name
+ * to resolve: what is loopback must be known before listening. */
+GInetSocketAddress *kc_config_parse_listen (const char  *text,
+                                            GError     **error);
+/* The other way: "127.0.0.1:0", "[::1]:8765" */
+char      *kc_config_format_listen (GInetSocketAddress *address);
+/* "https://crm.example.uz:8443/" -> "https://crm.example.uz:8443", as a
+ * browser's Origin header spells it (lower case, no default port, no
+ * path); NULL when text is not an http(s) origin */
+char      *kc_config_parse_origin (const char *text);
+/* At least KC_EVENTS_TOKEN_MIN characters, each a letter, a digit or one of
+ * "-._~", so that it goes into a header and a URL as it is */
+gboolean   kc_config_is_valid_token (const char *token);
+#define KC_EVENTS_TOKEN_MIN 16
+
 /* A positive finite decimal ("2", "0.5") */
 gboolean   kc_config_parse_interval (const char  *text,
                                      double      *out);
