@@ -1,16 +1,18 @@
 /* test-app.c: `kerio-cti --demo` as the desktop sees it
  *
- * The real executable runs on this test's private session bus (the test runs
- * under dbus-run-session and Xvfb). The test plays the desktop: it owns the
- * notification server and the tray's StatusNotifierWatcher, and checks that
- * a ringing call pops up, that the app puts itself in the tray, that a
- * second launch hands over to the first, and that Quit ends it cleanly.
+ * The real executable runs on Xvfb and on this test's own session bus
+ * (kc-test-bus.h), which starts no service. The test plays the desktop: it
+ * owns the notification server and the tray's StatusNotifierWatcher, and
+ * checks that a ringing call pops up, that the app puts itself in the tray,
+ * that a second launch hands over to the first, and that Quit ends it
+ * cleanly.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <gio/gio.h>
 #include <string.h>
 
+#include "kc-test-bus.h"
 #include "kc-test-util.h"
 #include "kc-test-ws.h"
 
@@ -162,18 +164,11 @@ export (Desktop                    *d,
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (xml, &error);
-  GVariant *reply;
 
   g_assert_no_error (error);
   g_dbus_connection_register_object (d->bus, path, info->interfaces[0], vtable, d, NULL, &error);
   g_assert_no_error (error);
-  reply = g_dbus_connection_call_sync (d->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "RequestName",
-                                       g_variant_new ("(su)", name, 4 /* do not queue */),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       &error);
-  g_assert_no_error (error);
-  g_variant_unref (reply);
+  kc_test_bus_own_name (d->bus, name);
 }
 
 static void
@@ -602,6 +597,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  kc_test_bus_up ();
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/app/background-without-tray", test_background_without_tray);

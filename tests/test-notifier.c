@@ -3,15 +3,16 @@
  * A fake org.freedesktop.Notifications on its own connection records every
  * call it gets and plays the user by emitting ActionInvoked and
  * NotificationClosed. A real KcCallTracker, whose client is never started, is
- * driven snapshot by snapshot. The test runs its own private bus
- * (GTestDBus), not the session bus it was started under: that one may offer
- * an installed notification server for activation, and "no server" must mean
- * no server.
+ * driven snapshot by snapshot. The test runs on a bus of its own
+ * (kc-test-bus.h), not the session bus it was started under: that one may
+ * offer an installed notification server for activation, and "no server"
+ * must mean no server.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <string.h>
 
+#include "kc-test-bus.h"
 #include "kc-test-util.h"
 #include "sim/kc-sim-server.h"
 #include "ui/kc-notifier.h"
@@ -25,9 +26,6 @@
 #define CALLER              "+998901234567"
 #define CALLER_NAME         "Aziz Karimov"
 #define CALLER2             "+998935554433"
-
-/* The notifier's connection: g_bus_get() gives every user the same one. */
-static GDBusConnection *client_bus;
 
 /* The fake notification server */
 
@@ -49,9 +47,6 @@ typedef struct
 {
   GDBusConnection *bus;
   guint            registration;
-  guint            owner_id;
-  gboolean         owned;
-  gboolean         lost;
   gboolean         body_markup;
   gboolean         hold;    /* keep Notify answers back until released */
   GPtrArray       *held;    /* GDBusMethodInvocation */
@@ -170,22 +165,6 @@ static const GDBusInterfaceVTable server_vtable = {
   .method_call = server_method_call,
 };
 
-static void
-server_name_acquired (GDBusConnection *bus,
-                      const char      *name,
-                      gpointer         user_data)
-{
-  ((FakeServer *) user_data)->owned = TRUE;
-}
-
-static void
-server_name_lost (GDBusConnection *bus,
-                  const char      *name,
-                  gpointer         user_data)
-{
-  ((FakeServer *) user_data)->lost = TRUE;
-}
-
 static FakeServer *
 fake_server_start (gboolean body_markup)
 {
@@ -211,12 +190,7 @@ fake_server_start (gboolean body_markup)
                                                        node->interfaces[0], &server_vtable, s,
                                                        NULL, &error);
   g_assert_no_error (error);
-  s->owner_id = g_bus_own_name_on_connection (s->bus, NOTIFICATIONS_NAME,
-                                              G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-                                              server_name_acquired, server_name_lost, s, NULL);
-  KC_TEST_WAIT_UNTIL (s->owned || s->lost, WAIT);
-  if (s->lost)
-    g_error ("%s is already owned on the test's own bus", NOTIFICATIONS_NAME);
+  kc_test_bus_own_name (s->bus, NOTIFICATIONS_NAME);
   return s;
 }
 
@@ -241,7 +215,6 @@ fake_server_stop (FakeServer *s)
   g_autoptr (GError) error = NULL;
 
   fake_server_release (s);
-  g_bus_unown_name (s->owner_id);
   g_dbus_connection_unregister_object (s->bus, s->registration);
   g_dbus_connection_close_sync (s->bus, NULL, &error);
   g_assert_no_error (error);
@@ -295,8 +268,9 @@ server_emit (FakeServer *s,
   g_assert_no_error (error);
 }
 
-/* Returns once everything sent on the notifier's connection before it has
- * been answered by `dest` and handled, by the fake server (which handles its
+/* Returns once everything sent on the notifier's connection (the process's
+ * shared one, which g_bus_get() gives every user) before it has been
+ * answered by `dest` and handled, by the fake server (which handles its
  * calls in order on this main loop) or by the notifier (whose answers and
  * signals come back in order too). */
 static void
@@ -307,14 +281,14 @@ round_trip (const char *dest)
   g_autoptr (GError) error = NULL;
   gboolean to_bus = g_str_equal (dest, "org.freedesktop.DBus");
 
-  g_dbus_connection_call (client_bus, dest,
+  g_dbus_connection_call (kc_test_bus_session, dest,
                           to_bus ? "/org/freedesktop/DBus" : NOTIFICATIONS_PATH,
                           to_bus ? "org.freedesktop.DBus" : NOTIFICATIONS_IFACE,
                           to_bus ? "GetId" : "GetServerInformation", NULL, NULL,
                           G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, kc_test_store_result,
                           &result);
   KC_TEST_WAIT_UNTIL (result != NULL, WAIT);
-  reply = g_dbus_connection_call_finish (client_bus, result, &error);
+  reply = g_dbus_connection_call_finish (kc_test_bus_session, result, &error);
   g_assert_no_error (error);
 }
 
@@ -886,16 +860,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr (GTestDBus) dbus = NULL;
-  g_autoptr (GError) error = NULL;
-  int status;
-
+  kc_test_bus_up ();
   g_test_init (&argc, &argv, NULL);
-
-  dbus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (dbus);
-  client_bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
 
   g_test_add ("/notifier/ringing-answered-finished", Fixture, GINT_TO_POINTER (TRUE), setup,
               test_ringing_answered_finished, teardown);
@@ -916,9 +882,5 @@ main (int   argc,
               test_caller_name_markup, teardown);
   g_test_add ("/notifier/no-server", Fixture, NULL, setup_bare, test_no_server, teardown);
 
-  status = g_test_run ();
-
-  g_clear_object (&client_bus);
-  g_test_dbus_down (dbus);
-  return status;
+  return g_test_run ();
 }

@@ -12,6 +12,7 @@
 #include <gtk/gtk.h>
 
 #include "core/kc-player.h"
+#include "kc-test-bus.h"
 #include "kc-test-util.h"
 #include "sim/kc-sim-server.h"
 #include "sim/kc-sim-wav.h"
@@ -584,6 +585,7 @@ main (int    argc,
   g_setenv ("XDG_DATA_HOME", data, TRUE);
   g_setenv ("KC_AUDIO_SINK", "fakesink sync=true", TRUE);
 
+  kc_test_bus_up ();
   g_test_init (&argc, &argv, NULL);
   gtk_init ();
 

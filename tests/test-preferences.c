@@ -1,5 +1,5 @@
 /* test-preferences.c: the password store and the preferences window, with a
- * real Secret Service (gnome-keyring) on the private session bus and the
+ * real Secret Service (gnome-keyring) on the test's own session bus and the
  * simulator as the PBX
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,6 +13,7 @@
 
 #include "core/kc-config.h"
 #include "core/kc-secret.h"
+#include "kc-test-bus.h"
 #include "kc-test-util.h"
 #include "kerio/kc-kerio-client.h"
 #include "sim/kc-sim-server.h"
@@ -39,31 +40,32 @@ name_appeared_cb (GDBusConnection *connection,
   *(gboolean *) user_data = TRUE;
 }
 
+/* Set once the keyring has ended, for a start that fails */
+static gboolean keyring_exited;
+
+static void
+keyring_exited_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  keyring_exited = TRUE;
+}
+
+/* Our own gnome-keyring-daemon, the one Secret Service on the test's bus
+ * (kc-test-bus.h): the test passwords go nowhere else. */
 static GSubprocess *
 start_keyring (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_autoptr (GVariant) owned = NULL;
+  g_autoptr (GVariant) reply = NULL;
   GSubprocess *keyring;
-  gboolean has_owner = FALSE;
   gboolean appeared = FALSE;
+  guint32 owner_pid;
   guint watch;
 
   g_assert_no_error (error);
-  /* Someone else's keyring would get our test passwords: only a private bus
-   * (dbus-run-session) will do. */
-  owned = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", "org.freedesktop.secrets"),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       &error);
-  g_assert_no_error (error);
-  g_variant_get (owned, "(b)", &has_owner);
-  if (has_owner)
-    g_error ("A Secret Service already runs on this session bus; run the test under "
-             "dbus-run-session");
-
   /* --unlock reads the login keyring's password from stdin; gnome-keyring
    * 42 refuses it together with --start. */
   keyring = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
@@ -71,6 +73,7 @@ start_keyring (void)
                               &error, "gnome-keyring-daemon", "--foreground",
                               "--components=secrets", "--unlock", NULL);
   g_assert_no_error (error);
+  g_subprocess_wait_async (keyring, NULL, keyring_exited_cb, NULL);
   g_output_stream_write_all (g_subprocess_get_stdin_pipe (keyring), "\n", 1, NULL, NULL, &error);
   g_assert_no_error (error);
   g_output_stream_close (g_subprocess_get_stdin_pipe (keyring), NULL, &error);
@@ -79,19 +82,32 @@ start_keyring (void)
   watch = g_bus_watch_name_on_connection (bus, "org.freedesktop.secrets",
                                           G_BUS_NAME_WATCHER_FLAGS_NONE, name_appeared_cb, NULL,
                                           &appeared, NULL);
-  KC_TEST_WAIT_UNTIL (appeared, 20);
+  KC_TEST_WAIT_UNTIL (appeared || keyring_exited, 20);
   g_bus_unwatch_name (watch);
+  if (keyring_exited)
+    g_error ("gnome-keyring-daemon ended before it owned org.freedesktop.secrets");
+
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", "org.freedesktop.secrets"),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &owner_pid);
+  if (owner_pid != g_ascii_strtoull (g_subprocess_get_identifier (keyring), NULL, 10))
+    {
+      g_autofree char *owner = kc_test_bus_describe_owner (bus, "org.freedesktop.secrets");
+
+      g_error ("org.freedesktop.secrets on the test's bus is %s, not the test's keyring", owner);
+    }
   return keyring;
 }
 
 static void
 stop_keyring (GSubprocess *keyring)
 {
-  g_autoptr (GError) error = NULL;
-
   g_subprocess_send_signal (keyring, SIGTERM);
-  g_subprocess_wait (keyring, NULL, &error);
-  g_assert_no_error (error);
+  KC_TEST_WAIT_UNTIL (keyring_exited, 10);
   g_object_unref (keyring);
 }
 
@@ -1004,6 +1020,7 @@ main (int   argc,
   GSubprocess *keyring;
   int status;
 
+  kc_test_bus_up ();
   g_test_init (&argc, &argv, NULL);
 
   /* Before anything caches them: the keyring, the autostart folder and

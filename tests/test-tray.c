@@ -2,8 +2,8 @@
  *
  * A fake org.kde.StatusNotifierWatcher on its own connection stands in for
  * the panel; a second connection plays the host, which reads the item's
- * properties and drives its menu over D-Bus as a real panel would. Needs a
- * private session bus: run under dbus-run-session.
+ * properties and drives its menu over D-Bus as a real panel would, all on
+ * the test's own session bus (kc-test-bus.h).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kc-test-bus.h"
 #include "kc-test-util.h"
 #include "ui/kc-tray.h"
 
@@ -46,9 +47,6 @@ typedef struct
 {
   GDBusConnection *bus;
   guint            registration;
-  guint            owner_id;
-  gboolean         owned;
-  gboolean         lost;
   gboolean         has_host;
   guint            host_queries;
   GPtrArray       *services; /* what RegisterStatusNotifierItem was given */
@@ -116,22 +114,6 @@ static const GDBusInterfaceVTable watcher_vtable = {
   .get_property = watcher_get_property,
 };
 
-static void
-watcher_name_acquired (GDBusConnection *bus,
-                       const char      *name,
-                       gpointer         user_data)
-{
-  ((FakeWatcher *) user_data)->owned = TRUE;
-}
-
-static void
-watcher_name_lost (GDBusConnection *bus,
-                   const char      *name,
-                   gpointer         user_data)
-{
-  ((FakeWatcher *) user_data)->lost = TRUE;
-}
-
 static FakeWatcher *
 fake_watcher_start (gboolean has_host)
 {
@@ -146,12 +128,7 @@ fake_watcher_start (gboolean has_host)
   w->registration = g_dbus_connection_register_object (w->bus, WATCHER_PATH, node->interfaces[0],
                                                        &watcher_vtable, w, NULL, &error);
   g_assert_no_error (error);
-  w->owner_id = g_bus_own_name_on_connection (w->bus, WATCHER_NAME,
-                                              G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-                                              watcher_name_acquired, watcher_name_lost, w, NULL);
-  KC_TEST_WAIT_UNTIL (w->owned || w->lost, WAIT);
-  if (w->lost)
-    g_error ("Another StatusNotifierWatcher runs on this bus: run under dbus-run-session");
+  kc_test_bus_own_name (w->bus, WATCHER_NAME);
   return w;
 }
 
@@ -170,7 +147,6 @@ fake_watcher_set_host (FakeWatcher *w,
 static void
 fake_watcher_stop (FakeWatcher *w)
 {
-  g_bus_unown_name (w->owner_id);
   g_dbus_connection_unregister_object (w->bus, w->registration);
   g_dbus_connection_close_sync (w->bus, NULL, NULL);
   g_object_unref (w->bus);
@@ -553,12 +529,8 @@ test_registers_without_well_known_name (Fixture       *f,
     {
       g_autofree char *name = g_strdup_printf ("org.kde.StatusNotifierItem-%d-%d", (int) getpid (),
                                                k);
-      g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-        f->host, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-        "RequestName", g_variant_new ("(su)", name, 4), G_VARIANT_TYPE ("(u)"),
-        G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
 
-      g_assert_nonnull (reply);
+      kc_test_bus_own_name (f->host, name);
     }
   start_tray (f);
   KC_TEST_WAIT_UNTIL (kc_tray_get_available (f->tray), WAIT);
@@ -941,6 +913,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  kc_test_bus_up ();
   g_test_init (&argc, &argv, NULL);
 
   g_test_add ("/tray/registers", Fixture, NULL, setup, test_registers, teardown);

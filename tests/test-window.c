@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "core/kc-store.h"
+#include "kc-test-bus.h"
 #include "kc-test-util.h"
 #include "sim/kc-sim-server.h"
 #include "ui/kc-window.h"
@@ -914,6 +915,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  kc_test_bus_up ();
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
