@@ -16,8 +16,6 @@
 
 /* From the caller's channel to the callee's, as the field notes show */
 #define LEG_DELAY_US (400 * 1000)
-/* Numbers longer than this are outside the PBX */
-#define EXTENSION_MAX_DIGITS 4
 
 /* What an end writes: the CDR and, for an answered call, its recording */
 typedef struct
@@ -51,6 +49,7 @@ kc_sim_call_free (gpointer data)
 {
   SimCall *call = data;
 
+  g_clear_handle_id (&call->ami_source, g_source_remove);
   g_free (call->id);
   g_free (call->from_number);
   g_free (call->from_name);
@@ -99,7 +98,7 @@ call_new (const char *from_number,
   return call;
 }
 
-static void
+static SimLeg *
 add_leg (KcSimServer *self,
          SimCall     *call,
          SimLegKind   kind,
@@ -110,12 +109,13 @@ add_leg (KcSimServer *self,
     .kind = kind,
     .to_number = g_strdup (to_number),
     .created_us = created_us,
-    /* Asterisk's unique id: the channel's creation, then a serial */
-    .id = g_strdup_printf ("%" G_GINT64_FORMAT ".%u", created_us / G_USEC_PER_SEC,
-                           ++self->call_serial),
+    .serial = ++self->call_serial,
   };
 
+  /* Asterisk's unique id: the channel's creation, then a serial */
+  leg.id = g_strdup_printf ("%" G_GINT64_FORMAT ".%u", created_us / G_USEC_PER_SEC, leg.serial);
   g_array_append_val (call->legs, leg);
+  return &g_array_index (call->legs, SimLeg, call->legs->len - 1);
 }
 
 /* The call's id is its first leg's: the one a client merging legs keeps */
@@ -125,6 +125,7 @@ call_add (KcSimServer *self,
 {
   call->id = g_strdup (g_array_index (call->legs, SimLeg, 0).id);
   g_ptr_array_add (self->calls, call);
+  kc_sim_ami_call_added (self, call);
   return call->id;
 }
 
@@ -137,6 +138,7 @@ kc_sim_server_add_call_started (KcSimServer *self,
                                 gint64       age)
 {
   SimCall *call;
+  SimLeg *callee;
 
   g_return_val_if_fail (KC_IS_SIM_SERVER (self), NULL);
   g_return_val_if_fail (from_number != NULL && to_number != NULL, NULL);
@@ -144,10 +146,11 @@ kc_sim_server_add_call_started (KcSimServer *self,
   call = call_new (from_number, from_name, to_number, to_name,
                    g_get_real_time () - age * G_USEC_PER_SEC);
   add_leg (self, call, SIM_LEG_CALLER, to_number, call->start_us);
-  /* A trunk between the ends: a channel each. An internal call shows as
-   * one. */
-  if (strlen (from_number) > EXTENSION_MAX_DIGITS || strlen (to_number) > EXTENSION_MAX_DIGITS)
-    add_leg (self, call, SIM_LEG_CALLEE, to_number, call->start_us + LEG_DELAY_US);
+  /* A channel each end. Status.getCalls shows both when a trunk is
+   * between them, one for a call between extensions. */
+  callee = add_leg (self, call, SIM_LEG_CALLEE, to_number, call->start_us + LEG_DELAY_US);
+  callee->hidden = strlen (from_number) <= KC_SIM_EXTENSION_MAX_DIGITS
+                   && strlen (to_number) <= KC_SIM_EXTENSION_MAX_DIGITS;
   return call_add (self, call);
 }
 
@@ -217,7 +220,10 @@ kc_sim_server_answer_call_at (KcSimServer *self,
       if (extension && strcmp (extension, call->to_number) != 0)
         return FALSE;
       if (call->answer_us == 0)
-        call->answer_us = now;
+        {
+          call->answer_us = now;
+          kc_sim_ami_call_answered (self, call);
+        }
       return TRUE;
     }
 
@@ -236,6 +242,7 @@ kc_sim_server_answer_call_at (KcSimServer *self,
       if (leg->kind == SIM_LEG_MEMBER && leg != member)
         leg->gone_us = now;
     }
+  kc_sim_ami_call_answered (self, call);
   return TRUE;
 }
 
@@ -385,6 +392,7 @@ kc_sim_server_end_call (KcSimServer    *self,
       kc_sim_call_records_free (records);
     }
 
+  kc_sim_ami_call_ended (self, call, unanswered_status);
   kc_sim_call_log_entry (self, call, now, &entry);
   g_array_append_val (self->call_log, entry);
   g_ptr_array_remove_index (self->calls, position);

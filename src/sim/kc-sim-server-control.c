@@ -131,6 +131,8 @@ control_stats (KcSimServer *self)
   json_builder_add_int_value (builder, self->restart_count);
   json_builder_set_member_name (builder, "down");
   json_builder_add_boolean_value (builder, self->down);
+  json_builder_set_member_name (builder, "ami");
+  json_builder_add_value (builder, kc_sim_ami_stats (self));
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
@@ -438,6 +440,31 @@ kc_sim_server_control (KcSimServer  *self,
 
   if (strcmp (action, "stats") == 0)
     return control_stats (self);
+
+  if (strcmp (action, "amiDrop") == 0)
+    {
+      kc_sim_server_drop_ami (self);
+      return empty_object ();
+    }
+
+  if (strcmp (action, "amiRefuse") == 0 || strcmp (action, "amiHang") == 0)
+    {
+      gboolean refuse = strcmp (action, "amiRefuse") == 0;
+      const char *name = refuse ? "refuse" : "hang";
+      JsonNode *node = json_object_get_member (object, name);
+
+      if (node == NULL || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "'%s' must be true or false",
+                       name);
+          return NULL;
+        }
+      if (refuse)
+        kc_sim_server_set_ami_refuse (self, json_node_get_boolean (node));
+      else
+        kc_sim_server_set_ami_hang (self, json_node_get_boolean (node));
+      return empty_object ();
+    }
 
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "Unknown action '%s'", action);
   return NULL;

@@ -23,6 +23,8 @@ leg_is_row (KcSimDialect   dialect,
             const SimCall *call,
             const SimLeg  *leg)
 {
+  if (leg->hidden)
+    return FALSE;
   if (dialect == KC_SIM_DIALECT_FIELD)
     return TRUE;
   return call->group ? leg->kind == SIM_LEG_MEMBER : leg->kind == SIM_LEG_CALLER;

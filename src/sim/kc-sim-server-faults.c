@@ -303,6 +303,7 @@ on_up_again (gpointer data)
       g_warning ("The simulator cannot listen on port %u again: %s", self->port, error->message);
       return G_SOURCE_REMOVE;
     }
+  kc_sim_ami_come_up (self);
   self->down = FALSE;
   return G_SOURCE_REMOVE;
 }
@@ -333,6 +334,7 @@ kc_sim_server_restart (KcSimServer *self,
 
       kc_sim_server_end_call (self, id, KC_SIM_CDR_NO_ANSWER);
     }
+  kc_sim_ami_go_down (self);
 
   self->up_source = g_timeout_add ((guint) (down_for * 1000), on_up_again, self);
   return TRUE;

@@ -37,6 +37,8 @@ G_BEGIN_DECLS
 #define NO_STRING G_MAXUINT32
 #define KC_SIM_N_FAULTS (KC_SIM_FAULT_SLOW + 1)
 #define KC_SIM_N_MOBILE_PREFIXES 8
+/* Numbers longer than this are outside the PBX */
+#define KC_SIM_EXTENSION_MAX_DIGITS 4
 
 /* JSON-RPC error codes; GError codes in kc_sim_rpc_error_quark() are these */
 enum
@@ -59,7 +61,8 @@ typedef enum
   SIM_LEG_MEMBER, /* the channel ringing one extension of a ring group */
 } SimLegKind;
 
-/* One channel of a call: one row of Status.getCalls in the field dialect */
+/* One channel of a call: one row of Status.getCalls in the field dialect
+ * (but a hidden one) */
 typedef struct
 {
   char       *id;        /* Asterisk's unique id, "<epoch of creation>.<serial>" */
@@ -67,6 +70,13 @@ typedef struct
   gint64      created_us;
   gint64      gone_us;   /* hung up while the call goes on; 0: not */
   SimLegKind  kind;
+  guint       serial;    /* of the id, and of the AMI channel's name */
+  /* The callee's channel of a call between extensions: a channel on the
+   * AMI, no row in Status.getCalls (the field notes show such a call as
+   * one row) */
+  gboolean    hidden;
+  gboolean    ami_announced; /* its Newchannel is out */
+  gboolean    ami_hung_up;   /* its Hangup is out */
 } SimLeg;
 
 typedef struct
@@ -83,6 +93,8 @@ typedef struct
   gint64    answer_us; /* 0 while ringing */
   guint     ringing_polls;
   guint     ringing_requests;
+  guint     ami_source; /* announces the legs still to come on the AMI */
+  guint     ami_bridge; /* serial of its bridge on the AMI, once answered */
 } SimCall;
 
 /* What became of a live call, for the ground truth. Strings are indices
@@ -144,6 +156,26 @@ typedef struct
 
 typedef struct _SimReplay SimReplay;
 
+/* The Asterisk Manager Interface (kc-sim-server-ami.c) */
+typedef struct
+{
+  GSocketService  *service;  /* NULL: not listening */
+  guint16          port;
+  GPtrArray       *sessions; /* SimAmiSession, open ones */
+  KcSimAmiVersion  version;
+  char            *username; /* NULL: the API's */
+  char            *secret;
+  char            *tech;     /* of channel names: "SIP", "PJSIP" */
+  gboolean         challenge;
+  gboolean         refuse;
+  gboolean         hang;
+  guint            connection_count;
+  guint            login_count; /* accepted */
+  guint            event_count; /* events sent, counted once each */
+  GHashTable      *action_counts; /* action (as sent) -> count */
+  guint            bridge_serial;
+} SimAmi;
+
 struct _KcSimServer
 {
   GObject       parent_instance;
@@ -164,6 +196,7 @@ struct _KcSimServer
   char         *download_url_override;
 
   SimReplay    *replay; /* answers from a capture instead; NULL: none */
+  SimAmi        ami;
 
   GHashTable   *sessions; /* token -> cookie value */
   gboolean      ever_logged_in;
@@ -355,6 +388,30 @@ gboolean     kc_sim_replay_handle         (KcSimServer       *self,
                                            const char        *method,
                                            JsonObject        *params,
                                            const char        *id_json);
+
+/* kc-sim-server-ami.c */
+void         kc_sim_ami_init              (KcSimServer *self);
+void         kc_sim_ami_clear             (KcSimServer *self);
+gboolean     kc_sim_ami_is_listening      (KcSimServer *self);
+/* Sends one event (a block without its empty line) to every session that
+ * is logged in and asked for one of `classes` ("call,all") */
+void         kc_sim_ami_broadcast         (KcSimServer *self,
+                                           const char  *classes,
+                                           GString     *event);
+/* The PBX reboots: sessions end once what they were sent is out, and
+ * nothing listens until kc_sim_ami_come_up() */
+void         kc_sim_ami_go_down           (KcSimServer *self);
+void         kc_sim_ami_come_up           (KcSimServer *self);
+JsonNode    *kc_sim_ami_stats             (KcSimServer *self);
+
+/* kc-sim-server-ami-events.c: the channels of calls on the AMI */
+void         kc_sim_ami_call_added        (KcSimServer *self,
+                                           SimCall     *call);
+void         kc_sim_ami_call_answered     (KcSimServer *self,
+                                           SimCall     *call);
+void         kc_sim_ami_call_ended        (KcSimServer    *self,
+                                           SimCall        *call,
+                                           KcSimCdrStatus  unanswered_status);
 
 /* kc-sim-server-control.c */
 void         kc_sim_handle_control        (SoupServer        *server,

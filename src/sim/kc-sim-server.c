@@ -66,6 +66,7 @@ kc_sim_server_finalize (GObject *object)
   /* Before the server goes: its connections would report the held messages
    * as disconnected to an object half torn down. */
   g_clear_pointer (&self->pending, g_ptr_array_unref);
+  kc_sim_ami_clear (self);
   if (self->server)
     {
       g_signal_handlers_disconnect_by_data (self->server, self);
@@ -119,6 +120,7 @@ kc_sim_server_init (KcSimServer *self)
   self->fault_rand = g_rand_new_with_seed (0);
   self->restart_down_for = -1;
   self->call_log = g_array_new (FALSE, FALSE, sizeof (SimCallLog));
+  kc_sim_ami_init (self);
 
   self->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (self->server, KC_SIM_ENDPOINT_PATH, kc_sim_handle_jsonrpc, self, NULL);

@@ -5,6 +5,9 @@
  * token and a session cookie, Status.getCalls, CallHistory.get,
  * Recordings.get, Recordings.downloadAudioContent and the download GET.
  * Used by the tests, the benchmarks, `kerio-sim` and `kerio-cti --demo`.
+ * On request it also speaks the Asterisk Manager Interface (AMI) of the
+ * same PBX: the channels of its calls as events (see "Asterisk Manager
+ * Interface" below).
  *
  * Tests script exact calls through the C API below (in-process) or through
  * POST /sim/control (out of process, see kc_sim_server_control()).
@@ -312,6 +315,83 @@ gboolean     kc_sim_server_load_replay       (KcSimServer  *self,
                                               const char   *path,
                                               GError      **error);
 
+/* --- Asterisk Manager Interface: the live channels of the same calls,
+ * pushed as AMI events (shared/kerio-operator-api.md, "Live events without
+ * polling").
+ *
+ * Greeting "Asterisk Call Manager/<AMI version>"; login with Action:
+ * Challenge (AuthType: MD5) then Login with Key: md5 (challenge + secret),
+ * or Login with Secret; a wrong one gets Response: Error, Message:
+ * Authentication failed. Events: on a Login picks the event classes
+ * ("call", "system", ... ; "on" or none: all, "off": none). Ping answers
+ * Response: Success, Ping: Pong; Logoff answers Response: Goodbye and
+ * closes. Every logged-in session gets every event it asked for: those of
+ * all calls, whoever they concern.
+ *
+ * Each leg of a call (kc-sim-server-calls.c) is a channel:
+ * "SIP/1001-0000002a" for an extension (four digits or fewer),
+ * "SIP/trunk-0000002b" for the outside line (the tech is settable),
+ * Uniqueid the leg's id, Linkedid the call's id (11 and 18). The caller's
+ * channel starts in state 4 (Ring); a dialled channel starts Down (0) and
+ * goes Ringing (5) once dialled, paired with the caller by a dial event
+ * (Dial SubEvent Begin/End in 1.8 and 11; DialBegin/DialEnd in 18). On an
+ * answer both go Up (6) and are bridged (Bridge Link/Unlink; BridgeCreate,
+ * BridgeEnter, BridgeLeave, BridgeDestroy); the other members of a ring
+ * group are hung up with Cause 26 (Answered elsewhere). At the end each
+ * channel gets a Hangup with Cause and Cause-txt: 16 Normal Clearing after
+ * an answer, else 19 (no answer), 17 (busy) or 21 (failed, forbidden). A
+ * call between extensions has the callee's channel too, though it shows as
+ * one row in Status.getCalls. Extensions' channels are in context
+ * "sip-locals-callPermissions" (as a Kerio integration on record saw it),
+ * the outside line's in "sip-trunks" (made up). A call also sends a
+ * PeerStatus event (class system) for the extension it involves, which
+ * "Events: call" filters out. */
+typedef enum
+{
+  KC_SIM_AMI_1_8, /* Asterisk 1.8: Dial, Bridge, no Linkedid; AMI 1.1 */
+  KC_SIM_AMI_11,  /* Asterisk 11: the same with Linkedid; AMI 1.3 (the default) */
+  KC_SIM_AMI_18,  /* Asterisk 12 and later (as 18): DialBegin/DialEnd,
+                   * BridgeEnter/BridgeLeave; AMI 7.0.3 */
+} KcSimAmiVersion;
+
+/* "1.8", "11" or "18" */
+gboolean     kc_sim_ami_version_from_name    (const char      *name,
+                                              KcSimAmiVersion *version);
+/* Listens on 127.0.0.1; port 0 picks a free one. Restarts close it too. */
+gboolean     kc_sim_server_listen_ami        (KcSimServer  *self,
+                                              guint16       port,
+                                              GError      **error);
+/* 0 when not listening */
+guint16      kc_sim_server_get_ami_port      (KcSimServer *self);
+void         kc_sim_server_set_ami_version   (KcSimServer     *self,
+                                              KcSimAmiVersion  version);
+/* NULL: the API's user name and password (the default) */
+void         kc_sim_server_set_ami_credentials (KcSimServer *self,
+                                                const char  *username,
+                                                const char  *secret);
+/* The technology in channel names: "SIP" (the default) or "PJSIP" */
+void         kc_sim_server_set_ami_channel_tech (KcSimServer *self,
+                                                 const char  *tech);
+/* FALSE: answer Action: Challenge with an error, as a server that offers
+ * no MD5 login (default TRUE) */
+void         kc_sim_server_set_ami_challenge (KcSimServer *self,
+                                              gboolean     offer);
+/* Faults: refuse every login (with the message of a wrong secret); hang
+ * (read actions, answer nothing, send no events, keep the connections);
+ * drop every AMI connection at once, as a broken network would */
+void         kc_sim_server_set_ami_refuse    (KcSimServer *self,
+                                              gboolean     refuse);
+void         kc_sim_server_set_ami_hang      (KcSimServer *self,
+                                              gboolean     hang);
+void         kc_sim_server_drop_ami          (KcSimServer *self);
+/* Connections accepted so far; sessions open now; logins accepted; actions
+ * of one name received (Login attempts: "Login") */
+guint        kc_sim_server_get_ami_connection_count (KcSimServer *self);
+guint        kc_sim_server_get_ami_session_count    (KcSimServer *self);
+guint        kc_sim_server_get_ami_login_count      (KcSimServer *self);
+guint        kc_sim_server_get_ami_action_count     (KcSimServer *self,
+                                                     const char  *action);
+
 /* --- Out-of-process scripting: the same operations as JSON, as served on
  * POST /sim/control (no login needed; loopback only). request:
  *   {"action":"addCall","from":"+998901234567","to":"1001","fromName":"..."} -> {"id":"..."}
@@ -334,6 +414,10 @@ gboolean     kc_sim_server_load_replay       (KcSimServer  *self,
  *                                           talks up to S s, default 120)
  *   {"action":"groundTruth","extension":"1001","extensionDigits":4}
  *       -> kc_sim_server_get_ground_truth()
+ *   {"action":"amiDrop"}                    {"action":"amiRefuse","refuse":true}
+ *   {"action":"amiHang","hang":true}
+ *   ("stats" also has "ami":{"connections":n,"sessions":n,"logins":n,"events":n,
+ *                             "actions":{action:n}})
  * Returns the answer object (transfer full) or NULL with error. */
 JsonNode    *kc_sim_server_control           (KcSimServer  *self,
                                               JsonNode     *request,

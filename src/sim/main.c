@@ -107,6 +107,13 @@ main (int   argc,
   g_autofree char *ground_truth = NULL;
   g_autofree char *extension = NULL;
   int extension_digits = 4;
+  int ami_port = -1;
+  g_autofree char *ami_version_name = NULL;
+  KcSimAmiVersion ami_version = KC_SIM_AMI_11;
+  g_autofree char *ami_user = NULL;
+  g_autofree char *ami_secret = NULL;
+  g_autofree char *ami_tech = NULL;
+  gboolean ami_no_challenge = FALSE;
   Restarts restarts = { 0 };
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port on 127.0.0.1 (default 8021, 0: any free one)",
@@ -169,6 +176,19 @@ main (int   argc,
       "Classify calls in the ground truth as Kerio CTI with this extension does", "EXT" },
     { "extension-digits", 0, 0, G_OPTION_ARG_INT, &extension_digits,
       "... and this many digits of an extension (default 4)", "N" },
+    { "ami-port", 0, 0, G_OPTION_ARG_INT, &ami_port,
+      "Speak the Asterisk Manager Interface on this port of 127.0.0.1 too (0: any free one)",
+      "PORT" },
+    { "ami-version", 0, 0, G_OPTION_ARG_STRING, &ami_version_name,
+      "AMI events as Asterisk 11 (the default), 18 or 1.8 sends them", "11|18|1.8" },
+    { "ami-user", 0, 0, G_OPTION_ARG_STRING, &ami_user,
+      "AMI user name to accept (default: the --user)", "NAME" },
+    { "ami-secret", 0, 0, G_OPTION_ARG_STRING, &ami_secret,
+      "AMI secret to accept (default: the --password)", "SECRET" },
+    { "ami-tech", 0, 0, G_OPTION_ARG_STRING, &ami_tech,
+      "Channel technology in AMI channel names (default SIP)", "SIP|PJSIP" },
+    { "ami-no-challenge", 0, 0, G_OPTION_ARG_NONE, &ami_no_challenge,
+      "Offer no MD5 challenge: AMI logins send the secret itself", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -188,7 +208,17 @@ main (int   argc,
                                 "Live calls show as real appliances show them (--dialect=field: a\n"
                                 "row per channel, lower-case id, STATUS \"0\"/\"1\") or as Kerio's\n"
                                 "PHP SDK implies (--dialect=sdk: a row per call, ID, NAME, STATUS\n"
-                                "words, ANSWERED_DURATION).");
+                                "words, ANSWERED_DURATION).\n"
+                                "\n"
+                                "With --ami-port it also speaks the Asterisk Manager Interface:\n"
+                                "each leg of every call is a channel whose events (Newchannel,\n"
+                                "Newstate, dial, bridge, Hangup) go to every logged-in client;\n"
+                                "--ami-version=11 (the default) sends Dial and Bridge events with\n"
+                                "Linkedid, 1.8 the same without Linkedid, 18 DialBegin/DialEnd and\n"
+                                "BridgeCreate/BridgeEnter/BridgeLeave/BridgeDestroy.\n"
+                                "POST /sim/control {\"action\":\"amiDrop\"} cuts the AMI\n"
+                                "connections, {\"action\":\"amiRefuse\",\"refuse\":true} refuses\n"
+                                "logins, {\"action\":\"amiHang\",\"hang\":true} stops answering.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -200,7 +230,13 @@ main (int   argc,
       g_printerr ("kerio-sim: --dialect is field or sdk, not '%s'\n", dialect_name);
       return 2;
     }
-  if (port < 0 || port > G_MAXUINT16 || page_cap < 0 || history < 0 || traffic < 0
+  if (ami_version_name && !kc_sim_ami_version_from_name (ami_version_name, &ami_version))
+    {
+      g_printerr ("kerio-sim: --ami-version is 11, 18 or 1.8, not '%s'\n", ami_version_name);
+      return 2;
+    }
+  if (ami_port > G_MAXUINT16 || (ami_tech != NULL && *ami_tech == '\0')
+      || port < 0 || port > G_MAXUINT16 || page_cap < 0 || history < 0 || traffic < 0
       || (tls_cert == NULL) != (tls_key == NULL) || slow_delay < 0 || expire_every < 0
       || restart_every < 0 || down_for < 0 || traffic_for < 0 || extension_digits < 0
       || cdr_delay < 0)
@@ -256,6 +292,13 @@ main (int   argc,
   kc_sim_server_set_omit_call_ids (sim, omit_call_ids);
   kc_sim_server_set_numeric_status (sim, numeric_status);
   kc_sim_server_set_numbers_as_strings (sim, numbers_as_strings);
+  kc_sim_server_set_ami_version (sim, ami_version);
+  if (ami_user || ami_secret)
+    kc_sim_server_set_ami_credentials (sim, ami_user ? ami_user : user,
+                                       ami_secret ? ami_secret : password);
+  if (ami_tech)
+    kc_sim_server_set_ami_channel_tech (sim, ami_tech);
+  kc_sim_server_set_ami_challenge (sim, !ami_no_challenge);
   for (guint i = KC_SIM_FAULT_NONE + 1; i < G_N_ELEMENTS (fault_rates); i++)
     if (fault_rates[i] > 0)
       kc_sim_server_set_fault_rate (sim, (KcSimFault) i, fault_rates[i]);
@@ -278,6 +321,12 @@ main (int   argc,
   if (!kc_sim_server_listen (sim, (guint16) port, certificate, &error))
     {
       g_printerr ("kerio-sim: cannot listen on 127.0.0.1:%d: %s\n", port, error->message);
+      return EXIT_FAILURE;
+    }
+  if (ami_port >= 0 && !kc_sim_server_listen_ami (sim, (guint16) ami_port, &error))
+    {
+      g_printerr ("kerio-sim: cannot listen for the AMI on 127.0.0.1:%d: %s\n", ami_port,
+                  error->message);
       return EXIT_FAILURE;
     }
   /* A replay answers from its capture: simulated calls would not show */
@@ -304,6 +353,12 @@ main (int   argc,
     printf ("Kerio Operator simulator listening on %s (replaying %s, any user)\n", url, replay);
   else
     printf ("Kerio Operator simulator listening on %s (user %s)\n", url, user);
+  /* A line of its own, after the HTTP one that scripts read first */
+  if (ami_port >= 0)
+    printf ("Asterisk Manager Interface simulator listening on 127.0.0.1:%u (user %s, Asterisk "
+            "%s)\n",
+            kc_sim_server_get_ami_port (sim), ami_user ? ami_user : user,
+            ami_version_name ? ami_version_name : "11");
   fflush (stdout);
 
   g_main_loop_run (loop);
