@@ -990,6 +990,241 @@ test_poll_operator (Fixture       *f,
   assert_events (&f->rec, expected);
 }
 
+/* --- Live calls from AMI ------------------------------------------------- */
+
+typedef struct
+{
+  KcSimServer   *sim;
+  KcKerioClient *client;
+  KcAmiClient   *ami;
+  KcCallTracker *tracker;
+  Recorder       rec;
+} AmiFixture;
+
+static void
+ami_fixture_set_up (AmiFixture    *f,
+                    gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr (GUri) uri = NULL;
+
+  f->sim = kc_sim_server_new ();
+  kc_sim_server_set_ami_version (f->sim, GPOINTER_TO_INT (data));
+  g_assert_true (kc_sim_server_listen (f->sim, 0, NULL, &error));
+  g_assert_true (kc_sim_server_listen_ami (f->sim, 0, &error));
+  g_assert_no_error (error);
+  url = kc_sim_server_get_endpoint_url (f->sim);
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  f->client = kc_kerio_client_new (uri, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  kc_kerio_client_set_timeout (f->client, 2);
+  f->ami = kc_ami_client_new ("127.0.0.1", kc_sim_server_get_ami_port (f->sim),
+                              KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  /* A poll every 30 s: whatever shows up within a second came from AMI */
+  f->tracker = kc_call_tracker_new (f->client, 30, "1001", 4);
+  kc_call_tracker_set_ami (f->tracker, f->ami);
+  f->rec.events = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (f->tracker, "incoming-call", G_CALLBACK (on_incoming), &f->rec);
+  g_signal_connect (f->tracker, "outgoing-call", G_CALLBACK (on_outgoing), &f->rec);
+  g_signal_connect (f->tracker, "call-state-changed", G_CALLBACK (on_state), &f->rec);
+}
+
+static void
+ami_fixture_tear_down (AmiFixture    *f,
+                       gconstpointer  data)
+{
+  kc_call_tracker_stop (f->tracker);
+  kc_ami_client_stop (f->ami);
+  g_clear_object (&f->tracker);
+  g_clear_object (&f->ami);
+  g_clear_object (&f->client);
+  g_clear_object (&f->sim);
+  g_ptr_array_unref (f->rec.events);
+}
+
+static void
+ami_start (AmiFixture *f)
+{
+  kc_call_tracker_start (f->tracker);
+  kc_ami_client_start (f->ami);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_live_source (f->tracker) == KC_LIVE_SOURCE_AMI, 10);
+  /* The poll that follows AMI coming up */
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") >= 1, 10);
+  kc_test_run_for (0.2);
+}
+
+/* The operator at 1001 with AMI: every change the moment it happens, the
+ * same events as polling gives (one call per call, ring groups), while
+ * Status.getCalls is left alone */
+static void
+test_ami_operator (AmiFixture    *f,
+                   gconstpointer  data)
+{
+  const char *const group[] = { "1002", "1001", NULL };
+  g_autofree char *in = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *grouped = NULL;
+  g_autofree char *missed = NULL;
+  g_autofree char *expected = NULL;
+  guint polls;
+
+  ami_start (f);
+  polls = kc_sim_server_get_request_count (f->sim, "Status.getCalls");
+
+  in = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  kc_sim_server_add_call (f->sim, "+998935556677", NULL, "1004", NULL);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 5);
+  kc_test_run_for (0.6);
+  kc_sim_server_answer_call (f->sim, in);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 5);
+  kc_sim_server_end_call (f->sim, in, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 3, 5);
+
+  out = g_strdup (kc_sim_server_add_call (f->sim, "1001", NULL, "+998977654321", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 4, 5);
+  kc_test_run_for (0.6);
+  kc_sim_server_answer_call (f->sim, out);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 5, 5);
+  kc_sim_server_end_call (f->sim, out, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 6, 5);
+
+  grouped = g_strdup (kc_sim_server_add_group_call (f->sim, "+998944440000", NULL, "800", group));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 7, 5);
+  kc_test_run_for (0.3);
+  kc_sim_server_answer_call_at (f->sim, grouped, "1002");
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 8, 5);
+  kc_sim_server_end_call (f->sim, grouped, KC_SIM_CDR_NO_ANSWER);
+
+  missed = g_strdup (kc_sim_server_add_call (f->sim, "+998911112233", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 9, 5);
+  kc_test_run_for (0.6);
+  kc_sim_server_end_call (f->sim, missed, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 10, 5);
+  kc_test_run_for (0.3);
+
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->suhbatda|"
+                              "state %s suhbatda->yakunlandi|"
+                              "outgoing %s kelyapti|state %s kelyapti->suhbatda|"
+                              "state %s suhbatda->yakunlandi|"
+                              "incoming %s kelyapti|state %s kelyapti->yakunlandi by 1002|"
+                              "incoming %s kelyapti|state %s kelyapti->javobsiz",
+                              in, in, in, out, out, out, grouped, grouped, missed, missed);
+  assert_events (&f->rec, expected);
+  /* Nothing of that needed a poll */
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Status.getCalls"), ==, polls);
+}
+
+/* AMI drops in the middle of a call: polling takes over at once, the call
+ * goes on without popping up again and ends as it does; when AMI is back,
+ * it takes over again, the poll slows down, and still no call is told of
+ * twice */
+static void
+test_ami_drop_and_back (AmiFixture    *f,
+                        gconstpointer  data)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *expected = NULL;
+  guint polls;
+
+  g_clear_object (&f->tracker);
+  f->tracker = kc_call_tracker_new (f->client, 0.2, "1001", 4);
+  kc_call_tracker_set_reconcile_interval (f->tracker, 30);
+  kc_call_tracker_set_ami (f->tracker, f->ami);
+  g_signal_connect (f->tracker, "incoming-call", G_CALLBACK (on_incoming), &f->rec);
+  g_signal_connect (f->tracker, "call-state-changed", G_CALLBACK (on_state), &f->rec);
+  ami_start (f);
+
+  first = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 5);
+  kc_test_run_for (0.6);
+  kc_sim_server_answer_call (f->sim, first);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 5);
+
+  /* The network drops AMI (and the sim refuses it for a while) */
+  kc_sim_server_set_ami_refuse (f->sim, TRUE);
+  kc_sim_server_drop_ami (f->sim);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_live_source (f->tracker) == KC_LIVE_SOURCE_POLLING, 5);
+  polls = kc_sim_server_get_request_count (f->sim, "Status.getCalls");
+  kc_test_run_for (1.0);
+  /* Polling at its own pace, and the call is still the same one */
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Status.getCalls") - polls, >=, 3);
+  g_assert_cmpuint (f->rec.events->len, ==, 2);
+
+  /* A call rings while AMI is down: polling finds it */
+  second = g_strdup (kc_sim_server_add_call (f->sim, "+998935556677", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 3, 5);
+
+  /* AMI is back; the two calls go on, then end */
+  kc_sim_server_set_ami_refuse (f->sim, FALSE);
+  kc_ami_client_set_credentials (f->ami, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_live_source (f->tracker) == KC_LIVE_SOURCE_AMI, 40);
+  kc_test_run_for (0.5);
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->suhbatda|"
+                              "incoming %s kelyapti",
+                              first, first, second);
+  assert_events (&f->rec, expected);
+  g_clear_pointer (&expected, g_free);
+  kc_sim_server_end_call (f->sim, first, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 5);
+  kc_sim_server_answer_call (f->sim, second);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 5);
+
+  expected = g_strdup_printf ("state %s suhbatda->yakunlandi|state %s kelyapti->suhbatda",
+                              first, second);
+  assert_events (&f->rec, expected);
+}
+
+/* A refused AMI login is said once and leaves polling as it was */
+static void
+test_ami_refused (AmiFixture    *f,
+                  gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+
+  kc_sim_server_set_ami_refuse (f->sim, TRUE);
+  g_clear_object (&f->tracker);
+  f->tracker = kc_call_tracker_new (f->client, 0.2, "1001", 4);
+  kc_call_tracker_set_ami (f->tracker, f->ami);
+  g_signal_connect (f->tracker, "incoming-call", G_CALLBACK (on_incoming), &f->rec);
+  kc_call_tracker_start (f->tracker);
+  kc_ami_client_start (f->ami);
+  KC_TEST_WAIT_UNTIL (kc_ami_client_get_state (f->ami) == KC_AMI_STATE_REFUSED, 5);
+  id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 5);
+  kc_test_run_for (2.0);
+  g_assert_cmpint (kc_call_tracker_get_live_source (f->tracker), ==, KC_LIVE_SOURCE_POLLING);
+  /* Tried once, not again and again */
+  g_assert_cmpuint (kc_sim_server_get_ami_action_count (f->sim, "Login"), ==, 1);
+  g_assert_cmpuint (kc_sim_server_get_ami_login_count (f->sim), ==, 0);
+}
+
+/* A Hangup AMI never delivered: the cross-checking poll ends the call */
+static void
+test_ami_lost_hangup (AmiFixture    *f,
+                      gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *expected = NULL;
+
+  g_clear_object (&f->tracker);
+  f->tracker = kc_call_tracker_new (f->client, 0.2, "1001", 4);
+  kc_call_tracker_set_reconcile_interval (f->tracker, 0.5);
+  kc_call_tracker_set_ami (f->tracker, f->ami);
+  g_signal_connect (f->tracker, "incoming-call", G_CALLBACK (on_incoming), &f->rec);
+  g_signal_connect (f->tracker, "call-state-changed", G_CALLBACK (on_state), &f->rec);
+  ami_start (f);
+  id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 5);
+  kc_test_run_for (0.6);
+  /* Events stop flowing (the sim keeps the session but says nothing) */
+  kc_sim_server_set_ami_hang (f->sim, TRUE);
+  kc_sim_server_end_call (f->sim, id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 5);
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->javobsiz", id, id);
+  assert_events (&f->rec, expected);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1036,6 +1271,29 @@ main (int   argc,
               test_poll_cdr_comes_late, fixture_tear_down);
   g_test_add ("/tracker/poll/cdr-never-comes", Fixture, NULL, fixture_set_up,
               test_poll_cdr_never_comes, fixture_tear_down);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      static const struct
+      {
+        const char  *name;
+        KcSimAmiVersion version;
+      } families[] = {
+        { "1.8", KC_SIM_AMI_1_8 },
+        { "11", KC_SIM_AMI_11 },
+        { "18", KC_SIM_AMI_18 },
+      };
+      g_autofree char *path = g_strdup_printf ("/tracker/ami/%s/operator", families[i].name);
+
+      g_test_add (path, AmiFixture, GINT_TO_POINTER (families[i].version), ami_fixture_set_up,
+                  test_ami_operator, ami_fixture_tear_down);
+    }
+  g_test_add ("/tracker/ami/drop-and-back", AmiFixture, GINT_TO_POINTER (KC_SIM_AMI_18),
+              ami_fixture_set_up, test_ami_drop_and_back, ami_fixture_tear_down);
+  g_test_add ("/tracker/ami/refused", AmiFixture, GINT_TO_POINTER (KC_SIM_AMI_18),
+              ami_fixture_set_up, test_ami_refused, ami_fixture_tear_down);
+  g_test_add ("/tracker/ami/lost-hangup", AmiFixture, GINT_TO_POINTER (KC_SIM_AMI_11),
+              ami_fixture_set_up, test_ami_lost_hangup, ami_fixture_tear_down);
 
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kc-ami-calls.h"
 #include "kc-call-tracker.h"
 #include "kc-cdr-check.h"
 
@@ -37,9 +38,18 @@ struct _KcCallTracker
   KcKerioError       last_error_code;
   guint              n_failures; /* in a row */
   guint              poll_source;
-  gint64             poll_started; /* monotonic µs */
+  gint64             poll_started;  /* monotonic µs */
+  gint64             poll_sent_us;  /* the same, Unix µs */
+  gboolean           poll_in_flight;
+  gboolean           poll_again;    /* at once, when the one in flight is done */
+  gboolean           ami_was_live;
+  guint              ami_apply_source;
   GCancellable      *cancellable;
   gboolean           running;
+
+  KcAmiClient       *ami; /* NULL without AMI */
+  KcAmiCalls        *ami_calls;
+  double             reconcile_interval;
 };
 
 G_DEFINE_FINAL_TYPE (KcCallTracker, kc_call_tracker, G_TYPE_OBJECT)
@@ -48,6 +58,7 @@ enum {
   PROP_0,
   PROP_CONNECTION_STATE,
   PROP_LAST_ERROR,
+  PROP_LIVE_SOURCE,
   N_PROPS
 };
 
@@ -75,6 +86,10 @@ kc_call_tracker_dispose (GObject *object)
   KcCallTracker *self = KC_CALL_TRACKER (object);
 
   kc_call_tracker_stop (self);
+  if (self->ami)
+    g_signal_handlers_disconnect_by_data (self->ami, self);
+  g_clear_object (&self->ami);
+  g_clear_object (&self->ami_calls);
   g_clear_object (&self->cdr_check);
   g_clear_object (&self->client);
 
@@ -112,6 +127,9 @@ kc_call_tracker_get_property (GObject    *object,
     case PROP_LAST_ERROR:
       g_value_set_string (value, self->last_error);
       break;
+    case PROP_LIVE_SOURCE:
+      g_value_set_int (value, kc_call_tracker_get_live_source (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -133,6 +151,10 @@ kc_call_tracker_class_init (KcCallTrackerClass *klass)
   props[PROP_LAST_ERROR] =
     g_param_spec_string ("last-error", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_LIVE_SOURCE] =
+    g_param_spec_int ("live-source", NULL, NULL, KC_LIVE_SOURCE_POLLING, KC_LIVE_SOURCE_AMI,
+                      KC_LIVE_SOURCE_POLLING,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[INCOMING_CALL] = g_signal_new ("incoming-call", G_TYPE_FROM_CLASS (klass),
@@ -154,6 +176,7 @@ kc_call_tracker_init (KcCallTracker *self)
   self->by_leg = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->unknown_statuses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->connection_state = KC_CONNECTION_CONNECTING;
+  self->reconcile_interval = KC_TRACKER_AMI_RECONCILE;
 }
 
 KcCallTracker *
@@ -736,6 +759,130 @@ set_connection (KcCallTracker     *self,
     }
 }
 
+/* --- AMI: instant events, with polls to put right what they miss */
+
+static gboolean
+ami_is_live (KcCallTracker *self)
+{
+  return self->ami != NULL && kc_ami_client_get_state (self->ami) == KC_AMI_STATE_CONNECTED;
+}
+
+KcLiveSource
+kc_call_tracker_get_live_source (KcCallTracker *self)
+{
+  g_return_val_if_fail (KC_IS_CALL_TRACKER (self), KC_LIVE_SOURCE_POLLING);
+  return ami_is_live (self) ? KC_LIVE_SOURCE_AMI : KC_LIVE_SOURCE_POLLING;
+}
+
+static double
+current_interval (KcCallTracker *self)
+{
+  return ami_is_live (self) ? MAX (self->reconcile_interval, self->poll_interval)
+                            : self->poll_interval;
+}
+
+static void
+apply_ami_rows (KcCallTracker *self)
+{
+  gint64 now_us = g_get_real_time ();
+  g_autoptr (GPtrArray) rows = kc_ami_calls_get_rows (self->ami_calls, now_us);
+
+  kc_call_tracker_apply_snapshot (self, rows, now_us / G_USEC_PER_SEC);
+}
+
+static gboolean
+apply_ami_rows_now (gpointer data)
+{
+  KcCallTracker *self = data;
+
+  self->ami_apply_source = 0;
+  apply_ami_rows (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Events come in bursts (a channel's Newchannel, then the Dial that says
+ * whose call it is): the calls are worked out once the burst has been
+ * read, which is still well within a millisecond */
+static void
+on_ami_event (KcCallTracker *self,
+              KcAmiMessage  *event)
+{
+  if (!self->running || !ami_is_live (self))
+    return;
+  if (kc_ami_calls_handle_event (self->ami_calls, event, g_get_real_time ()) &&
+      self->ami_apply_source == 0)
+    self->ami_apply_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, apply_ami_rows_now, self,
+                                              NULL);
+}
+
+static void poll_soon (KcCallTracker *self);
+
+/* Either way the source changes, a poll at once: AMI just up knows none of
+ * the calls under way, and AMI gone leaves the polls to tell of them. The
+ * calls keep their identity (the channels' ids are the rows' ids), so none
+ * pops up twice or goes missing across the switch. */
+static void
+on_ami_state (KcCallTracker *self)
+{
+  gboolean live = ami_is_live (self);
+
+  if (live == self->ami_was_live)
+    return;
+  self->ami_was_live = live;
+  kc_ami_calls_clear (self->ami_calls);
+  if (live)
+    g_message ("Instant pop-ups: the Asterisk Manager Interface is connected; polling every %g s "
+               "to cross-check",
+               current_interval (self));
+  else
+    {
+      const GError *error = self->ami ? kc_ami_client_get_error (self->ami) : NULL;
+
+      g_message ("Instant pop-ups: the Asterisk Manager Interface is not connected%s%s; polling "
+                 "every %g s",
+                 error ? ": " : "", error ? error->message : "", self->poll_interval);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LIVE_SOURCE]);
+  if (self->running)
+    poll_soon (self);
+}
+
+void
+kc_call_tracker_set_ami (KcCallTracker *self,
+                         KcAmiClient   *ami)
+{
+  g_return_if_fail (KC_IS_CALL_TRACKER (self));
+  g_return_if_fail (ami == NULL || KC_IS_AMI_CLIENT (ami));
+
+  if (self->ami)
+    g_signal_handlers_disconnect_by_data (self->ami, self);
+  g_set_object (&self->ami, ami);
+  if (self->ami_calls == NULL)
+    self->ami_calls = kc_ami_calls_new ();
+  if (ami)
+    {
+      g_signal_connect_swapped (ami, "event", G_CALLBACK (on_ami_event), self);
+      g_signal_connect_swapped (ami, "notify::state", G_CALLBACK (on_ami_state), self);
+    }
+  on_ami_state (self);
+}
+
+KcAmiClient *
+kc_call_tracker_get_ami (KcCallTracker *self)
+{
+  g_return_val_if_fail (KC_IS_CALL_TRACKER (self), NULL);
+  return self->ami;
+}
+
+void
+kc_call_tracker_set_reconcile_interval (KcCallTracker *self,
+                                        double         seconds)
+{
+  g_return_if_fail (KC_IS_CALL_TRACKER (self));
+  g_return_if_fail (seconds > 0);
+  self->reconcile_interval = seconds;
+}
+
 /* After the n-th failure in a row: the first retry right away (well within
  * a ring), then doubling up to the cap */
 static double
@@ -759,6 +906,7 @@ poll_done (GObject      *source,
   double elapsed;
 
   calls = kc_kerio_client_get_calls_finish (KC_KERIO_CLIENT (source), result, &error);
+  self->poll_in_flight = FALSE;
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !self->running)
     return;
 
@@ -785,14 +933,21 @@ poll_done (GObject      *source,
     g_message ("Connection to Kerio Operator restored");
   self->n_failures = 0;
   set_connection (self, KC_CONNECTION_CONNECTED, NULL);
-  kc_call_tracker_apply_snapshot (self, calls, g_get_real_time () / G_USEC_PER_SEC);
+  /* With AMI, every poll is what AMI builds on: the calls under way when
+   * it comes up, and those it misses */
+  if (self->ami_calls)
+    kc_ami_calls_reconcile (self->ami_calls, calls, self->poll_sent_us);
+  if (ami_is_live (self))
+    apply_ami_rows (self);
+  else
+    kc_call_tracker_apply_snapshot (self, calls, g_get_real_time () / G_USEC_PER_SEC);
 
   if (!self->running)
     return;
   /* Polls start one interval apart, however long each took, and never
    * overlap. */
   elapsed = (g_get_monotonic_time () - self->poll_started) / (double) G_USEC_PER_SEC;
-  schedule_poll (self, MAX (self->poll_interval - elapsed, 0));
+  schedule_poll (self, self->poll_again ? 0 : MAX (current_interval (self) - elapsed, 0));
 }
 
 static gboolean
@@ -801,7 +956,15 @@ poll_now (gpointer user_data)
   KcCallTracker *self = user_data;
 
   self->poll_source = 0;
+  if (self->poll_in_flight)
+    {
+      self->poll_again = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+  self->poll_in_flight = TRUE;
+  self->poll_again = FALSE;
   self->poll_started = g_get_monotonic_time ();
+  self->poll_sent_us = g_get_real_time ();
   kc_kerio_client_get_calls_async (self->client, self->cancellable, poll_done,
                                    g_object_ref (self));
   return G_SOURCE_REMOVE;
@@ -814,6 +977,15 @@ schedule_poll (KcCallTracker *self,
   g_clear_handle_id (&self->poll_source, g_source_remove);
   self->poll_source = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) lround (delay * 1000),
                                           poll_now, self, NULL);
+}
+
+static void
+poll_soon (KcCallTracker *self)
+{
+  if (self->poll_in_flight)
+    self->poll_again = TRUE;
+  else
+    schedule_poll (self, 0);
 }
 
 void
@@ -835,6 +1007,9 @@ kc_call_tracker_stop (KcCallTracker *self)
   g_return_if_fail (KC_IS_CALL_TRACKER (self));
 
   self->running = FALSE;
+  g_clear_handle_id (&self->ami_apply_source, g_source_remove);
+  self->poll_in_flight = FALSE;
+  self->poll_again = FALSE;
   g_clear_handle_id (&self->poll_source, g_source_remove);
   if (self->cdr_check)
     kc_cdr_check_cancel_all (self->cdr_check);

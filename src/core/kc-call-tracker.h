@@ -31,6 +31,7 @@
 
 #include <gio/gio.h>
 
+#include "kerio/kc-ami-client.h"
 #include "kerio/kc-kerio-client.h"
 #include "kc-call.h"
 
@@ -42,6 +43,16 @@ typedef enum
   KC_CONNECTION_CONNECTED,
   KC_CONNECTION_ERROR,
 } KcConnectionState;
+
+/* Where live calls come from */
+typedef enum
+{
+  KC_LIVE_SOURCE_POLLING, /* Status.getCalls every poll interval */
+  KC_LIVE_SOURCE_AMI,     /* AMI events, a poll every KC_TRACKER_AMI_RECONCILE s to cross-check */
+} KcLiveSource;
+
+/* Seconds between the polls that cross-check AMI */
+#define KC_TRACKER_AMI_RECONCILE 15.0
 
 /* Seconds; the first retry comes no later than the next regular poll */
 #define KC_TRACKER_RETRY_FIRST 0.25
@@ -69,6 +80,20 @@ KcKerioError       kc_call_tracker_get_last_error_code (KcCallTracker *self);
 /* Applies one snapshot (GPtrArray of KcActiveCall) taken at `now` (Unix
  * seconds) as if a poll had returned it. The poll loop uses it; tests and
  * benchmarks drive the diff with it directly. */
+/* Live calls from the PBX's Asterisk Manager Interface too: while it is
+ * logged in, its events tell of calls at once and Status.getCalls is polled
+ * only every KC_TRACKER_AMI_RECONCILE seconds, to add a call AMI missed and
+ * to end one the PBX no longer lists; while it is not, polling goes on as
+ * without it. The tracker does not start or stop the client. */
+void               kc_call_tracker_set_ami       (KcCallTracker *self,
+                                                  KcAmiClient   *ami);
+KcAmiClient       *kc_call_tracker_get_ami       (KcCallTracker *self);
+/* Property "live-source" */
+KcLiveSource       kc_call_tracker_get_live_source (KcCallTracker *self);
+/* For tests: the cross-check's interval (default KC_TRACKER_AMI_RECONCILE) */
+void               kc_call_tracker_set_reconcile_interval (KcCallTracker *self,
+                                                           double         seconds);
+
 /* How the CDR of a missed call is looked for: at once, then after
  * first_retry seconds doubling, until give_up seconds after the call ended
  * (default 2 s and 60 s). */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kerio/kc-ami-client.h"
 #include "kerio/kc-kerio-client.h"
 #include "kc-config.h"
 
@@ -35,6 +36,11 @@ kc_config_free (KcConfig *config)
     memset (config->events_token, 0, strlen (config->events_token));
   g_free (config->events_token);
   g_strfreev (config->events_origins);
+  g_free (config->ami_host);
+  g_free (config->ami_username);
+  if (config->ami_password)
+    memset (config->ami_password, 0, strlen (config->ami_password));
+  g_free (config->ami_password);
   g_free (config);
 }
 
@@ -242,6 +248,70 @@ kc_config_parse_interval (const char *text,
     return FALSE;
   *out = value;
   return TRUE;
+}
+
+gboolean
+kc_config_parse_ami (const char  *text,
+                     const char  *pbx_host,
+                     char       **host,
+                     guint16     *port,
+                     GError     **error)
+{
+  g_autofree char *hostname = NULL;
+  const char *colon;
+  guint64 number = KC_AMI_DEFAULT_PORT;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  if (g_ascii_strcasecmp (text, "pbx") == 0)
+    {
+      if (pbx_host == NULL)
+        {
+          g_set_error_literal (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID,
+                               _("“pbx” stands for the PBX's host, and no PBX is configured"));
+          return FALSE;
+        }
+      *host = g_strdup (pbx_host);
+      *port = KC_AMI_DEFAULT_PORT;
+      return TRUE;
+    }
+
+  if (text[0] == '[')
+    {
+      const char *close = strchr (text, ']');
+
+      if (close == NULL || close == text + 1 || (close[1] != '\0' && close[1] != ':'))
+        goto bad;
+      hostname = g_strndup (text + 1, (gsize) (close - text - 1));
+      colon = close[1] == ':' ? close + 1 : NULL;
+    }
+  else
+    {
+      colon = strchr (text, ':');
+      if (colon != NULL && strchr (colon + 1, ':') != NULL)
+        goto bad;
+      hostname = colon ? g_strndup (text, (gsize) (colon - text)) : g_strdup (text);
+    }
+  if (*hostname == '\0' || strpbrk (hostname, "/@?# ") != NULL)
+    goto bad;
+  if (colon != NULL &&
+      !g_ascii_string_to_unsigned (colon + 1, 10, 1, G_MAXUINT16, &number, NULL))
+    goto bad;
+  *host = g_steal_pointer (&hostname);
+  *port = (guint16) number;
+  return TRUE;
+
+bad:
+  g_set_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID,
+               _("“%s” is not host, host:port or pbx"), text);
+  return FALSE;
+}
+
+const char *
+kc_config_get_ami_username (const KcConfig *config)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  return config->ami_username ? config->ami_username : config->username;
 }
 
 static gboolean
@@ -496,6 +566,22 @@ apply_environment (KcConfig *config,
         return invalid (error, _("KERIO_CAPTURE: %s"), local_error->message);
     }
 
+  if ((value = env ("KERIO_AMI")))
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      g_clear_pointer (&config->ami_host, g_free);
+      if (!kc_config_parse_ami (value,
+                                config->endpoint ? g_uri_get_host (config->endpoint) : NULL,
+                                &config->ami_host, &config->ami_port, &local_error))
+        /* TRANSLATORS: the message says what is wrong with the value */
+        return invalid (error, _("KERIO_AMI: %s"), local_error->message);
+    }
+  if ((value = env ("KERIO_AMI_USERNAME")))
+    replace_string (&config->ami_username, value);
+  if ((value = env ("KERIO_AMI_PASSWORD")))
+    replace_string (&config->ami_password, value);
+
   return TRUE;
 }
 
@@ -511,6 +597,8 @@ apply_settings (KcConfig  *config,
   g_autofree char *events = g_settings_get_string (settings, "events-listen");
   g_auto (GStrv) origins = g_settings_get_strv (settings, "events-origins");
   const char *bad = NULL;
+  g_autofree char *ami = g_settings_get_string (settings, "ami-host");
+  g_autofree char *ami_username = g_settings_get_string (settings, "ami-username");
 
   if (*host)
     {
@@ -557,6 +645,17 @@ apply_settings (KcConfig  *config,
                     _("The events origins setting “%s” is not an origin such as "
                       "https://crm.example.uz"),
                     bad);
+  if (*ami)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      g_clear_pointer (&config->ami_host, g_free);
+      if (!kc_config_parse_ami (ami, config->endpoint ? g_uri_get_host (config->endpoint) : NULL,
+                                &config->ami_host, &config->ami_port, &local_error))
+        return invalid (error, _("The instant pop-ups (AMI) setting: %s"), local_error->message);
+    }
+  if (*ami_username)
+    replace_string (&config->ami_username, ami_username);
   config->poll_interval = g_settings_get_double (settings, "poll-interval");
   config->sync_interval = g_settings_get_double (settings, "sync-interval");
   config->extension_digits = g_settings_get_uint (settings, "extension-digits");

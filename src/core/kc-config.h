@@ -41,6 +41,11 @@ typedef struct
   char   *events_token;       /* KERIO_EVENTS_TOKEN, NULL when unset */
   char  **events_origins;     /* normalized origins; NULL when none is set */
   gboolean events_from_environment; /* the address came from KERIO_EVENTS_LISTEN */
+  /* The Asterisk Manager Interface: NULL when off (KERIO_AMI, ami-host) */
+  char   *ami_host;
+  guint16 ami_port;
+  char   *ami_username;      /* NULL: the API user name */
+  char   *ami_password;      /* NULL: none given (the keyring may have one) */
 } KcConfig;
 
 GQuark     kc_config_error_quark (void);
@@ -73,6 +78,15 @@ char      *kc_config_parse_origin (const char *text);
  * "-._~", so that it goes into a header and a URL as it is */
 gboolean   kc_config_is_valid_token (const char *token);
 #define KC_EVENTS_TOKEN_MIN 16
+/* KERIO_AMI: "host", "host:port", "[v6]:port", or "pbx" for the PBX's own
+ * host (pbx_host, NULL when unknown); port 5038 when omitted */
+gboolean   kc_config_parse_ami   (const char  *text,
+                                  const char  *pbx_host,
+                                  char       **host,
+                                  guint16     *port,
+                                  GError     **error);
+/* The AMI user name in effect: its own, else the API's */
+const char *kc_config_get_ami_username (const KcConfig *config);
 
 /* A positive finite decimal ("2", "0.5") */
 gboolean   kc_config_parse_interval (const char  *text,

@@ -11,6 +11,7 @@ struct _KcEngine
   GObject        parent_instance;
 
   KcKerioClient *client;
+  KcAmiClient   *ami; /* NULL without AMI */
   KcCallTracker *tracker;
   KcSync        *sync;
   KcStore       *store;
@@ -28,9 +29,12 @@ kc_engine_dispose (GObject *object)
 
   if (self->tracker)
     kc_call_tracker_stop (self->tracker);
+  if (self->ami)
+    kc_ami_client_stop (self->ami);
   if (self->sync)
     kc_sync_stop (self->sync);
   g_clear_object (&self->tracker);
+  g_clear_object (&self->ami);
   g_clear_object (&self->sync);
   g_clear_object (&self->client);
   g_clear_object (&self->store);
@@ -158,6 +162,16 @@ kc_engine_new (const KcConfig *config,
                                        config->extension_digits);
   self->sync = kc_sync_new (self->client, store, config->sync_interval, config->extension,
                             config->extension_digits);
+  if (config->ami_host)
+    {
+      /* Without a password of its own, the AMI user is taken to have the
+       * API's */
+      self->ami = kc_ami_client_new (config->ami_host, config->ami_port,
+                                     kc_config_get_ami_username (config),
+                                     config->ami_password ? config->ami_password
+                                                          : config->password);
+      kc_call_tracker_set_ami (self->tracker, self->ami);
+    }
   g_signal_connect_object (self->tracker, "call-state-changed",
                            G_CALLBACK (on_call_state_changed), self, G_CONNECT_SWAPPED);
   return self;
@@ -168,6 +182,13 @@ kc_engine_get_client (KcEngine *self)
 {
   g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
   return self->client;
+}
+
+KcAmiClient *
+kc_engine_get_ami (KcEngine *self)
+{
+  g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
+  return self->ami;
 }
 
 KcCallTracker *
@@ -214,6 +235,12 @@ kc_engine_start (KcEngine *self)
   g_message ("Kerio Operator service initialized (%s)", url);
   g_message ("Starting real-time polling every %g seconds", self->poll_interval);
   kc_call_tracker_start (self->tracker);
+  if (self->ami)
+    {
+      g_message ("Instant pop-ups: connecting to the Asterisk Manager Interface at %s:%u",
+                 kc_ami_client_get_host (self->ami), kc_ami_client_get_port (self->ami));
+      kc_ami_client_start (self->ami);
+    }
   g_message ("Starting auto-sync every %g minutes", self->sync_interval);
   g_signal_connect_object (self->tracker, "notify::connection-state",
                            G_CALLBACK (on_connection_state), self, G_CONNECT_SWAPPED);
@@ -245,6 +272,8 @@ kc_engine_shutdown_async (KcEngine            *self,
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, kc_engine_shutdown_async);
   kc_call_tracker_stop (self->tracker);
+  if (self->ami)
+    kc_ami_client_stop (self->ami);
   kc_sync_stop (self->sync);
   kc_kerio_client_logout_async (self->client, NULL, logout_done, task);
 }

@@ -26,6 +26,8 @@ KcEngine      *kc_engine_new         (const KcConfig *config,
                                       KcStore        *store);
 KcKerioClient *kc_engine_get_client  (KcEngine *self);
 KcCallTracker *kc_engine_get_tracker (KcEngine *self);
+/* The Asterisk Manager Interface client, NULL when AMI is off */
+KcAmiClient   *kc_engine_get_ami     (KcEngine *self);
 KcSync        *kc_engine_get_sync    (KcEngine *self);
 KcStore       *kc_engine_get_store   (KcEngine *self);
 
