@@ -11,7 +11,7 @@ static const char *const variables[] = {
   "KERIO_PBX_HOST",      "KERIO_API_USERNAME",  "KERIO_API_PASSWORD",     "KERIO_POLL_INTERVAL",
   "KERIO_SYNC_INTERVAL", "KERIO_EXTENSION",     "KERIO_EXTENSION_DIGITS", "KERIO_TLS_PIN",
   "KERIO_CAPTURE",       "KERIO_CAPTURE_ANONYMIZE", "KERIO_EVENTS_LISTEN",  "KERIO_EVENTS_TOKEN",
-  "KERIO_EVENTS_ORIGINS",
+  "KERIO_EVENTS_ORIGINS", "KERIO_AMI", "KERIO_AMI_USERNAME", "KERIO_AMI_PASSWORD",
 };
 
 static void
@@ -434,6 +434,90 @@ test_events_invalid (void)
   clear_environment ();
 }
 
+/* KERIO_AMI: host, host:port, [v6]:port, or "pbx" for the PBX's own host;
+ * the AMI user name and password default to the API's */
+static void
+test_ami (void)
+{
+  static const struct
+  {
+    const char *text;
+    const char *host;
+    guint16     port;
+  } good[] = {
+    { "pbx", "pbx.example.uz", 5038 },
+    { "PBX", "pbx.example.uz", 5038 },
+    { "ami.example.uz", "ami.example.uz", 5038 },
+    { "10.0.0.5:15038", "10.0.0.5", 15038 },
+    { "[fd00::5]:5038", "fd00::5", 5038 },
+    { "[fd00::5]", "fd00::5", 5038 },
+  };
+  static const char *const bad[] = {
+    "host:0", "host:70000", "host:port", "a:b:c", "[fd00::5", "[]:5038", "http://host",
+    "user@host", ":5038",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *host = NULL;
+      guint16 port = 0;
+
+      g_assert_true (kc_config_parse_ami (good[i].text, "pbx.example.uz", &host, &port, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (host, ==, good[i].host);
+      g_assert_cmpuint (port, ==, good[i].port);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *host = NULL;
+      guint16 port = 0;
+
+      if (kc_config_parse_ami (bad[i], "pbx.example.uz", &host, &port, &error))
+        g_error ("“%s” was taken as host %s port %u", bad[i], host, port);
+      g_assert_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+    }
+
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (KcConfig) config = NULL;
+
+    clear_environment ();
+    g_setenv ("KERIO_PBX_HOST", "pbx.example.uz", TRUE);
+    g_setenv ("KERIO_API_USERNAME", "cti", TRUE);
+    g_setenv ("KERIO_API_PASSWORD", "api-secret", TRUE);
+    g_setenv ("KERIO_AMI", "pbx", TRUE);
+    config = kc_config_load (&error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (config->ami_host, ==, "pbx.example.uz");
+    g_assert_cmpuint (config->ami_port, ==, 5038);
+    g_assert_cmpstr (kc_config_get_ami_username (config), ==, "cti");
+    g_assert_null (config->ami_password);
+    g_clear_pointer (&config, kc_config_free);
+
+    g_setenv ("KERIO_AMI_USERNAME", "ami-user", TRUE);
+    g_setenv ("KERIO_AMI_PASSWORD", "ami-secret", TRUE);
+    config = kc_config_load (&error);
+    g_assert_cmpstr (kc_config_get_ami_username (config), ==, "ami-user");
+    g_assert_cmpstr (config->ami_password, ==, "ami-secret");
+    g_clear_pointer (&config, kc_config_free);
+
+    /* Off when unset; "pbx" without a PBX says so, naming the variable */
+    g_unsetenv ("KERIO_AMI");
+    config = kc_config_load (&error);
+    g_assert_null (config->ami_host);
+    g_clear_pointer (&config, kc_config_free);
+    g_unsetenv ("KERIO_PBX_HOST");
+    g_setenv ("KERIO_AMI", "pbx", TRUE);
+    config = kc_config_load (&error);
+    g_assert_null (config);
+    g_assert_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+    g_assert_true (g_str_has_prefix (error->message, "KERIO_AMI: "));
+    clear_environment ();
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -453,6 +537,7 @@ main (int   argc,
   g_test_add_func ("/config/events/origin-forms", test_events_origin_forms);
   g_test_add_func ("/config/events/environment", test_events_environment);
   g_test_add_func ("/config/events/invalid", test_events_invalid);
+  g_test_add_func ("/config/ami", test_ami);
 
   return g_test_run ();
 }

@@ -98,6 +98,8 @@ test_invalid_configuration (Fixture       *f,
                       "KERIO_TLS_PIN");
   assert_usage_error (f, headless, (const char *const[]){ "KERIO_PBX_HOST=", NULL },
                       "KERIO_PBX_HOST");
+  assert_usage_error (f, headless, (const char *const[]){ "KERIO_AMI=pbx:port", NULL },
+                      "KERIO_AMI");
   assert_usage_error (f, (const char *const[]){ "--headless", "--no-such-option", NULL }, NULL,
                       "no-such-option");
 }
@@ -341,6 +343,55 @@ test_operator_outcomes (Fixture       *f,
   kc_test_proc_free (proc);
 }
 
+/* With AMI the pop-up does not wait for a poll: polls come every 30 s here,
+ * the call is told of at once, and Status.getCalls is asked only to
+ * cross-check */
+static void
+test_ami_instant (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ami = NULL;
+  g_autofree char *id = NULL;
+  KcTestProc *proc;
+  gint64 rang_us;
+  guint polls;
+
+  g_assert_true (kc_sim_server_listen_ami (f->sim, 0, &error));
+  ami = g_strdup_printf ("KERIO_AMI=127.0.0.1:%u", kc_sim_server_get_ami_port (f->sim));
+  proc = spawn (f, (const char *const[]){ "--headless", NULL },
+                (const char *const[]){ ami, "KERIO_EXTENSION=1001", "KERIO_POLL_INTERVAL=30",
+                                       NULL });
+  KC_TEST_WAIT_UNTIL (kc_test_lines_have (proc->err, "Asterisk Manager Interface is connected"),
+                      20);
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") >= 1, 20);
+  /* The poll that follows AMI coming up may still be on its way */
+  kc_test_run_for (0.5);
+  polls = kc_sim_server_get_request_count (f->sim, "Status.getCalls");
+
+  rang_us = g_get_monotonic_time ();
+  id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (proc->out->len == 1, 5);
+  /* Far inside a poll interval of 30 s (the benchmark measures it) */
+  g_assert_cmpint (g_get_monotonic_time () - rang_us, <, 5 * G_USEC_PER_SEC);
+  assert_call_event (g_ptr_array_index (proc->out, 0), "incoming_call", id, "+998901234567",
+                     "1001", "kiruvchi");
+  kc_test_run_for (0.6);
+  kc_sim_server_answer_call (f->sim, id);
+  KC_TEST_WAIT_UNTIL (proc->out->len == 2, 5);
+  assert_status_event (g_ptr_array_index (proc->out, 1), id, "suhbatda");
+  kc_sim_server_end_call (f->sim, id, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (proc->out->len == 3, 5);
+  assert_status_event (g_ptr_array_index (proc->out, 2), id, "yakunlandi");
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Status.getCalls"), ==, polls);
+
+  g_subprocess_send_signal (proc->process, SIGTERM);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
+  /* It logged off the AMI too */
+  g_assert_cmpuint (kc_sim_server_get_ami_action_count (f->sim, "Logoff"), ==, 1);
+  kc_test_proc_free (proc);
+}
+
 static void
 test_sigint_exits_cleanly (Fixture       *f,
                            gconstpointer  data)
@@ -499,6 +550,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/headless/invalid-configuration", test_invalid_configuration);
   ADD ("/headless/event-stream", test_event_stream);
+  ADD ("/headless/ami-instant", test_ami_instant);
   g_test_add ("/headless/operator-outcomes/field", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_FIELD),
               fixture_set_up, test_operator_outcomes, fixture_tear_down);
   g_test_add ("/headless/operator-outcomes/sdk", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_SDK),

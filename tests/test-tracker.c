@@ -1048,9 +1048,9 @@ ami_start (AmiFixture *f)
   kc_call_tracker_start (f->tracker);
   kc_ami_client_start (f->ami);
   KC_TEST_WAIT_UNTIL (kc_call_tracker_get_live_source (f->tracker) == KC_LIVE_SOURCE_AMI, 10);
-  /* The poll that follows AMI coming up */
+  /* The poll that follows AMI coming up, which may come after the first */
   KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") >= 1, 10);
-  kc_test_run_for (0.2);
+  kc_test_run_for (0.5);
 }
 
 /* The operator at 1001 with AMI: every change the moment it happens, the
