@@ -93,6 +93,16 @@ kc_probe_cli_run (gboolean demo)
   g_print ("\n");
 
   probe = kc_probe_new (client);
+  if (config->ami_host != NULL)
+    {
+      g_autoptr (KcAmiClient) ami =
+        kc_ami_client_new (config->ami_host, config->ami_port, kc_config_get_ami_username (config),
+                           config->ami_password ? config->ami_password : config->password);
+
+      kc_probe_set_ami (probe, ami, config->poll_interval);
+    }
+  else
+    kc_probe_set_ami (probe, NULL, config->poll_interval);
   loop = g_main_loop_new (NULL, FALSE);
   wait.loop = loop;
   kc_probe_run_async (probe, NULL, on_probed, &wait);

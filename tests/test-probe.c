@@ -117,9 +117,11 @@ fixture_tear_down (Fixture       *f,
   g_free (f->url);
 }
 
+/* ami: the AMI to try too, or NULL */
 static KcProbe *
-probe (const char *url,
-       const char *password)
+probe_with_ami (const char  *url,
+                const char  *password,
+                KcAmiClient *ami)
 {
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
   g_autoptr (KcKerioClient) client = kc_kerio_client_new (uri, KC_SIM_DEFAULT_USERNAME, password);
@@ -127,11 +129,20 @@ probe (const char *url,
   g_autoptr (GError) error = NULL;
   KcProbe *probe = kc_probe_new (client);
 
+  kc_probe_set_ami (probe, ami, 2);
+
   kc_probe_run_async (probe, NULL, kc_test_store_result, &res);
   KC_TEST_AWAIT (res);
   g_assert_true (kc_probe_run_finish (probe, res, &error));
   g_assert_no_error (error);
   return probe;
+}
+
+static KcProbe *
+probe (const char *url,
+       const char *password)
+{
+  return probe_with_ami (url, password, NULL);
 }
 
 static void
@@ -205,7 +216,8 @@ test_probe_sim (Fixture       *f,
   g_assert_cmpstr (lines[8], ==, field ? "ANSWERED_DURATION: absent" : "ANSWERED_DURATION: present");
   g_assert_true (g_str_has_prefix (lines[9], field ? "Dialect: field " : "Dialect: sdk "));
   g_assert_cmpstr (lines[10], ==, "PBX clock: in step with ours (HTTP Date header)");
-  g_assert_null (lines[11]);
+  g_assert_cmpstr (lines[11], ==, "Live calls: a poll every 2 s (set up AMI for instant pop-ups)");
+  g_assert_null (lines[12]);
   /* Each method once, and the recording itself never */
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Status.getCalls"), ==, 1);
   g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "CallHistory.get"), ==, 1);
@@ -232,6 +244,7 @@ test_probe_quiet_pbx (Fixture       *f,
                      "Live calls: no calls right now, so their shape is unknown; probe again "
                      "during a call",
                      "PBX clock: in step with ours (HTTP Date header)",
+                     "Live calls: a poll every 2 s (set up AMI for instant pop-ups)",
                      NULL });
 }
 
@@ -351,8 +364,49 @@ test_probe_clock_from_record (void)
 
   g_assert_true (kc_probe_get_succeeded (p));
   g_assert_cmpstr (lines[2], ==, "CallHistory.get: OK, 1 row");
-  g_assert_true (g_str_has_prefix (lines[n - 1], "PBX clock: no Date header; its newest call "
+  g_assert_true (g_str_has_prefix (lines[n - 2], "PBX clock: no Date header; its newest call "
                                                  "record is dated 10"));
+  g_assert_true (g_str_has_prefix (lines[n - 1], "Live calls: a poll every "));
+}
+
+/* With AMI set up, the report says whether it lets us in, and so where live
+ * calls will come from; AMI refusing us leaves the probe a success (polls
+ * still work) but says why pop-ups will not be instant */
+static void
+test_probe_ami (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcAmiClient) ami = NULL;
+  g_autoptr (KcProbe) ok = NULL;
+  g_autoptr (KcProbe) refused = NULL;
+  g_autofree char *ok_line = NULL;
+  const char *const *lines;
+  guint n;
+
+  g_assert_true (kc_sim_server_listen_ami (f->sim, 0, &error));
+  ami = kc_ami_client_new ("127.0.0.1", kc_sim_server_get_ami_port (f->sim),
+                           KC_SIM_DEFAULT_USERNAME, PASSWORD);
+  ok = probe_with_ami (f->url, PASSWORD, ami);
+  lines = kc_probe_get_lines (ok);
+  n = g_strv_length ((char **) lines);
+  ok_line = g_strdup_printf ("AMI (127.0.0.1:%u): OK, version ", kc_sim_server_get_ami_port (f->sim));
+  g_assert_true (g_str_has_prefix (lines[6], ok_line));
+  g_assert_cmpstr (lines[n - 1], ==,
+                   "Live calls: from AMI, at once; Status.getCalls every 15 s to cross-check");
+  g_assert_true (kc_probe_get_succeeded (ok));
+  /* The probe's own session, logged off; the client's was never started */
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_ami_action_count (f->sim, "Logoff") == 1, 5);
+  g_assert_cmpint (kc_ami_client_get_state (ami), ==, KC_AMI_STATE_DISCONNECTED);
+
+  kc_sim_server_set_ami_refuse (f->sim, TRUE);
+  refused = probe_with_ami (f->url, PASSWORD, ami);
+  lines = kc_probe_get_lines (refused);
+  n = g_strv_length ((char **) lines);
+  g_assert_nonnull (strstr (lines[6], "Authentication failed"));
+  g_assert_cmpstr (lines[n - 1], ==,
+                   "Live calls: a poll every 2 s (AMI does not answer; instant pop-ups are off)");
+  g_assert_true (kc_probe_get_succeeded (refused));
 }
 
 /* --- kerio-cti --probe ------------------------------------------------ */
@@ -471,6 +525,7 @@ main (int   argc,
   g_test_add ("/probe/sim/sdk", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_SDK), fixture_set_up,
               test_probe_sim, fixture_tear_down);
   ADD ("quiet-pbx", test_probe_quiet_pbx);
+  ADD ("ami", test_probe_ami);
   ADD ("wrong-password", test_probe_wrong_password);
   g_test_add_func ("/probe/unknown-methods", test_probe_unknown_methods);
   g_test_add_func ("/probe/clock-from-record", test_probe_clock_from_record);

@@ -274,6 +274,44 @@ test_answered_elsewhere_in_words (Fixture       *f,
   kc_window_set_engine (f->window, f->engine);
 }
 
+/* The dashboard says where live calls come from: AMI, at once, or polls;
+ * and why not AMI when it was asked for and refused */
+static void
+test_live_source_in_words (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr (KcEngine) engine = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = kc_sim_server_get_endpoint_url (f->sim);
+  KcConfig config = { 0 };
+
+  g_assert_true (kc_sim_server_listen_ami (f->sim, 0, &error));
+  config.endpoint = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  config.username = (char *) KC_SIM_DEFAULT_USERNAME;
+  config.password = (char *) KC_SIM_DEFAULT_PASSWORD;
+  config.poll_interval = 0.5;
+  config.sync_interval = 10;
+  config.extension_digits = 4;
+  config.ami_host = (char *) "127.0.0.1";
+  config.ami_port = kc_sim_server_get_ami_port (f->sim);
+  engine = kc_engine_new (&config, f->store);
+  g_uri_unref (config.endpoint);
+  kc_window_set_engine (f->window, engine);
+  kc_engine_start (engine);
+  KC_TEST_WAIT_UNTIL (shows (f, "Connected to Kerio Operator, with instant pop-ups (AMI)"), 10);
+
+  kc_sim_server_set_ami_refuse (f->sim, TRUE);
+  kc_sim_server_drop_ami (f->sim);
+  KC_TEST_WAIT_UNTIL (shows (f, "Instant pop-ups (AMI) are off"), 10);
+  KC_TEST_WAIT_UNTIL (shows (f, "Authentication failed"), 10);
+  g_assert_nonnull (find_label (GTK_WIDGET (f->window), "Connected to Kerio Operator", TRUE));
+
+  kc_call_tracker_stop (kc_engine_get_tracker (engine));
+  kc_ami_client_stop (kc_engine_get_ami (engine));
+  kc_sync_stop (kc_engine_get_sync (engine));
+  kc_window_set_engine (f->window, f->engine);
+}
+
 static void
 test_connection_problem_in_words (Fixture       *f,
                                   gconstpointer  data)
@@ -923,6 +961,7 @@ main (int   argc,
   ADD ("/window/dashboard-follows-calls", test_dashboard_follows_calls);
   ADD ("/window/dashboard-shows-caller-name", test_dashboard_shows_caller_name);
   ADD ("/window/answered-elsewhere-in-words", test_answered_elsewhere_in_words);
+  ADD ("/window/live-source-in-words", test_live_source_in_words);
   ADD ("/window/connection-problem-in-words", test_connection_problem_in_words);
   ADD ("/window/wrong-password-in-words", test_wrong_password_in_words);
   ADD ("/window/history-lists-and-filters", test_history_lists_and_filters);

@@ -30,9 +30,24 @@ struct _KcProbe
   gboolean       history_ok;
   gint64         newest_record; /* TIMESTAMP of the newest CDR, -1 when none */
   char          *recording_id;
+  KcAmiClient   *ami;           /* NULL when AMI is off */
+  double         poll_interval;
+  gboolean       ami_ok;
 };
 
 G_DEFINE_FINAL_TYPE (KcProbe, kc_probe, G_TYPE_OBJECT)
+
+void
+kc_probe_set_ami (KcProbe     *self,
+                  KcAmiClient *ami,
+                  double       poll_interval)
+{
+  g_return_if_fail (KC_IS_PROBE (self));
+  g_return_if_fail (ami == NULL || KC_IS_AMI_CLIENT (ami));
+
+  g_set_object (&self->ami, ami);
+  self->poll_interval = poll_interval;
+}
 
 /* ------------------------------------------------------------------------ */
 /* The shape of live calls */
@@ -312,6 +327,20 @@ stop_if_cancelled (GTask        *task,
   return TRUE;
 }
 
+/* Where live calls will come from */
+static void
+say_live_source (KcProbe *self)
+{
+  if (self->ami_ok)
+    say (self, "%s", _("Live calls: from AMI, at once; Status.getCalls every 15 s to cross-check"));
+  else if (self->ami != NULL)
+    say (self, _("Live calls: a poll every %g s (AMI does not answer; instant pop-ups are off)"),
+         self->poll_interval);
+  else
+    say (self, _("Live calls: a poll every %g s (set up AMI for instant pop-ups)"),
+         self->poll_interval);
+}
+
 static void
 finish (GTask *task)
 {
@@ -320,6 +349,8 @@ finish (GTask *task)
   if (self->calls_ok)
     say_calls_shape (self);
   say_clock (self);
+  if (self->calls_ok)
+    say_live_source (self);
   g_ptr_array_add (self->lines, NULL);
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);
@@ -352,6 +383,35 @@ one_row_params (const char *time_field)
 }
 
 static void
+on_ami_tested (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GTask *task = user_data;
+  KcProbe *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *version = kc_ami_client_test_finish (KC_AMI_CLIENT (source), result, &error);
+
+  if (version == NULL)
+    {
+      if (stop_if_cancelled (task, error))
+        return;
+      /* TRANSLATORS: why the Asterisk Manager Interface did not let us in */
+      say (self, _("AMI (%s:%u): %s"), kc_ami_client_get_host (self->ami),
+           kc_ami_client_get_port (self->ami), error->message);
+    }
+  else
+    {
+      self->ami_ok = TRUE;
+      /* TRANSLATORS: the host and port, then the version of the Asterisk
+       * Manager Interface */
+      say (self, _("AMI (%s:%u): OK, version %s"), kc_ami_client_get_host (self->ami),
+           kc_ami_client_get_port (self->ami), version);
+    }
+  finish (task);
+}
+
+static void
 on_logged_out (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
@@ -368,7 +428,12 @@ on_logged_out (GObject      *source,
     }
   else
     say (self, _("%s: OK"), "Session.logout");
-  finish (task);
+  if (self->ami == NULL)
+    {
+      finish (task);
+      return;
+    }
+  kc_ami_client_test_async (self->ami, g_task_get_cancellable (task), on_ami_tested, task);
 }
 
 static void
@@ -606,6 +671,7 @@ kc_probe_finalize (GObject *object)
   KcProbe *self = KC_PROBE (object);
 
   g_clear_object (&self->client);
+  g_clear_object (&self->ami);
   g_ptr_array_unref (self->lines);
   g_clear_error (&self->login_error);
   kc_probe_calls_free (self->calls);
@@ -625,6 +691,7 @@ kc_probe_init (KcProbe *self)
 {
   self->lines = g_ptr_array_new_with_free_func (g_free);
   self->newest_record = -1;
+  self->poll_interval = 2;
 }
 
 KcProbe *

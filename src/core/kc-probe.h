@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "kerio/kc-ami-client.h"
 #include "kerio/kc-kerio-client.h"
 
 G_BEGIN_DECLS
@@ -51,6 +52,12 @@ G_DECLARE_FINAL_TYPE (KcProbe, kc_probe, KC, PROBE, GObject)
 /* The client is not logged in yet; the probe logs it in and out. */
 KcProbe            *kc_probe_new             (KcKerioClient        *client);
 KcKerioClient      *kc_probe_get_client      (KcProbe              *self);
+/* With the Asterisk Manager Interface to try too (NULL: AMI is off); the
+ * report then says whether live calls will come from it or from polls
+ * every poll_interval seconds. The client is not started. */
+void                kc_probe_set_ami         (KcProbe              *self,
+                                              KcAmiClient          *ami,
+                                              double                poll_interval);
 void                kc_probe_run_async       (KcProbe              *self,
                                               GCancellable         *cancellable,
                                               GAsyncReadyCallback   callback,

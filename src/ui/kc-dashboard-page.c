@@ -239,12 +239,19 @@ static void
 update_connection (KcDashboardPage *self)
 {
   const char *error = kc_call_tracker_get_last_error (self->tracker);
+  g_autofree char *ami_text = NULL;
 
   switch (kc_call_tracker_get_connection_state (self->tracker))
     {
     case KC_CONNECTION_CONNECTED:
       gtk_image_set_from_icon_name (self->status_icon, "network-transmit-receive-symbolic");
-      gtk_label_set_text (self->status_label, _("Connected to Kerio Operator"));
+      /* Which source tells of the calls: AMI at once, or a poll every few
+       * seconds */
+      if (kc_call_tracker_get_live_source (self->tracker) == KC_LIVE_SOURCE_AMI)
+        gtk_label_set_text (self->status_label,
+                            _("Connected to Kerio Operator, with instant pop-ups (AMI)"));
+      else
+        gtk_label_set_text (self->status_label, _("Connected to Kerio Operator"));
       break;
     case KC_CONNECTION_ERROR:
       gtk_image_set_from_icon_name (self->status_icon, "network-error-symbolic");
@@ -256,8 +263,17 @@ update_connection (KcDashboardPage *self)
       gtk_label_set_text (self->status_label, _("Connecting to Kerio Operator…"));
       break;
     }
-  gtk_label_set_text (self->error_label, error ? error : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL);
+  if (error == NULL)
+    {
+      KcAmiClient *ami = kc_call_tracker_get_ami (self->tracker);
+      const GError *ami_error = ami ? kc_ami_client_get_error (ami) : NULL;
+
+      /* AMI was asked for and is not there: the calls come by polling */
+      if (ami_error && kc_call_tracker_get_live_source (self->tracker) != KC_LIVE_SOURCE_AMI)
+        ami_text = g_strdup_printf (_("Instant pop-ups (AMI) are off: %s"), ami_error->message);
+    }
+  gtk_label_set_text (self->error_label, error ? error : ami_text ? ami_text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL || ami_text != NULL);
 }
 
 /* A history that cannot be written is this computer's problem, which the
@@ -329,6 +345,11 @@ kc_dashboard_page_set_tracker (KcDashboardPage *self,
 
   g_signal_connect_object (tracker, "notify::connection-state", G_CALLBACK (update_connection),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (tracker, "notify::live-source", G_CALLBACK (update_connection), self,
+                           G_CONNECT_SWAPPED);
+  if (kc_call_tracker_get_ami (tracker))
+    g_signal_connect_object (kc_call_tracker_get_ami (tracker), "notify::last-error",
+                             G_CALLBACK (update_connection), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (tracker, "notify::last-error", G_CALLBACK (update_connection), self,
                            G_CONNECT_SWAPPED);
   update_connection (self);
