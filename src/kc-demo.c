@@ -79,6 +79,10 @@ kc_demo_start (KcConfig  *config,
 
   if (!kc_sim_server_listen (sim, 0, NULL, error))
     return NULL;
+  /* With its Asterisk Manager Interface too: the demo shows pop-ups as
+   * they come with AMI, the moment a phone rings */
+  if (!kc_sim_server_listen_ami (sim, 0, error))
+    return NULL;
   kc_sim_server_set_record_generated (sim, TRUE);
   kc_sim_server_add_generated_cdrs (sim, "demo", DEMO_HISTORY_CALLS, now - DEMO_HISTORY_SPAN,
                                     DEMO_HISTORY_SPAN / DEMO_HISTORY_CALLS);
@@ -96,6 +100,11 @@ kc_demo_start (KcConfig  *config,
   g_free (config->password);
   config->password = g_strdup (KC_SIM_DEFAULT_PASSWORD);
   g_clear_pointer (&config->tls_pin, g_free);
+  g_free (config->ami_host);
+  config->ami_host = g_strdup ("127.0.0.1");
+  config->ami_port = kc_sim_server_get_ami_port (sim);
+  g_clear_pointer (&config->ami_username, g_free);
+  g_clear_pointer (&config->ami_password, g_free);
   /* Demo calls should reach the history while the visitor is still looking */
   config->sync_interval = MIN (config->sync_interval, DEMO_SYNC_MINUTES);
   g_message ("Demo mode: using the built-in Kerio Operator simulator at %s", url);
