@@ -17,6 +17,7 @@
 
 #include "kerio/kc-kerio-types.h"
 #include "kc-store.h"
+#include "kc-store-private.h"
 
 /* "KCTI": marks the file as ours, so a foreign database is never migrated */
 #define KC_STORE_APPLICATION_ID 0x4B435449
@@ -2154,4 +2155,69 @@ static void
 kc_store_init (KcStore *self)
 {
   self->history_stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+}
+
+/* --- For the store's other files (kc-store-private.h) */
+
+void
+kc_store_stmt_release (KcStoreStmt *stmt)
+{
+  cached_stmt_release (stmt);
+}
+
+KcStoreStmt *
+kc_store_prepare_cached (KcStore     *self,
+                         const char  *sql,
+                         GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (KC_IS_STORE (self), NULL);
+
+  stmt = g_hash_table_lookup (self->history_stmts, sql);
+  if (stmt == NULL)
+    {
+      int rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+
+      if (rc != SQLITE_OK)
+        {
+          set_sqlite_error (self, rc, error, "query failed");
+          return NULL;
+        }
+      g_hash_table_insert (self->history_stmts, g_strdup (sql), stmt);
+    }
+  return stmt;
+}
+
+gboolean
+kc_store_step (KcStore       *self,
+               sqlite3_stmt  *stmt,
+               gboolean      *row,
+               GError       **error)
+{
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  return step (self, stmt, row, error);
+}
+
+gboolean
+kc_store_begin (KcStore  *self,
+                GError  **error)
+{
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  return run_stmt (self, STMT_BEGIN, error);
+}
+
+gboolean
+kc_store_commit (KcStore  *self,
+                 GError  **error)
+{
+  g_return_val_if_fail (KC_IS_STORE (self), FALSE);
+  return run_stmt (self, STMT_COMMIT, error);
+}
+
+void
+kc_store_rollback (KcStore *self)
+{
+  g_return_if_fail (KC_IS_STORE (self));
+  rollback (self);
 }

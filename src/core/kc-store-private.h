@@ -1,0 +1,41 @@
+/* kc-store-private.h: for the store's other files
+ *
+ * Features kept apart from kc-store.c (each in a file of its own) use the
+ * store's connection through these: statements prepared once and kept,
+ * steps whose errors say what failed the way the store's own do, and the
+ * store's transactions. Not for use outside src/core/kc-store-*.c.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "kc-store.h"
+
+G_BEGIN_DECLS
+
+/* A statement kept for the store's life (a reset one, its bindings
+ * cleared, when it comes from the cache): declare it with
+ * g_autoptr (KcStoreStmt) so that it is reset when it goes out of scope. */
+typedef sqlite3_stmt KcStoreStmt;
+
+void          kc_store_stmt_release      (KcStoreStmt *stmt);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcStoreStmt, kc_store_stmt_release)
+
+KcStoreStmt  *kc_store_prepare_cached    (KcStore     *self,
+                                          const char  *sql,
+                                          GError     **error);
+/* *row: whether a row came back (FALSE when the statement is done) */
+gboolean      kc_store_step              (KcStore      *self,
+                                          sqlite3_stmt *stmt,
+                                          gboolean     *row,
+                                          GError      **error);
+gboolean      kc_store_begin             (KcStore  *self,
+                                          GError  **error);
+gboolean      kc_store_commit            (KcStore  *self,
+                                          GError  **error);
+/* Rolls back the transaction under way, if any */
+void          kc_store_rollback          (KcStore *self);
+
+G_END_DECLS
