@@ -12,14 +12,17 @@
 #include <sys/stat.h>
 
 #include "core/kc-config.h"
+#include "core/kc-engine.h"
 #include "core/kc-secret.h"
 #include "kc-test-bus.h"
 #include "kc-test-util.h"
+#include "kerio/kc-ami-client.h"
 #include "kerio/kc-kerio-client.h"
 #include "sim/kc-sim-server.h"
 #include "ui/kc-preferences-window.h"
 
 #define PASSWORD "Parol-7x!uz"
+#define AMI_PASSWORD "Ami-Parol-3k?uz"
 #define BAD_HOST_ERROR "Enter a host name, host:port, or an https://host:port address"
 #define EVENTS_ADDRESS_ERROR "Enter an address and port, such as 127.0.0.1:8765"
 #define EVENTS_REACH_ERROR                                                              \
@@ -187,6 +190,32 @@ collect_files_containing (const char *dir,
     }
 }
 
+/* No setting holds the password, and no file of the run (the keyring's
+ * own included) holds it in the clear */
+static void
+assert_password_nowhere (GSettings  *settings,
+                         const char *password)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_auto (GStrv) keys = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i]; i++)
+    {
+      g_autoptr (GVariant) value = g_settings_get_value (settings, keys[i]);
+      g_autofree char *printed = g_variant_print (value, FALSE);
+
+      g_assert_null (strstr (printed, password));
+    }
+
+  collect_files_containing (tmp_root, password, files);
+  for (guint i = 0; i < files->len; i++)
+    g_test_message ("The password is in %s", (char *) files->pdata[i]);
+  g_assert_cmpuint (files->len, ==, 0);
+}
+
 /* --- kc-secret --- */
 
 static void
@@ -259,6 +288,133 @@ test_secret_fills_config (void)
   g_assert_no_error (error);
   fill_config_password (unknown_user);
   g_assert_null (unknown_user->password);
+  reset_settings (settings);
+}
+
+/* The API and the AMI password of one user name are two passwords */
+static void
+test_secret_ami_key_apart (void)
+{
+  g_autofree char *api = server_key ("pbx.example.uz");
+  g_autofree char *ami = kc_secret_ami_server ("pbx.example.uz", 5038);
+  g_autofree char *ami_v6 = kc_secret_ami_server ("::1", 5039);
+  g_autofree char *api_found = NULL;
+  g_autofree char *ami_found = NULL;
+
+  g_assert_cmpstr (ami, ==, "ami://pbx.example.uz:5038");
+  g_assert_cmpstr (ami_v6, ==, "ami://[::1]:5039");
+
+  store_password (api, "same-user", PASSWORD);
+  store_password (ami, "same-user", AMI_PASSWORD);
+  api_found = lookup_password (api, "same-user");
+  ami_found = lookup_password (ami, "same-user");
+  g_assert_cmpstr (api_found, ==, PASSWORD);
+  g_assert_cmpstr (ami_found, ==, AMI_PASSWORD);
+}
+
+static void
+test_secret_fills_ami_config (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *server = server_key ("ami-config.example.uz");
+  g_autofree char *ami_server = kc_secret_ami_server ("ami-config.example.uz", 5038);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+  g_autoptr (KcConfig) other_user = NULL;
+  g_autoptr (KcConfig) from_env = NULL;
+
+  reset_settings (settings);
+  g_settings_set_string (settings, "pbx-host", "ami-config.example.uz");
+  g_settings_set_string (settings, "username", "api-user");
+  g_settings_set_string (settings, "ami-host", "pbx");
+  store_password (server, "api-user", PASSWORD);
+  /* An empty AMI user name is the API's */
+  store_password (ami_server, "api-user", AMI_PASSWORD);
+
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  g_assert_null (config->ami_password);
+  fill_config_password (config);
+  g_assert_cmpstr (config->password, ==, PASSWORD);
+  g_assert_cmpstr (config->ami_password, ==, AMI_PASSWORD);
+
+  /* Nothing stored for this AMI user: the engine will try the API password */
+  g_settings_set_string (settings, "ami-username", "ami-user");
+  other_user = kc_config_load (&error);
+  g_assert_no_error (error);
+  fill_config_password (other_user);
+  g_assert_cmpstr (other_user->password, ==, PASSWORD);
+  g_assert_null (other_user->ami_password);
+
+  /* KERIO_AMI_PASSWORD wins, and is known to come from the environment */
+  g_setenv ("KERIO_AMI_PASSWORD", "from-env", TRUE);
+  from_env = kc_config_load (&error);
+  g_unsetenv ("KERIO_AMI_PASSWORD");
+  g_assert_no_error (error);
+  g_assert_true (from_env->ami_password_from_environment);
+  g_assert_false (from_env->password_from_environment);
+  fill_config_password (from_env);
+  g_assert_cmpstr (from_env->ami_password, ==, "from-env");
+  g_assert_cmpstr (from_env->password, ==, PASSWORD);
+  reset_settings (settings);
+}
+
+/* What the application does: the keyring's AMI password goes into the
+ * config, and the engine's AMI client logs in with it (the simulator's AMI
+ * takes no other) */
+static void
+test_secret_ami_password_reaches_engine (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr (KcSimServer) sim = kc_sim_server_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *endpoint = NULL;
+  g_autofree char *server = NULL;
+  g_autofree char *ami_address = NULL;
+  g_autofree char *ami_server = NULL;
+  g_autofree char *db = g_build_filename (tmp_root, "engine.db", NULL);
+  g_autoptr (KcConfig) config = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autoptr (KcEngine) engine = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  KcAmiClient *ami;
+
+  g_assert_true (kc_sim_server_listen (sim, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (kc_sim_server_listen_ami (sim, 0, &error));
+  g_assert_no_error (error);
+  kc_sim_server_set_ami_credentials (sim, "ami-user", AMI_PASSWORD);
+  endpoint = kc_sim_server_get_endpoint_url (sim);
+  server = server_key (endpoint);
+  ami_address = g_strdup_printf ("127.0.0.1:%u", kc_sim_server_get_ami_port (sim));
+  ami_server = kc_secret_ami_server ("127.0.0.1", kc_sim_server_get_ami_port (sim));
+
+  reset_settings (settings);
+  g_settings_set_string (settings, "pbx-host", endpoint);
+  g_settings_set_string (settings, "username", KC_SIM_DEFAULT_USERNAME);
+  g_settings_set_string (settings, "ami-host", ami_address);
+  g_settings_set_string (settings, "ami-username", "ami-user");
+  store_password (server, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  store_password (ami_server, "ami-user", AMI_PASSWORD);
+
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  fill_config_password (config);
+  store = kc_store_open (db, &error);
+  g_assert_no_error (error);
+  engine = kc_engine_new (config, store);
+  ami = kc_engine_get_ami (engine);
+  g_assert_nonnull (ami);
+  kc_engine_start (engine);
+  KC_TEST_WAIT_UNTIL (kc_ami_client_get_state (ami) == KC_AMI_STATE_CONNECTED
+                        || kc_ami_client_get_state (ami) == KC_AMI_STATE_REFUSED,
+                      20);
+  g_assert_cmpint (kc_ami_client_get_state (ami), ==, KC_AMI_STATE_CONNECTED);
+  g_assert_cmpuint (kc_sim_server_get_ami_login_count (sim), ==, 1);
+
+  kc_engine_shutdown_async (engine, kc_test_store_result, &res);
+  KC_TEST_AWAIT (res);
+  kc_engine_shutdown_finish (engine, res);
   reset_settings (settings);
 }
 
@@ -530,9 +686,6 @@ test_password_in_keyring_only (Fixture       *f,
   g_autofree char *server = server_key ("pbx.example.uz");
   g_autofree char *stored = NULL;
   g_autofree char *other = NULL;
-  g_autoptr (GSettingsSchema) schema = NULL;
-  g_auto (GStrv) keys = NULL;
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *host = NULL;
 
   g_assert_true (shows_label (window (f), "Not saved"));
@@ -553,21 +706,7 @@ test_password_in_keyring_only (Fixture       *f,
   other = lookup_password (server, "operator2");
   g_assert_null (other);
 
-  g_object_get (f->settings, "settings-schema", &schema, NULL);
-  keys = g_settings_schema_list_keys (schema);
-  for (guint i = 0; keys[i]; i++)
-    {
-      g_autoptr (GVariant) value = g_settings_get_value (f->settings, keys[i]);
-      g_autofree char *printed = g_variant_print (value, FALSE);
-
-      g_assert_null (strstr (printed, PASSWORD));
-    }
-
-  /* Not even the keyring's own files hold it in the clear */
-  collect_files_containing (tmp_root, PASSWORD, files);
-  for (guint i = 0; i < files->len; i++)
-    g_test_message ("The password is in %s", (char *) files->pdata[i]);
-  g_assert_cmpuint (files->len, ==, 0);
+  assert_password_nowhere (f->settings, PASSWORD);
 
   /* Opened again, the window says a password is there */
   close_window (f);
@@ -1037,6 +1176,9 @@ main (int   argc,
   g_unsetenv ("KERIO_API_USERNAME");
   g_unsetenv ("KERIO_API_PASSWORD");
   g_unsetenv ("KERIO_TLS_PIN");
+  g_unsetenv ("KERIO_AMI");
+  g_unsetenv ("KERIO_AMI_USERNAME");
+  g_unsetenv ("KERIO_AMI_PASSWORD");
 
   adw_init ();
   keyring = start_keyring ();
@@ -1044,6 +1186,10 @@ main (int   argc,
 
   g_test_add_func ("/preferences/secret/store-and-lookup", test_secret_store_and_lookup);
   g_test_add_func ("/preferences/secret/fills-config", test_secret_fills_config);
+  g_test_add_func ("/preferences/secret/ami-key-apart", test_secret_ami_key_apart);
+  g_test_add_func ("/preferences/secret/fills-ami-config", test_secret_fills_ami_config);
+  g_test_add_func ("/preferences/secret/ami-password-reaches-engine",
+                   test_secret_ami_password_reaches_engine);
 
 #define ADD(path, func, cert) \
   g_test_add ("/preferences/window/" path, Fixture, cert, fixture_set_up, func, fixture_tear_down)

@@ -144,15 +144,6 @@ entered_text (AdwEntryRow *row)
   return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
 }
 
-/* The Secret Service key for a host as typed: the endpoint URL, or NULL */
-static char *
-server_key (const char *host)
-{
-  g_autoptr (GUri) uri = kc_config_parse_host (host, NULL);
-
-  return uri ? g_uri_to_string (uri) : NULL;
-}
-
 static void
 set_row_error (AdwEntryRow       *row,
                AdwPreferencesRow *error_row,
@@ -212,7 +203,7 @@ refresh_password_state (KcPreferencesWindow *self)
 {
   g_autofree char *host = g_settings_get_string (self->settings, "pbx-host");
   g_autofree char *user = g_settings_get_string (self->settings, "username");
-  g_autofree char *server = server_key (host);
+  g_autofree char *server = kc_secret_api_server (host);
 
   g_cancellable_cancel (self->state_cancellable);
   g_clear_object (&self->state_cancellable);
@@ -351,7 +342,7 @@ save_password (KcPreferencesWindow *self)
 
   host = g_settings_get_string (self->settings, "pbx-host");
   user = g_settings_get_string (self->settings, "username");
-  server = server_key (host);
+  server = kc_secret_api_server (host);
   if (*user == '\0')
     {
       show_toast (self, _("Enter the user name the password belongs to"));
@@ -679,7 +670,7 @@ test_clicked_cb (KcPreferencesWindow *self)
 {
   g_autofree char *host = entered_text (self->server_row);
   g_autofree char *user = entered_text (self->username_row);
-  g_autofree char *server = server_key (host);
+  g_autofree char *server = kc_secret_api_server (host);
   const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
 
   gtk_widget_set_visible (GTK_WIDGET (self->result_row), FALSE);
