@@ -24,6 +24,16 @@
 #define PASSWORD "Parol-7x!uz"
 #define AMI_PASSWORD "Ami-Parol-3k?uz"
 #define BAD_HOST_ERROR "Enter a host name, host:port, or an https://host:port address"
+#define AMI_ADDRESS_ERROR "Enter a host name, host:port, or pbx for the PBX’s own host"
+#define AMI_REFUSED                                                                     \
+  "The PBX refused the AMI login: check the AMI user name and password, and that the "  \
+  "PBX administrator allowed this user AMI access"
+#define AMI_NOT_AMI                                                                     \
+  "This address does not answer as an AMI: check the host and the port (the AMI "      \
+  "listens on 5038 unless the PBX says otherwise)"
+#define AMI_UNREACHABLE                                                                 \
+  "The AMI cannot be reached: check the address, and that the PBX accepts AMI "         \
+  "connections from this computer"
 #define EVENTS_ADDRESS_ERROR "Enter an address and port, such as 127.0.0.1:8765"
 #define EVENTS_REACH_ERROR                                                              \
   "Other computers could connect to this address: enter a loopback address such as "    \
@@ -1018,6 +1028,13 @@ desktop_string (GKeyFile   *entry,
   return g_key_file_get_string (entry, G_KEY_FILE_DESKTOP_GROUP, key, NULL);
 }
 
+static GtkWidget *
+autostart_switch (Fixture *f)
+{
+  return get_widget (get_widget (window (f), ADW_TYPE_ACTION_ROW, "Start at _login"),
+                     GTK_TYPE_SWITCH, NULL);
+}
+
 static void
 test_start_at_login (Fixture       *f,
                      gconstpointer  data)
@@ -1030,7 +1047,7 @@ test_start_at_login (Fixture       *f,
   g_autofree char *name = NULL;
   g_autofree char *exec = NULL;
   g_autofree char *icon = NULL;
-  GtkWidget *toggle = get_widget (window (f), GTK_TYPE_SWITCH, NULL);
+  GtkWidget *toggle = autostart_switch (f);
   struct stat st;
 
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
@@ -1058,7 +1075,7 @@ test_start_at_login (Fixture       *f,
   /* The switch shows what is on disk when the window opens */
   close_window (f);
   open_window (f);
-  toggle = get_widget (window (f), GTK_TYPE_SWITCH, NULL);
+  toggle = autostart_switch (f);
   g_assert_true (gtk_switch_get_active (GTK_SWITCH (toggle)));
 
   gtk_switch_set_active (GTK_SWITCH (toggle), FALSE);
@@ -1140,6 +1157,297 @@ test_events_for_web_pages (Fixture       *f,
   g_assert_false (gtk_widget_get_visible (address));
 }
 
+/* --- Instant pop-ups (AMI) --- */
+
+static GtkWidget *
+ami_switch (Fixture *f)
+{
+  return get_widget (get_widget (window (f), ADW_TYPE_ACTION_ROW, "I_nstant pop-ups"),
+                     GTK_TYPE_SWITCH, NULL);
+}
+
+static gboolean
+ami_password_state_is (Fixture    *f,
+                       const char *state)
+{
+  return find_widget (get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI pass_word"),
+                      GTK_TYPE_LABEL, state)
+         != NULL;
+}
+
+static char *
+saved (Fixture    *f,
+       const char *key)
+{
+  return g_settings_get_string (f->settings, key);
+}
+
+static void
+assert_saved (Fixture    *f,
+              const char *key,
+              const char *expected)
+{
+  g_autofree char *value = saved (f, key);
+
+  g_assert_cmpstr (value, ==, expected);
+}
+
+/* Off by default; on, it saves ami-host ("pbx" unless typed otherwise) and
+ * ami-username, refuses what is not an AMI address, and keeps the AMI
+ * password in the keyring under its own key, never in GSettings */
+static void
+test_ami_saves (Fixture       *f,
+                gconstpointer  data)
+{
+  GtkWidget *toggle = ami_switch (f);
+  GtkWidget *address = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI a_ddress");
+  GtkWidget *user = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI user na_me");
+  g_autofree char *ami_server = kc_secret_ami_server ("ami.example.uz", 5039);
+  g_autofree char *api_server = server_key ("pbx.example.uz");
+  g_autofree char *stored = NULL;
+  g_autofree char *as_api = NULL;
+  g_autofree char *as_api_user = NULL;
+  GtkEditable *user_text;
+
+  g_settings_set_string (f->settings, "pbx-host", "pbx.example.uz");
+  g_settings_set_string (f->settings, "username", "operator1");
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (toggle)));
+  g_assert_false (gtk_widget_get_visible (address));
+  g_assert_false (gtk_widget_get_visible (user));
+
+  gtk_switch_set_active (GTK_SWITCH (toggle), TRUE);
+  assert_saved (f, "ami-host", "pbx");
+  g_assert_cmpuint (f->applied, ==, 1);
+  g_assert_true (gtk_widget_get_visible (address));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (address)), ==, "pbx");
+
+  /* Empty is the API user name, which the row shows as it is typed in */
+  user_text = gtk_editable_get_delegate (GTK_EDITABLE (user));
+  g_assert_cmpstr (gtk_text_get_placeholder_text (GTK_TEXT (user_text)), ==, "operator1");
+  g_settings_set_string (f->settings, "username", "operator2");
+  g_assert_cmpstr (gtk_text_get_placeholder_text (GTK_TEXT (user_text)), ==, "operator2");
+
+  enter (f, "AMI a_ddress", "ami.example.uz:70000");
+  apply (f, "AMI a_ddress");
+  assert_saved (f, "ami-host", "pbx");
+  g_assert_true (gtk_widget_has_css_class (address, "error"));
+  g_assert_true (shows_label (window (f), AMI_ADDRESS_ERROR));
+  g_assert_cmpuint (f->applied, ==, 1);
+
+  enter (f, "AMI a_ddress", "ami.example.uz:5039");
+  g_assert_false (gtk_widget_has_css_class (address, "error"));
+  apply (f, "AMI a_ddress");
+  assert_saved (f, "ami-host", "ami.example.uz:5039");
+  g_assert_cmpuint (f->applied, ==, 2);
+
+  enter (f, "AMI user na_me", "ami-operator");
+  apply (f, "AMI user na_me");
+  assert_saved (f, "ami-username", "ami-operator");
+  g_assert_cmpuint (f->applied, ==, 3);
+
+  g_assert_true (ami_password_state_is (f, "Not saved"));
+  enter (f, "AMI pass_word", AMI_PASSWORD);
+  apply (f, "AMI pass_word");
+  KC_TEST_WAIT_UNTIL (ami_password_state_is (f, "Saved"), 10);
+  g_assert_cmpuint (f->applied, ==, 4);
+  stored = lookup_password (ami_server, "ami-operator");
+  g_assert_cmpstr (stored, ==, AMI_PASSWORD);
+  /* Not the API password of either user name */
+  as_api = lookup_password (api_server, "ami-operator");
+  g_assert_null (as_api);
+  as_api_user = lookup_password (api_server, "operator2");
+  g_assert_null (as_api_user);
+  assert_password_nowhere (f->settings, AMI_PASSWORD);
+
+  /* Reopened, it shows what is saved, and that a password is there */
+  close_window (f);
+  open_window (f);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (ami_switch (f))));
+  address = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI a_ddress");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (address)), ==, "ami.example.uz:5039");
+  user = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI user na_me");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (user)), ==, "ami-operator");
+  KC_TEST_WAIT_UNTIL (ami_password_state_is (f, "Saved"), 10);
+
+  /* Off is the empty key */
+  gtk_switch_set_active (GTK_SWITCH (ami_switch (f)), FALSE);
+  assert_saved (f, "ami-host", "");
+  g_assert_cmpuint (f->applied, ==, 5);
+  g_assert_false (gtk_widget_get_visible (address));
+}
+
+/* "pbx" needs a PBX to stand for */
+static void
+test_ami_pbx_needs_server (Fixture       *f,
+                           gconstpointer  data)
+{
+  gtk_switch_set_active (GTK_SWITCH (ami_switch (f)), TRUE);
+  assert_saved (f, "ami-host", "");
+  g_assert_true (shows_label (window (f), "“pbx” stands for the PBX's host, and no PBX is "
+                                          "configured"));
+  g_assert_cmpuint (f->applied, ==, 0);
+
+  g_settings_set_string (f->settings, "pbx-host", "pbx.example.uz");
+  apply (f, "AMI a_ddress");
+  assert_saved (f, "ami-host", "pbx");
+  g_assert_cmpuint (f->applied, ==, 1);
+}
+
+static void
+test_ami_closing_saves_password (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *ami_server = kc_secret_ami_server ("pbx.example.uz", 5038);
+  g_autofree char *stored = NULL;
+
+  g_settings_set_string (f->settings, "pbx-host", "pbx.example.uz");
+  gtk_switch_set_active (GTK_SWITCH (ami_switch (f)), TRUE);
+  g_assert_cmpuint (f->applied, ==, 1);
+  /* The API user name typed, not applied, is the AMI's too: the window
+   * saves it before the AMI password is keyed by it */
+  enter (f, "_Server", "pbx.example.uz");
+  enter (f, "_User name", "closer");
+  enter (f, "AMI pass_word", AMI_PASSWORD);
+  gtk_window_close (GTK_WINDOW (f->window));
+  /* It stays until the keyring has the password, and then says so */
+  KC_TEST_WAIT_UNTIL (f->window == NULL, 10);
+  g_assert_cmpuint (f->applied, ==, 3);
+  stored = lookup_password (ami_server, "closer");
+  g_assert_cmpstr (stored, ==, AMI_PASSWORD);
+}
+
+/* Something that greets as another protocol */
+static void
+greet_as_ssh_cb (GSocketService    *service,
+                 GSocketConnection *connection,
+                 GObject           *source,
+                 gpointer           user_data)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+
+  g_output_stream_write_all (out, "SSH-2.0-OpenSSH_9.2\r\n", 21, NULL, NULL, NULL);
+  g_ptr_array_add (user_data, g_object_ref (connection));
+}
+
+/* A port on loopback, and a socket bound to it (listening or not) */
+static GSocket *
+bind_loopback (guint16 *port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, any, FALSE, &error));
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return g_steal_pointer (&socket);
+}
+
+/* Clicks the AMI's "Test" and waits for its spinner to go */
+static void
+run_ami_test (Fixture *f)
+{
+  GtkWidget *row = get_widget (window (f), ADW_TYPE_ACTION_ROW, "Test AMI l_ogin");
+  GtkWidget *button = get_widget (row, GTK_TYPE_BUTTON, "Test");
+  GtkWidget *spinner = get_widget (row, GTK_TYPE_SPINNER, NULL);
+
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_false (gtk_widget_get_sensitive (button));
+  KC_TEST_WAIT_UNTIL (!gtk_widget_get_visible (spinner), 20);
+  g_assert_true (gtk_widget_get_sensitive (button));
+}
+
+static void
+test_ami_test_button (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketService) ssh = g_socket_service_new ();
+  g_autoptr (GPtrArray) ssh_connections = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GSocket) closed = NULL;
+  g_autofree char *api_server = server_key ("pbx.example.uz");
+  g_autofree char *ami_server = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *not_ami = NULL;
+  g_autofree char *refused = NULL;
+  g_autofree char *unreachable = NULL;
+  g_autoptr (GSocket) ssh_socket = NULL;
+  guint16 port;
+
+  g_assert_true (kc_sim_server_listen_ami (f->sim, 0, &error));
+  g_assert_no_error (error);
+  address = g_strdup_printf ("127.0.0.1:%u", kc_sim_server_get_ami_port (f->sim));
+  gtk_switch_set_active (GTK_SWITCH (ami_switch (f)), TRUE);
+
+  /* The simulator's AMI takes the API's user name and password by default */
+  enter (f, "AMI a_ddress", address);
+  enter (f, "AMI user na_me", KC_SIM_DEFAULT_USERNAME);
+  enter (f, "AMI pass_word", KC_SIM_DEFAULT_PASSWORD);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), "OK: AMI version 1.3"));
+  g_assert_cmpuint (kc_sim_server_get_ami_login_count (f->sim), ==, 1);
+  /* The test saves nothing */
+  assert_saved (f, "ami-host", "");
+  assert_saved (f, "ami-username", "");
+
+  kc_sim_server_set_ami_refuse (f->sim, TRUE);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), AMI_REFUSED));
+  /* Under it, the AMI's own words */
+  refused = g_strdup_printf ("The AMI at %s refused the login: Authentication failed", address);
+  g_assert_true (shows_label (window (f), refused));
+  g_assert_false (shows_label (window (f), "OK: AMI version 1.3"));
+  kc_sim_server_set_ami_refuse (f->sim, FALSE);
+
+  /* The password row empty: the one stored for the AMI, else the API's */
+  enter (f, "AMI pass_word", "");
+  store_password (api_server, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  g_settings_set_string (f->settings, "pbx-host", "pbx.example.uz");
+  g_settings_set_string (f->settings, "username", KC_SIM_DEFAULT_USERNAME);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), "OK: AMI version 1.3"));
+  kc_sim_server_set_ami_credentials (f->sim, NULL, AMI_PASSWORD);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), AMI_REFUSED));
+  ami_server = kc_secret_ami_server ("127.0.0.1", kc_sim_server_get_ami_port (f->sim));
+  store_password (ami_server, KC_SIM_DEFAULT_USERNAME, AMI_PASSWORD);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), "OK: AMI version 1.3"));
+
+  /* A port nothing listens on */
+  enter (f, "AMI pass_word", AMI_PASSWORD);
+  closed = bind_loopback (&port);
+  unreachable = g_strdup_printf ("127.0.0.1:%u", port);
+  enter (f, "AMI a_ddress", unreachable);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), AMI_UNREACHABLE));
+
+  /* Another protocol's server */
+  ssh_socket = bind_loopback (&port);
+  g_assert_true (g_socket_listen (ssh_socket, &error));
+  g_assert_true (g_socket_listener_add_socket (G_SOCKET_LISTENER (ssh), ssh_socket, NULL,
+                                               &error));
+  g_assert_no_error (error);
+  g_signal_connect (ssh, "incoming", G_CALLBACK (greet_as_ssh_cb), ssh_connections);
+  not_ami = g_strdup_printf ("127.0.0.1:%u", port);
+  enter (f, "AMI a_ddress", not_ami);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), AMI_NOT_AMI));
+
+  /* An address that is none is said at once, before anything is tried */
+  enter (f, "AMI a_ddress", "127.0.0.1:0");
+  g_signal_emit_by_name (get_widget (get_widget (window (f), ADW_TYPE_ACTION_ROW,
+                                                 "Test AMI l_ogin"),
+                                     GTK_TYPE_BUTTON, "Test"),
+                         "clicked");
+  g_assert_true (shows_label (window (f), AMI_ADDRESS_ERROR));
+  g_socket_service_stop (ssh);
+}
+
 static void
 make_dir (const char *parent,
           const char *name,
@@ -1209,6 +1517,10 @@ main (int   argc,
   ADD ("test-connection/ends-with-window", test_connection_ends_with_window, NULL);
   ADD ("polling-intervals", test_polling_intervals, NULL);
   ADD ("events-for-web-pages", test_events_for_web_pages, NULL);
+  ADD ("ami/saves", test_ami_saves, NULL);
+  ADD ("ami/pbx-needs-server", test_ami_pbx_needs_server, NULL);
+  ADD ("ami/closing-saves-password", test_ami_closing_saves_password, NULL);
+  ADD ("ami/test", test_ami_test_button, NULL);
   ADD ("start-at-login", test_start_at_login, NULL);
 
   status = g_test_run ();

@@ -15,6 +15,7 @@
 #include "core/kc-probe.h"
 #include "core/kc-secret.h"
 #include "kerio/kc-kerio-client.h"
+#include "kc-ami-group.h"
 #include "kc-events-group.h"
 #include "kc-preferences-window.h"
 
@@ -67,6 +68,7 @@ struct _KcPreferencesWindow
   GtkAdjustment        *poll_adjustment;
   GtkAdjustment        *sync_adjustment;
   GtkSwitch            *autostart_switch;
+  KcAmiGroup           *ami_group;
   KcEventsGroup        *events_group;
 };
 
@@ -874,6 +876,10 @@ kc_preferences_window_constructed (GObject *object)
   g_signal_connect_object (self->autostart_switch, "notify::active",
                            G_CALLBACK (autostart_toggled_cb), self, G_CONNECT_SWAPPED);
 
+  kc_ami_group_set_settings (self->ami_group, self->settings);
+  g_signal_connect_object (self->ami_group, "changed", G_CALLBACK (settings_applied), self,
+                           G_CONNECT_SWAPPED);
+
   kc_events_group_set_settings (self->events_group, self->settings);
   g_signal_connect_object (self->events_group, "changed", G_CALLBACK (settings_applied), self,
                            G_CONNECT_SWAPPED);
@@ -896,6 +902,7 @@ kc_preferences_window_close_request (GtkWindow *window)
     save_extension (self, &changed);
   if (changed)
     settings_applied (self);
+  kc_ami_group_save (self->ami_group);
   kc_events_group_save (self->events_group);
 
   return GTK_WINDOW_CLASS (kc_preferences_window_parent_class)->close_request (window);
@@ -998,6 +1005,7 @@ kc_preferences_window_class_init (KcPreferencesWindowClass *klass)
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                             G_TYPE_NONE, 0);
 
+  g_type_ensure (KC_TYPE_AMI_GROUP);
   g_type_ensure (KC_TYPE_EVENTS_GROUP);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/uz/kerio/Cti/kc-preferences-window.ui");
@@ -1025,6 +1033,7 @@ kc_preferences_window_class_init (KcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, poll_adjustment);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, sync_adjustment);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, autostart_switch);
+  gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, ami_group);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, events_group);
   gtk_widget_class_bind_template_callback (widget_class, server_applied_cb);
   gtk_widget_class_bind_template_callback (widget_class, server_changed_cb);
