@@ -47,6 +47,7 @@ struct _KcApplication
   guint           tray_wait_extensions;
   gboolean        quitting;
   gboolean        password_warned;
+  gboolean        ami_password_warned;
   gboolean        empty_gtk_theme; /* GTK_THEME=Empty is ours, until GTK has read it */
 };
 
@@ -258,19 +259,22 @@ run_engine (KcApplication *self,
 /* Once per run, even in the tray with no window: a notification stays in
  * the desktop's list until the operator has seen it. */
 static void
-warn_password_in_environment (KcApplication *self)
+warn_password_in_environment (KcApplication *self,
+                              gboolean      *warned,
+                              const char    *id,
+                              const char    *title,
+                              const char    *warning)
 {
   g_autoptr (GNotification) notification = NULL;
 
-  if (self->password_warned)
+  if (*warned)
     return;
-  self->password_warned = TRUE;
-  g_warning ("%s", kc_config_password_warning ());
-  notification = g_notification_new (_("The password is in the environment"));
-  g_notification_set_body (notification, kc_config_password_warning ());
+  *warned = TRUE;
+  g_warning ("%s", warning);
+  notification = g_notification_new (title);
+  g_notification_set_body (notification, warning);
   g_notification_set_default_action (notification, "app.show-window");
-  g_application_send_notification (G_APPLICATION (self), "password-in-environment",
-                                   notification);
+  g_application_send_notification (G_APPLICATION (self), id, notification);
 }
 
 typedef struct
@@ -290,7 +294,7 @@ password_loaded (GObject      *source,
   if (!kc_secret_load_config_password_finish (lookup->config, result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_message ("The stored password cannot be read: %s", error->message);
+        g_message ("A stored password cannot be read: %s", error->message);
     }
   if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     run_engine (lookup->self, lookup->config);
@@ -335,10 +339,17 @@ start_engine (KcApplication *self)
       return;
     }
 
-  /* The password lives in the keyring, never in a file or in GSettings;
-   * KERIO_API_PASSWORD, when set, wins. */
+  /* The passwords live in the keyring, never in a file or in GSettings;
+   * KERIO_API_PASSWORD and KERIO_AMI_PASSWORD, when set, win. */
   if (!self->demo && config->password_from_environment)
-    warn_password_in_environment (self);
+    warn_password_in_environment (self, &self->password_warned, "password-in-environment",
+                                  _("The password is in the environment"),
+                                  kc_config_password_warning ());
+  if (!self->demo && config->ami_password_from_environment)
+    warn_password_in_environment (self, &self->ami_password_warned,
+                                  "ami-password-in-environment",
+                                  _("The AMI password is in the environment"),
+                                  kc_config_ami_password_warning ());
   self->cancellable = g_cancellable_new ();
   lookup = g_new0 (PasswordLookup, 1);
   lookup->self = g_object_ref (self);

@@ -324,6 +324,8 @@ kc_headless_run (gboolean    demo,
         }
       if (config->password_from_environment)
         g_printerr ("kerio-cti: %s\n", kc_config_password_warning ());
+      if (config->ami_password_from_environment)
+        g_printerr ("kerio-cti: %s\n", kc_config_ami_password_warning ());
       store_path = kc_store_default_path ();
     }
 

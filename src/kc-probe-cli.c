@@ -80,6 +80,8 @@ kc_probe_cli_run (gboolean demo)
 
   if (!demo && config->password_from_environment)
     g_printerr ("kerio-cti: %s\n", kc_config_password_warning ());
+  if (!demo && config->ami_password_from_environment)
+    g_printerr ("kerio-cti: %s\n", kc_config_ami_password_warning ());
 
   client = kc_kerio_client_new (config->endpoint, config->username, config->password);
   if (config->tls_pin != NULL)

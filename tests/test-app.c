@@ -485,8 +485,9 @@ count (GPtrArray  *texts,
   return n;
 }
 
-/* KERIO_API_PASSWORD works, but the operator is told once, on the desktop,
- * that it should live in the keyring; the warning itself never shows it. */
+/* KERIO_API_PASSWORD and KERIO_AMI_PASSWORD work, but the operator is told
+ * once, on the desktop, that they should live in the keyring; the warnings
+ * never show them. */
 static void
 test_password_in_environment (void)
 {
@@ -506,7 +507,9 @@ test_password_in_environment (void)
   app = launch_with_env (&d, (const char *const[]){ cti, NULL },
                          (const char *const[]){ "KERIO_PBX_HOST=127.0.0.1:9",
                                                 "KERIO_API_USERNAME=cti",
-                                                "KERIO_API_PASSWORD=Env-Pw-4417", NULL });
+                                                "KERIO_API_PASSWORD=Env-Pw-4417",
+                                                "KERIO_AMI=pbx",
+                                                "KERIO_AMI_PASSWORD=Env-Ami-Pw-5528", NULL });
   g_subprocess_wait_async (app, NULL, store_exit, &exited);
   KC_TEST_WAIT_UNTIL (d.app_on_bus || exited, 30);
   g_assert_false (exited);
@@ -514,10 +517,14 @@ test_password_in_environment (void)
   g_assert_true (has (d.bodies, "KERIO_API_PASSWORD"));
   g_assert_true (has (d.bodies, "keyring"));
   g_assert_false (has (d.bodies, "Env-Pw-4417"));
+  KC_TEST_WAIT_UNTIL (has (d.summaries, "The AMI password is in the environment"), 30);
+  g_assert_true (has (d.bodies, "KERIO_AMI_PASSWORD"));
+  g_assert_false (has (d.bodies, "Env-Ami-Pw-5528"));
 
   /* Once: polls keep failing, and nothing repeats it. */
   kc_test_run_for (3);
   g_assert_cmpuint (count (d.summaries, "The password is in the environment"), ==, 1);
+  g_assert_cmpuint (count (d.summaries, "The AMI password is in the environment"), ==, 1);
 
   quit_app (&d, &exited);
   g_assert_cmpint (g_subprocess_get_exit_status (app), ==, 0);

@@ -12,15 +12,28 @@
 #include <sys/stat.h>
 
 #include "core/kc-config.h"
+#include "core/kc-engine.h"
 #include "core/kc-secret.h"
 #include "kc-test-bus.h"
 #include "kc-test-util.h"
+#include "kerio/kc-ami-client.h"
 #include "kerio/kc-kerio-client.h"
 #include "sim/kc-sim-server.h"
 #include "ui/kc-preferences-window.h"
 
 #define PASSWORD "Parol-7x!uz"
+#define AMI_PASSWORD "Ami-Parol-3k?uz"
 #define BAD_HOST_ERROR "Enter a host name, host:port, or an https://host:port address"
+#define AMI_ADDRESS_ERROR "Enter a host name, host:port, or pbx for the PBX’s own host"
+#define AMI_REFUSED                                                                     \
+  "The PBX refused the AMI login: check the AMI user name and password, and that the "  \
+  "PBX administrator allowed this user AMI access"
+#define AMI_NOT_AMI                                                                     \
+  "This address does not answer as an AMI: check the host and the port (the AMI "      \
+  "listens on 5038 unless the PBX says otherwise)"
+#define AMI_UNREACHABLE                                                                 \
+  "The AMI cannot be reached: check the address, and that the PBX accepts AMI "         \
+  "connections from this computer"
 #define EVENTS_ADDRESS_ERROR "Enter an address and port, such as 127.0.0.1:8765"
 #define EVENTS_REACH_ERROR                                                              \
   "Other computers could connect to this address: enter a loopback address such as "    \
@@ -187,6 +200,32 @@ collect_files_containing (const char *dir,
     }
 }
 
+/* No setting holds the password, and no file of the run (the keyring's
+ * own included) holds it in the clear */
+static void
+assert_password_nowhere (GSettings  *settings,
+                         const char *password)
+{
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_auto (GStrv) keys = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i]; i++)
+    {
+      g_autoptr (GVariant) value = g_settings_get_value (settings, keys[i]);
+      g_autofree char *printed = g_variant_print (value, FALSE);
+
+      g_assert_null (strstr (printed, password));
+    }
+
+  collect_files_containing (tmp_root, password, files);
+  for (guint i = 0; i < files->len; i++)
+    g_test_message ("The password is in %s", (char *) files->pdata[i]);
+  g_assert_cmpuint (files->len, ==, 0);
+}
+
 /* --- kc-secret --- */
 
 static void
@@ -259,6 +298,133 @@ test_secret_fills_config (void)
   g_assert_no_error (error);
   fill_config_password (unknown_user);
   g_assert_null (unknown_user->password);
+  reset_settings (settings);
+}
+
+/* The API and the AMI password of one user name are two passwords */
+static void
+test_secret_ami_key_apart (void)
+{
+  g_autofree char *api = server_key ("pbx.example.uz");
+  g_autofree char *ami = kc_secret_ami_server ("pbx.example.uz", 5038);
+  g_autofree char *ami_v6 = kc_secret_ami_server ("::1", 5039);
+  g_autofree char *api_found = NULL;
+  g_autofree char *ami_found = NULL;
+
+  g_assert_cmpstr (ami, ==, "ami://pbx.example.uz:5038");
+  g_assert_cmpstr (ami_v6, ==, "ami://[::1]:5039");
+
+  store_password (api, "same-user", PASSWORD);
+  store_password (ami, "same-user", AMI_PASSWORD);
+  api_found = lookup_password (api, "same-user");
+  ami_found = lookup_password (ami, "same-user");
+  g_assert_cmpstr (api_found, ==, PASSWORD);
+  g_assert_cmpstr (ami_found, ==, AMI_PASSWORD);
+}
+
+static void
+test_secret_fills_ami_config (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *server = server_key ("ami-config.example.uz");
+  g_autofree char *ami_server = kc_secret_ami_server ("ami-config.example.uz", 5038);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+  g_autoptr (KcConfig) other_user = NULL;
+  g_autoptr (KcConfig) from_env = NULL;
+
+  reset_settings (settings);
+  g_settings_set_string (settings, "pbx-host", "ami-config.example.uz");
+  g_settings_set_string (settings, "username", "api-user");
+  g_settings_set_string (settings, "ami-host", "pbx");
+  store_password (server, "api-user", PASSWORD);
+  /* An empty AMI user name is the API's */
+  store_password (ami_server, "api-user", AMI_PASSWORD);
+
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  g_assert_null (config->ami_password);
+  fill_config_password (config);
+  g_assert_cmpstr (config->password, ==, PASSWORD);
+  g_assert_cmpstr (config->ami_password, ==, AMI_PASSWORD);
+
+  /* Nothing stored for this AMI user: the engine will try the API password */
+  g_settings_set_string (settings, "ami-username", "ami-user");
+  other_user = kc_config_load (&error);
+  g_assert_no_error (error);
+  fill_config_password (other_user);
+  g_assert_cmpstr (other_user->password, ==, PASSWORD);
+  g_assert_null (other_user->ami_password);
+
+  /* KERIO_AMI_PASSWORD wins, and is known to come from the environment */
+  g_setenv ("KERIO_AMI_PASSWORD", "from-env", TRUE);
+  from_env = kc_config_load (&error);
+  g_unsetenv ("KERIO_AMI_PASSWORD");
+  g_assert_no_error (error);
+  g_assert_true (from_env->ami_password_from_environment);
+  g_assert_false (from_env->password_from_environment);
+  fill_config_password (from_env);
+  g_assert_cmpstr (from_env->ami_password, ==, "from-env");
+  g_assert_cmpstr (from_env->password, ==, PASSWORD);
+  reset_settings (settings);
+}
+
+/* What the application does: the keyring's AMI password goes into the
+ * config, and the engine's AMI client logs in with it (the simulator's AMI
+ * takes no other) */
+static void
+test_secret_ami_password_reaches_engine (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr (KcSimServer) sim = kc_sim_server_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *endpoint = NULL;
+  g_autofree char *server = NULL;
+  g_autofree char *ami_address = NULL;
+  g_autofree char *ami_server = NULL;
+  g_autofree char *db = g_build_filename (tmp_root, "engine.db", NULL);
+  g_autoptr (KcConfig) config = NULL;
+  g_autoptr (KcStore) store = NULL;
+  g_autoptr (KcEngine) engine = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  KcAmiClient *ami;
+
+  g_assert_true (kc_sim_server_listen (sim, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (kc_sim_server_listen_ami (sim, 0, &error));
+  g_assert_no_error (error);
+  kc_sim_server_set_ami_credentials (sim, "ami-user", AMI_PASSWORD);
+  endpoint = kc_sim_server_get_endpoint_url (sim);
+  server = server_key (endpoint);
+  ami_address = g_strdup_printf ("127.0.0.1:%u", kc_sim_server_get_ami_port (sim));
+  ami_server = kc_secret_ami_server ("127.0.0.1", kc_sim_server_get_ami_port (sim));
+
+  reset_settings (settings);
+  g_settings_set_string (settings, "pbx-host", endpoint);
+  g_settings_set_string (settings, "username", KC_SIM_DEFAULT_USERNAME);
+  g_settings_set_string (settings, "ami-host", ami_address);
+  g_settings_set_string (settings, "ami-username", "ami-user");
+  store_password (server, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  store_password (ami_server, "ami-user", AMI_PASSWORD);
+
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  fill_config_password (config);
+  store = kc_store_open (db, &error);
+  g_assert_no_error (error);
+  engine = kc_engine_new (config, store);
+  ami = kc_engine_get_ami (engine);
+  g_assert_nonnull (ami);
+  kc_engine_start (engine);
+  KC_TEST_WAIT_UNTIL (kc_ami_client_get_state (ami) == KC_AMI_STATE_CONNECTED
+                        || kc_ami_client_get_state (ami) == KC_AMI_STATE_REFUSED,
+                      20);
+  g_assert_cmpint (kc_ami_client_get_state (ami), ==, KC_AMI_STATE_CONNECTED);
+  g_assert_cmpuint (kc_sim_server_get_ami_login_count (sim), ==, 1);
+
+  kc_engine_shutdown_async (engine, kc_test_store_result, &res);
+  KC_TEST_AWAIT (res);
+  kc_engine_shutdown_finish (engine, res);
   reset_settings (settings);
 }
 
@@ -530,9 +696,6 @@ test_password_in_keyring_only (Fixture       *f,
   g_autofree char *server = server_key ("pbx.example.uz");
   g_autofree char *stored = NULL;
   g_autofree char *other = NULL;
-  g_autoptr (GSettingsSchema) schema = NULL;
-  g_auto (GStrv) keys = NULL;
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *host = NULL;
 
   g_assert_true (shows_label (window (f), "Not saved"));
@@ -553,21 +716,7 @@ test_password_in_keyring_only (Fixture       *f,
   other = lookup_password (server, "operator2");
   g_assert_null (other);
 
-  g_object_get (f->settings, "settings-schema", &schema, NULL);
-  keys = g_settings_schema_list_keys (schema);
-  for (guint i = 0; keys[i]; i++)
-    {
-      g_autoptr (GVariant) value = g_settings_get_value (f->settings, keys[i]);
-      g_autofree char *printed = g_variant_print (value, FALSE);
-
-      g_assert_null (strstr (printed, PASSWORD));
-    }
-
-  /* Not even the keyring's own files hold it in the clear */
-  collect_files_containing (tmp_root, PASSWORD, files);
-  for (guint i = 0; i < files->len; i++)
-    g_test_message ("The password is in %s", (char *) files->pdata[i]);
-  g_assert_cmpuint (files->len, ==, 0);
+  assert_password_nowhere (f->settings, PASSWORD);
 
   /* Opened again, the window says a password is there */
   close_window (f);
@@ -879,6 +1028,13 @@ desktop_string (GKeyFile   *entry,
   return g_key_file_get_string (entry, G_KEY_FILE_DESKTOP_GROUP, key, NULL);
 }
 
+static GtkWidget *
+autostart_switch (Fixture *f)
+{
+  return get_widget (get_widget (window (f), ADW_TYPE_ACTION_ROW, "Start at _login"),
+                     GTK_TYPE_SWITCH, NULL);
+}
+
 static void
 test_start_at_login (Fixture       *f,
                      gconstpointer  data)
@@ -891,7 +1047,7 @@ test_start_at_login (Fixture       *f,
   g_autofree char *name = NULL;
   g_autofree char *exec = NULL;
   g_autofree char *icon = NULL;
-  GtkWidget *toggle = get_widget (window (f), GTK_TYPE_SWITCH, NULL);
+  GtkWidget *toggle = autostart_switch (f);
   struct stat st;
 
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
@@ -919,7 +1075,7 @@ test_start_at_login (Fixture       *f,
   /* The switch shows what is on disk when the window opens */
   close_window (f);
   open_window (f);
-  toggle = get_widget (window (f), GTK_TYPE_SWITCH, NULL);
+  toggle = autostart_switch (f);
   g_assert_true (gtk_switch_get_active (GTK_SWITCH (toggle)));
 
   gtk_switch_set_active (GTK_SWITCH (toggle), FALSE);
@@ -1001,6 +1157,297 @@ test_events_for_web_pages (Fixture       *f,
   g_assert_false (gtk_widget_get_visible (address));
 }
 
+/* --- Instant pop-ups (AMI) --- */
+
+static GtkWidget *
+ami_switch (Fixture *f)
+{
+  return get_widget (get_widget (window (f), ADW_TYPE_ACTION_ROW, "I_nstant pop-ups"),
+                     GTK_TYPE_SWITCH, NULL);
+}
+
+static gboolean
+ami_password_state_is (Fixture    *f,
+                       const char *state)
+{
+  return find_widget (get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI pass_word"),
+                      GTK_TYPE_LABEL, state)
+         != NULL;
+}
+
+static char *
+saved (Fixture    *f,
+       const char *key)
+{
+  return g_settings_get_string (f->settings, key);
+}
+
+static void
+assert_saved (Fixture    *f,
+              const char *key,
+              const char *expected)
+{
+  g_autofree char *value = saved (f, key);
+
+  g_assert_cmpstr (value, ==, expected);
+}
+
+/* Off by default; on, it saves ami-host ("pbx" unless typed otherwise) and
+ * ami-username, refuses what is not an AMI address, and keeps the AMI
+ * password in the keyring under its own key, never in GSettings */
+static void
+test_ami_saves (Fixture       *f,
+                gconstpointer  data)
+{
+  GtkWidget *toggle = ami_switch (f);
+  GtkWidget *address = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI a_ddress");
+  GtkWidget *user = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI user na_me");
+  g_autofree char *ami_server = kc_secret_ami_server ("ami.example.uz", 5039);
+  g_autofree char *api_server = server_key ("pbx.example.uz");
+  g_autofree char *stored = NULL;
+  g_autofree char *as_api = NULL;
+  g_autofree char *as_api_user = NULL;
+  GtkEditable *user_text;
+
+  g_settings_set_string (f->settings, "pbx-host", "pbx.example.uz");
+  g_settings_set_string (f->settings, "username", "operator1");
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (toggle)));
+  g_assert_false (gtk_widget_get_visible (address));
+  g_assert_false (gtk_widget_get_visible (user));
+
+  gtk_switch_set_active (GTK_SWITCH (toggle), TRUE);
+  assert_saved (f, "ami-host", "pbx");
+  g_assert_cmpuint (f->applied, ==, 1);
+  g_assert_true (gtk_widget_get_visible (address));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (address)), ==, "pbx");
+
+  /* Empty is the API user name, which the row shows as it is typed in */
+  user_text = gtk_editable_get_delegate (GTK_EDITABLE (user));
+  g_assert_cmpstr (gtk_text_get_placeholder_text (GTK_TEXT (user_text)), ==, "operator1");
+  g_settings_set_string (f->settings, "username", "operator2");
+  g_assert_cmpstr (gtk_text_get_placeholder_text (GTK_TEXT (user_text)), ==, "operator2");
+
+  enter (f, "AMI a_ddress", "ami.example.uz:70000");
+  apply (f, "AMI a_ddress");
+  assert_saved (f, "ami-host", "pbx");
+  g_assert_true (gtk_widget_has_css_class (address, "error"));
+  g_assert_true (shows_label (window (f), AMI_ADDRESS_ERROR));
+  g_assert_cmpuint (f->applied, ==, 1);
+
+  enter (f, "AMI a_ddress", "ami.example.uz:5039");
+  g_assert_false (gtk_widget_has_css_class (address, "error"));
+  apply (f, "AMI a_ddress");
+  assert_saved (f, "ami-host", "ami.example.uz:5039");
+  g_assert_cmpuint (f->applied, ==, 2);
+
+  enter (f, "AMI user na_me", "ami-operator");
+  apply (f, "AMI user na_me");
+  assert_saved (f, "ami-username", "ami-operator");
+  g_assert_cmpuint (f->applied, ==, 3);
+
+  g_assert_true (ami_password_state_is (f, "Not saved"));
+  enter (f, "AMI pass_word", AMI_PASSWORD);
+  apply (f, "AMI pass_word");
+  KC_TEST_WAIT_UNTIL (ami_password_state_is (f, "Saved"), 10);
+  g_assert_cmpuint (f->applied, ==, 4);
+  stored = lookup_password (ami_server, "ami-operator");
+  g_assert_cmpstr (stored, ==, AMI_PASSWORD);
+  /* Not the API password of either user name */
+  as_api = lookup_password (api_server, "ami-operator");
+  g_assert_null (as_api);
+  as_api_user = lookup_password (api_server, "operator2");
+  g_assert_null (as_api_user);
+  assert_password_nowhere (f->settings, AMI_PASSWORD);
+
+  /* Reopened, it shows what is saved, and that a password is there */
+  close_window (f);
+  open_window (f);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (ami_switch (f))));
+  address = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI a_ddress");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (address)), ==, "ami.example.uz:5039");
+  user = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "AMI user na_me");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (user)), ==, "ami-operator");
+  KC_TEST_WAIT_UNTIL (ami_password_state_is (f, "Saved"), 10);
+
+  /* Off is the empty key */
+  gtk_switch_set_active (GTK_SWITCH (ami_switch (f)), FALSE);
+  assert_saved (f, "ami-host", "");
+  g_assert_cmpuint (f->applied, ==, 5);
+  g_assert_false (gtk_widget_get_visible (address));
+}
+
+/* "pbx" needs a PBX to stand for */
+static void
+test_ami_pbx_needs_server (Fixture       *f,
+                           gconstpointer  data)
+{
+  gtk_switch_set_active (GTK_SWITCH (ami_switch (f)), TRUE);
+  assert_saved (f, "ami-host", "");
+  g_assert_true (shows_label (window (f), "“pbx” stands for the PBX's host, and no PBX is "
+                                          "configured"));
+  g_assert_cmpuint (f->applied, ==, 0);
+
+  g_settings_set_string (f->settings, "pbx-host", "pbx.example.uz");
+  apply (f, "AMI a_ddress");
+  assert_saved (f, "ami-host", "pbx");
+  g_assert_cmpuint (f->applied, ==, 1);
+}
+
+static void
+test_ami_closing_saves_password (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *ami_server = kc_secret_ami_server ("pbx.example.uz", 5038);
+  g_autofree char *stored = NULL;
+
+  g_settings_set_string (f->settings, "pbx-host", "pbx.example.uz");
+  gtk_switch_set_active (GTK_SWITCH (ami_switch (f)), TRUE);
+  g_assert_cmpuint (f->applied, ==, 1);
+  /* The API user name typed, not applied, is the AMI's too: the window
+   * saves it before the AMI password is keyed by it */
+  enter (f, "_Server", "pbx.example.uz");
+  enter (f, "_User name", "closer");
+  enter (f, "AMI pass_word", AMI_PASSWORD);
+  gtk_window_close (GTK_WINDOW (f->window));
+  /* It stays until the keyring has the password, and then says so */
+  KC_TEST_WAIT_UNTIL (f->window == NULL, 10);
+  g_assert_cmpuint (f->applied, ==, 3);
+  stored = lookup_password (ami_server, "closer");
+  g_assert_cmpstr (stored, ==, AMI_PASSWORD);
+}
+
+/* Something that greets as another protocol */
+static void
+greet_as_ssh_cb (GSocketService    *service,
+                 GSocketConnection *connection,
+                 GObject           *source,
+                 gpointer           user_data)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+
+  g_output_stream_write_all (out, "SSH-2.0-OpenSSH_9.2\r\n", 21, NULL, NULL, NULL);
+  g_ptr_array_add (user_data, g_object_ref (connection));
+}
+
+/* A port on loopback, and a socket bound to it (listening or not) */
+static GSocket *
+bind_loopback (guint16 *port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, any, FALSE, &error));
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return g_steal_pointer (&socket);
+}
+
+/* Clicks the AMI's "Test" and waits for its spinner to go */
+static void
+run_ami_test (Fixture *f)
+{
+  GtkWidget *row = get_widget (window (f), ADW_TYPE_ACTION_ROW, "Test AMI l_ogin");
+  GtkWidget *button = get_widget (row, GTK_TYPE_BUTTON, "Test");
+  GtkWidget *spinner = get_widget (row, GTK_TYPE_SPINNER, NULL);
+
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_false (gtk_widget_get_sensitive (button));
+  KC_TEST_WAIT_UNTIL (!gtk_widget_get_visible (spinner), 20);
+  g_assert_true (gtk_widget_get_sensitive (button));
+}
+
+static void
+test_ami_test_button (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketService) ssh = g_socket_service_new ();
+  g_autoptr (GPtrArray) ssh_connections = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GSocket) closed = NULL;
+  g_autofree char *api_server = server_key ("pbx.example.uz");
+  g_autofree char *ami_server = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *not_ami = NULL;
+  g_autofree char *refused = NULL;
+  g_autofree char *unreachable = NULL;
+  g_autoptr (GSocket) ssh_socket = NULL;
+  guint16 port;
+
+  g_assert_true (kc_sim_server_listen_ami (f->sim, 0, &error));
+  g_assert_no_error (error);
+  address = g_strdup_printf ("127.0.0.1:%u", kc_sim_server_get_ami_port (f->sim));
+  gtk_switch_set_active (GTK_SWITCH (ami_switch (f)), TRUE);
+
+  /* The simulator's AMI takes the API's user name and password by default */
+  enter (f, "AMI a_ddress", address);
+  enter (f, "AMI user na_me", KC_SIM_DEFAULT_USERNAME);
+  enter (f, "AMI pass_word", KC_SIM_DEFAULT_PASSWORD);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), "OK: AMI version 1.3"));
+  g_assert_cmpuint (kc_sim_server_get_ami_login_count (f->sim), ==, 1);
+  /* The test saves nothing */
+  assert_saved (f, "ami-host", "");
+  assert_saved (f, "ami-username", "");
+
+  kc_sim_server_set_ami_refuse (f->sim, TRUE);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), AMI_REFUSED));
+  /* Under it, the AMI's own words */
+  refused = g_strdup_printf ("The AMI at %s refused the login: Authentication failed", address);
+  g_assert_true (shows_label (window (f), refused));
+  g_assert_false (shows_label (window (f), "OK: AMI version 1.3"));
+  kc_sim_server_set_ami_refuse (f->sim, FALSE);
+
+  /* The password row empty: the one stored for the AMI, else the API's */
+  enter (f, "AMI pass_word", "");
+  store_password (api_server, KC_SIM_DEFAULT_USERNAME, KC_SIM_DEFAULT_PASSWORD);
+  g_settings_set_string (f->settings, "pbx-host", "pbx.example.uz");
+  g_settings_set_string (f->settings, "username", KC_SIM_DEFAULT_USERNAME);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), "OK: AMI version 1.3"));
+  kc_sim_server_set_ami_credentials (f->sim, NULL, AMI_PASSWORD);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), AMI_REFUSED));
+  ami_server = kc_secret_ami_server ("127.0.0.1", kc_sim_server_get_ami_port (f->sim));
+  store_password (ami_server, KC_SIM_DEFAULT_USERNAME, AMI_PASSWORD);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), "OK: AMI version 1.3"));
+
+  /* A port nothing listens on */
+  enter (f, "AMI pass_word", AMI_PASSWORD);
+  closed = bind_loopback (&port);
+  unreachable = g_strdup_printf ("127.0.0.1:%u", port);
+  enter (f, "AMI a_ddress", unreachable);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), AMI_UNREACHABLE));
+
+  /* Another protocol's server */
+  ssh_socket = bind_loopback (&port);
+  g_assert_true (g_socket_listen (ssh_socket, &error));
+  g_assert_true (g_socket_listener_add_socket (G_SOCKET_LISTENER (ssh), ssh_socket, NULL,
+                                               &error));
+  g_assert_no_error (error);
+  g_signal_connect (ssh, "incoming", G_CALLBACK (greet_as_ssh_cb), ssh_connections);
+  not_ami = g_strdup_printf ("127.0.0.1:%u", port);
+  enter (f, "AMI a_ddress", not_ami);
+  run_ami_test (f);
+  g_assert_true (shows_label (window (f), AMI_NOT_AMI));
+
+  /* An address that is none is said at once, before anything is tried */
+  enter (f, "AMI a_ddress", "127.0.0.1:0");
+  g_signal_emit_by_name (get_widget (get_widget (window (f), ADW_TYPE_ACTION_ROW,
+                                                 "Test AMI l_ogin"),
+                                     GTK_TYPE_BUTTON, "Test"),
+                         "clicked");
+  g_assert_true (shows_label (window (f), AMI_ADDRESS_ERROR));
+  g_socket_service_stop (ssh);
+}
+
 static void
 make_dir (const char *parent,
           const char *name,
@@ -1037,6 +1484,9 @@ main (int   argc,
   g_unsetenv ("KERIO_API_USERNAME");
   g_unsetenv ("KERIO_API_PASSWORD");
   g_unsetenv ("KERIO_TLS_PIN");
+  g_unsetenv ("KERIO_AMI");
+  g_unsetenv ("KERIO_AMI_USERNAME");
+  g_unsetenv ("KERIO_AMI_PASSWORD");
 
   adw_init ();
   keyring = start_keyring ();
@@ -1044,6 +1494,10 @@ main (int   argc,
 
   g_test_add_func ("/preferences/secret/store-and-lookup", test_secret_store_and_lookup);
   g_test_add_func ("/preferences/secret/fills-config", test_secret_fills_config);
+  g_test_add_func ("/preferences/secret/ami-key-apart", test_secret_ami_key_apart);
+  g_test_add_func ("/preferences/secret/fills-ami-config", test_secret_fills_ami_config);
+  g_test_add_func ("/preferences/secret/ami-password-reaches-engine",
+                   test_secret_ami_password_reaches_engine);
 
 #define ADD(path, func, cert) \
   g_test_add ("/preferences/window/" path, Fixture, cert, fixture_set_up, func, fixture_tear_down)
@@ -1063,6 +1517,10 @@ main (int   argc,
   ADD ("test-connection/ends-with-window", test_connection_ends_with_window, NULL);
   ADD ("polling-intervals", test_polling_intervals, NULL);
   ADD ("events-for-web-pages", test_events_for_web_pages, NULL);
+  ADD ("ami/saves", test_ami_saves, NULL);
+  ADD ("ami/pbx-needs-server", test_ami_pbx_needs_server, NULL);
+  ADD ("ami/closing-saves-password", test_ami_closing_saves_password, NULL);
+  ADD ("ami/test", test_ami_test_button, NULL);
   ADD ("start-at-login", test_start_at_login, NULL);
 
   status = g_test_run ();

@@ -53,6 +53,15 @@ kc_config_password_warning (void)
            "and unset the variable.");
 }
 
+const char *
+kc_config_ami_password_warning (void)
+{
+  return _("The AMI password is taken from KERIO_AMI_PASSWORD. The environment is not a safe "
+           "place for it: other programs of this user can read it, and programs started from "
+           "here inherit it. Keep the AMI password in the keyring through the preferences "
+           "instead, and unset the variable.");
+}
+
 /* "https://user:password@pbx": a host setting with an "@" may carry a
  * password, so its text is never repeated in a message. */
 static gboolean
@@ -580,7 +589,10 @@ apply_environment (KcConfig *config,
   if ((value = env ("KERIO_AMI_USERNAME")))
     replace_string (&config->ami_username, value);
   if ((value = env ("KERIO_AMI_PASSWORD")))
-    replace_string (&config->ami_password, value);
+    {
+      replace_string (&config->ami_password, value);
+      config->ami_password_from_environment = TRUE;
+    }
 
   return TRUE;
 }

@@ -46,6 +46,7 @@ typedef struct
   guint16 ami_port;
   char   *ami_username;      /* NULL: the API user name */
   char   *ami_password;      /* NULL: none given (the keyring may have one) */
+  gboolean ami_password_from_environment; /* KERIO_AMI_PASSWORD was used */
 } KcConfig;
 
 GQuark     kc_config_error_quark (void);
@@ -58,6 +59,8 @@ KcConfig  *kc_config_load        (GError **error);
 void       kc_config_free        (KcConfig *config);
 /* The warning, translated, for a password taken from KERIO_API_PASSWORD */
 const char *kc_config_password_warning (void);
+/* The same for KERIO_AMI_PASSWORD */
+const char *kc_config_ami_password_warning (void);
 
 /* "host", "host:port", "[v6]:port", "https://host:port[/path]" or http://
  * -> endpoint URL; default scheme https, port 4021, path /admin/api/jsonrpc/ */

@@ -1,9 +1,11 @@
-/* kc-secret.h: the PBX password in the Secret Service
+/* kc-secret.h: the PBX passwords in the Secret Service
  *
- * The password lives only in the user's keyring (libsecret, schema
- * "uz.kerio.Cti.Password"), keyed by the endpoint URL ("server", as
- * g_uri_to_string() prints what kc_config_parse_host() returns) and the user
- * name ("user"); never in GSettings or in a file of ours.
+ * The passwords live only in the user's keyring (libsecret, schema
+ * "uz.kerio.Cti.Password"), never in GSettings or in a file of ours, keyed
+ * by a "server" and the user name ("user"). The API password's server is
+ * the endpoint URL (kc_secret_api_server()); the AMI password's is
+ * "ami://host:port" (kc_secret_ami_server()), which no endpoint URL is, so
+ * that the two passwords of one user name never mix.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -16,6 +18,13 @@
 G_BEGIN_DECLS
 
 #define KC_SECRET_SCHEMA_NAME "uz.kerio.Cti.Password"
+
+/* The API password's server for a PBX host as typed (g_uri_to_string() of
+ * what kc_config_parse_host() returns), or NULL when it is not one */
+char     *kc_secret_api_server             (const char *host);
+/* The AMI password's server: "ami://host:port" ("ami://[::1]:5038") */
+char     *kc_secret_ami_server             (const char *host,
+                                            guint16     port);
 
 /* Replaces any password stored for server and user. */
 void      kc_secret_store_password_async   (const char          *server,
@@ -43,9 +52,13 @@ void      kc_secret_password_free          (char *password);
 /* kc_config_load() reads no keyring, so that loading stays synchronous and
  * quick. Call this after it and before starting the engine: when
  * KERIO_API_PASSWORD did not set config->password, the password stored for
- * config's endpoint and user name is looked up, and _finish() puts it in
- * config->password (left NULL when none is stored). The async part copies
- * what it needs; only the config passed to _finish() must be alive. */
+ * config's endpoint and user name is looked up; when AMI is on and
+ * KERIO_AMI_PASSWORD did not set config->ami_password, the one stored for
+ * its host, port and AMI user name too. _finish() puts what it found in
+ * config->password and config->ami_password (left NULL when none is
+ * stored), also when it fails: a keyring that fails for the AMI password
+ * leaves the API password found before it. The async part copies what it
+ * needs; only the config passed to _finish() must be alive. */
 void      kc_secret_load_config_password_async  (const KcConfig      *config,
                                                  GCancellable        *cancellable,
                                                  GAsyncReadyCallback  callback,

@@ -15,6 +15,7 @@
 #include "core/kc-probe.h"
 #include "core/kc-secret.h"
 #include "kerio/kc-kerio-client.h"
+#include "kc-ami-group.h"
 #include "kc-events-group.h"
 #include "kc-preferences-window.h"
 
@@ -67,6 +68,7 @@ struct _KcPreferencesWindow
   GtkAdjustment        *poll_adjustment;
   GtkAdjustment        *sync_adjustment;
   GtkSwitch            *autostart_switch;
+  KcAmiGroup           *ami_group;
   KcEventsGroup        *events_group;
 };
 
@@ -144,15 +146,6 @@ entered_text (AdwEntryRow *row)
   return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
 }
 
-/* The Secret Service key for a host as typed: the endpoint URL, or NULL */
-static char *
-server_key (const char *host)
-{
-  g_autoptr (GUri) uri = kc_config_parse_host (host, NULL);
-
-  return uri ? g_uri_to_string (uri) : NULL;
-}
-
 static void
 set_row_error (AdwEntryRow       *row,
                AdwPreferencesRow *error_row,
@@ -212,7 +205,7 @@ refresh_password_state (KcPreferencesWindow *self)
 {
   g_autofree char *host = g_settings_get_string (self->settings, "pbx-host");
   g_autofree char *user = g_settings_get_string (self->settings, "username");
-  g_autofree char *server = server_key (host);
+  g_autofree char *server = kc_secret_api_server (host);
 
   g_cancellable_cancel (self->state_cancellable);
   g_clear_object (&self->state_cancellable);
@@ -351,7 +344,7 @@ save_password (KcPreferencesWindow *self)
 
   host = g_settings_get_string (self->settings, "pbx-host");
   user = g_settings_get_string (self->settings, "username");
-  server = server_key (host);
+  server = kc_secret_api_server (host);
   if (*user == '\0')
     {
       show_toast (self, _("Enter the user name the password belongs to"));
@@ -679,7 +672,7 @@ test_clicked_cb (KcPreferencesWindow *self)
 {
   g_autofree char *host = entered_text (self->server_row);
   g_autofree char *user = entered_text (self->username_row);
-  g_autofree char *server = server_key (host);
+  g_autofree char *server = kc_secret_api_server (host);
   const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
 
   gtk_widget_set_visible (GTK_WIDGET (self->result_row), FALSE);
@@ -883,6 +876,10 @@ kc_preferences_window_constructed (GObject *object)
   g_signal_connect_object (self->autostart_switch, "notify::active",
                            G_CALLBACK (autostart_toggled_cb), self, G_CONNECT_SWAPPED);
 
+  kc_ami_group_set_settings (self->ami_group, self->settings);
+  g_signal_connect_object (self->ami_group, "changed", G_CALLBACK (settings_applied), self,
+                           G_CONNECT_SWAPPED);
+
   kc_events_group_set_settings (self->events_group, self->settings);
   g_signal_connect_object (self->events_group, "changed", G_CALLBACK (settings_applied), self,
                            G_CONNECT_SWAPPED);
@@ -905,6 +902,7 @@ kc_preferences_window_close_request (GtkWindow *window)
     save_extension (self, &changed);
   if (changed)
     settings_applied (self);
+  kc_ami_group_save (self->ami_group);
   kc_events_group_save (self->events_group);
 
   return GTK_WINDOW_CLASS (kc_preferences_window_parent_class)->close_request (window);
@@ -1007,6 +1005,7 @@ kc_preferences_window_class_init (KcPreferencesWindowClass *klass)
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                             G_TYPE_NONE, 0);
 
+  g_type_ensure (KC_TYPE_AMI_GROUP);
   g_type_ensure (KC_TYPE_EVENTS_GROUP);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/uz/kerio/Cti/kc-preferences-window.ui");
@@ -1034,6 +1033,7 @@ kc_preferences_window_class_init (KcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, poll_adjustment);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, sync_adjustment);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, autostart_switch);
+  gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, ami_group);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, events_group);
   gtk_widget_class_bind_template_callback (widget_class, server_applied_cb);
   gtk_widget_class_bind_template_callback (widget_class, server_changed_cb);
