@@ -13,6 +13,7 @@
 #include "core/kc-secret.h"
 #include "kerio/kc-ami-client.h"
 #include "kc-ami-group.h"
+#include "kc-entry-rows.h"
 
 struct _KcAmiGroup
 {
@@ -61,21 +62,15 @@ is_disposed (KcAmiGroup *self)
 static GWeakRef *
 weak_self (KcAmiGroup *self)
 {
-  GWeakRef *ref = g_new (GWeakRef, 1);
-
-  g_weak_ref_init (ref, self);
-  return ref;
+  return kc_weak_ref_new (self);
 }
 
 /* The group (transfer full), or NULL when it is gone; frees the ref */
 static KcAmiGroup *
 take_self (gpointer weak_ref)
 {
-  GWeakRef *ref = weak_ref;
-  KcAmiGroup *self = g_weak_ref_get (ref);
+  KcAmiGroup *self = kc_weak_ref_steal (weak_ref);
 
-  g_weak_ref_clear (ref);
-  g_free (ref);
   if (self != NULL && is_disposed (self))
     g_clear_object (&self);
   return self;
@@ -85,12 +80,6 @@ static void
 emit_changed (KcAmiGroup *self)
 {
   g_signal_emit (self, signals[CHANGED], 0);
-}
-
-static char *
-entered_text (AdwEntryRow *row)
-{
-  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
 }
 
 static char *
@@ -155,21 +144,8 @@ static void
 set_address_error (KcAmiGroup *self,
                    const char *message)
 {
-  if (message != NULL)
-    {
-      gtk_label_set_text (self->address_error_label, message);
-      gtk_widget_add_css_class (GTK_WIDGET (self->address_row), "error");
-      gtk_accessible_update_relation (GTK_ACCESSIBLE (self->address_row),
-                                      GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
-                                      self->address_error_label, NULL, -1);
-    }
-  else
-    {
-      gtk_widget_remove_css_class (GTK_WIDGET (self->address_row), "error");
-      gtk_accessible_reset_relation (GTK_ACCESSIBLE (self->address_row),
-                                     GTK_ACCESSIBLE_RELATION_DESCRIBED_BY);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->address_error_row), message != NULL);
+  kc_entry_row_set_error (self->address_row, GTK_WIDGET (self->address_error_row),
+                          self->address_error_label, message);
 }
 
 /* An empty AMI user name is the API's: the row shows which while typed in */
@@ -287,7 +263,7 @@ static gboolean
 save_address (KcAmiGroup *self,
               gboolean   *changed)
 {
-  g_autofree char *text = entered_text (self->address_row);
+  g_autofree char *text = kc_entry_row_get_text (self->address_row);
   g_autofree char *saved = saved_string (self, "ami-host");
   const char *wanted = "";
 
@@ -315,7 +291,7 @@ static void
 save_username (KcAmiGroup *self,
                gboolean   *changed)
 {
-  g_autofree char *text = entered_text (self->username_row);
+  g_autofree char *text = kc_entry_row_get_text (self->username_row);
   g_autofree char *saved = saved_string (self, "ami-username");
 
   if (strcmp (text, saved) != 0)
@@ -404,7 +380,7 @@ switch_toggled_cb (KcAmiGroup *self)
 
   if (is_disposed (self))
     return;
-  text = entered_text (self->address_row);
+  text = kc_entry_row_get_text (self->address_row);
   if (gtk_switch_get_active (self->ami_switch) && *text == '\0')
     gtk_editable_set_text (GTK_EDITABLE (self->address_row), KC_AMI_GROUP_DEFAULT_ADDRESS);
   update_rows (self);
@@ -441,7 +417,7 @@ address_changed_cb (KcAmiGroup *self)
 
   if (is_disposed (self) || !gtk_widget_get_visible (GTK_WIDGET (self->address_error_row)))
     return;
-  text = entered_text (self->address_row);
+  text = kc_entry_row_get_text (self->address_row);
   problem = parse_address (self, text, &host, &port);
   if (problem == NULL)
     set_address_error (self, NULL);
@@ -486,7 +462,7 @@ has_unsaved_text (KcAmiGroup  *self,
     return FALSE;
   if (row == self->password_row)
     return self->password_edited && *gtk_editable_get_text (GTK_EDITABLE (row)) != '\0';
-  text = entered_text (row);
+  text = kc_entry_row_get_text (row);
   saved = saved_string (self, row == self->address_row ? "ami-host" : "ami-username");
   return strcmp (text, saved) != 0;
 }
@@ -499,11 +475,8 @@ entry_left_cb (GtkEventControllerFocus *controller,
   AdwEntryRow *row =
     ADW_ENTRY_ROW (gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (controller)));
 
-  if (is_disposed (self) || !has_unsaved_text (self, row))
-    return;
-  adw_entry_row_set_show_apply_button (row, FALSE);
-  adw_entry_row_set_show_apply_button (row, TRUE);
-  g_signal_emit_by_name (row, "apply");
+  if (!is_disposed (self) && has_unsaved_text (self, row))
+    kc_entry_row_take_edit (row);
 }
 
 /* --- Testing the AMI login --- */
@@ -678,8 +651,8 @@ ami_password_cb (GObject      *source,
 static void
 test_clicked_cb (KcAmiGroup *self)
 {
-  g_autofree char *address = entered_text (self->address_row);
-  g_autofree char *user = entered_text (self->username_row);
+  g_autofree char *address = kc_entry_row_get_text (self->address_row);
+  g_autofree char *user = kc_entry_row_get_text (self->username_row);
   const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
   g_autofree char *host = NULL;
   g_autofree char *problem = NULL;

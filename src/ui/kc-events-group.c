@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/kc-config.h"
+#include "kc-entry-rows.h"
 #include "kc-events-group.h"
 
 struct _KcEventsGroup
@@ -40,28 +41,15 @@ static void switch_toggled_cb (KcEventsGroup *self);
 static char *
 entered_text (KcEventsGroup *self)
 {
-  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->address_row))));
+  return kc_entry_row_get_text (self->address_row);
 }
 
 static void
 set_error (KcEventsGroup *self,
            const char    *message)
 {
-  if (message != NULL)
-    {
-      gtk_label_set_text (self->error_label, message);
-      gtk_widget_add_css_class (GTK_WIDGET (self->address_row), "error");
-      gtk_accessible_update_relation (GTK_ACCESSIBLE (self->address_row),
-                                      GTK_ACCESSIBLE_RELATION_DESCRIBED_BY, self->error_label,
-                                      NULL, -1);
-    }
-  else
-    {
-      gtk_widget_remove_css_class (GTK_WIDGET (self->address_row), "error");
-      gtk_accessible_reset_relation (GTK_ACCESSIBLE (self->address_row),
-                                     GTK_ACCESSIBLE_RELATION_DESCRIBED_BY);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->error_row), message != NULL);
+  kc_entry_row_set_error (self->address_row, GTK_WIDGET (self->error_row), self->error_label,
+                          message);
 }
 
 /* NULL when the address may be used, else why not */
@@ -204,11 +192,8 @@ has_unsaved_text (KcEventsGroup *self)
 static void
 address_left_cb (KcEventsGroup *self)
 {
-  if (self->settings == NULL || !has_unsaved_text (self))
-    return;
-  adw_entry_row_set_show_apply_button (self->address_row, FALSE);
-  adw_entry_row_set_show_apply_button (self->address_row, TRUE);
-  save (self);
+  if (self->settings != NULL && has_unsaved_text (self))
+    kc_entry_row_take_edit (self->address_row);
 }
 
 void

@@ -16,6 +16,7 @@
 #include "core/kc-secret.h"
 #include "kerio/kc-kerio-client.h"
 #include "kc-ami-group.h"
+#include "kc-entry-rows.h"
 #include "kc-events-group.h"
 #include "kc-preferences-window.h"
 
@@ -104,21 +105,15 @@ is_disposed (KcPreferencesWindow *self)
 static GWeakRef *
 weak_self (KcPreferencesWindow *self)
 {
-  GWeakRef *ref = g_new (GWeakRef, 1);
-
-  g_weak_ref_init (ref, self);
-  return ref;
+  return kc_weak_ref_new (self);
 }
 
 /* The window (transfer full), or NULL when it is gone; frees the ref */
 static KcPreferencesWindow *
 take_self (gpointer weak_ref)
 {
-  GWeakRef *ref = weak_ref;
-  KcPreferencesWindow *self = g_weak_ref_get (ref);
+  KcPreferencesWindow *self = kc_weak_ref_steal (weak_ref);
 
-  g_weak_ref_clear (ref);
-  g_free (ref);
   if (self != NULL && is_disposed (self))
     g_clear_object (&self);
   return self;
@@ -138,33 +133,6 @@ show_toast (KcPreferencesWindow *self,
 
   adw_toast_set_timeout (toast, 0);
   adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), toast);
-}
-
-static char *
-entered_text (AdwEntryRow *row)
-{
-  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
-}
-
-static void
-set_row_error (AdwEntryRow       *row,
-               AdwPreferencesRow *error_row,
-               GtkLabel          *error_label,
-               const char        *message)
-{
-  if (message != NULL)
-    {
-      gtk_label_set_text (error_label, message);
-      gtk_widget_add_css_class (GTK_WIDGET (row), "error");
-      gtk_accessible_update_relation (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
-                                      error_label, NULL, -1);
-    }
-  else
-    {
-      gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
-      gtk_accessible_reset_relation (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (error_row), message != NULL);
 }
 
 /* --- Whether a password is stored --- */
@@ -226,11 +194,11 @@ static gboolean
 save_server (KcPreferencesWindow *self,
              gboolean            *changed)
 {
-  g_autofree char *text = entered_text (self->server_row);
+  g_autofree char *text = kc_entry_row_get_text (self->server_row);
   g_autofree char *saved = g_settings_get_string (self->settings, "pbx-host");
   g_autoptr (GUri) uri = kc_config_parse_host (text, NULL);
 
-  set_row_error (self->server_row, self->server_error_row, self->server_error_label,
+  kc_entry_row_set_error (self->server_row, GTK_WIDGET (self->server_error_row), self->server_error_label,
                  uri ? NULL : _("Enter a host name, host:port, or an https://host:port address"));
   if (uri == NULL)
     return FALSE;
@@ -246,7 +214,7 @@ static void
 save_username (KcPreferencesWindow *self,
                gboolean            *changed)
 {
-  g_autofree char *text = entered_text (self->username_row);
+  g_autofree char *text = kc_entry_row_get_text (self->username_row);
   g_autofree char *saved = g_settings_get_string (self->settings, "username");
 
   if (strcmp (text, saved) != 0)
@@ -273,11 +241,11 @@ static gboolean
 save_extension (KcPreferencesWindow *self,
                 gboolean            *changed)
 {
-  g_autofree char *text = entered_text (self->extension_row);
+  g_autofree char *text = kc_entry_row_get_text (self->extension_row);
   g_autofree char *saved = g_settings_get_string (self->settings, "extension");
   gboolean valid = is_extension (text);
 
-  set_row_error (self->extension_row, self->extension_error_row, self->extension_error_label,
+  kc_entry_row_set_error (self->extension_row, GTK_WIDGET (self->extension_error_row), self->extension_error_label,
                  valid ? NULL
                        : _("Enter digits only, such as 1001, or nothing to see every call"));
   if (!valid)
@@ -387,10 +355,10 @@ server_changed_cb (KcPreferencesWindow *self)
    * for apply, not to nag while typing. */
   if (is_disposed (self) || !gtk_widget_get_visible (GTK_WIDGET (self->server_error_row)))
     return;
-  text = entered_text (self->server_row);
+  text = kc_entry_row_get_text (self->server_row);
   uri = kc_config_parse_host (text, NULL);
   if (uri != NULL)
-    set_row_error (self->server_row, self->server_error_row, self->server_error_label, NULL);
+    kc_entry_row_set_error (self->server_row, GTK_WIDGET (self->server_error_row), self->server_error_label, NULL);
 }
 
 static void
@@ -440,9 +408,9 @@ extension_changed_cb (KcPreferencesWindow *self)
 
   if (is_disposed (self) || !gtk_widget_get_visible (GTK_WIDGET (self->extension_error_row)))
     return;
-  text = entered_text (self->extension_row);
+  text = kc_entry_row_get_text (self->extension_row);
   if (is_extension (text))
-    set_row_error (self->extension_row, self->extension_error_row, self->extension_error_label,
+    kc_entry_row_set_error (self->extension_row, GTK_WIDGET (self->extension_error_row), self->extension_error_label,
                    NULL);
 }
 
@@ -463,14 +431,12 @@ has_unsaved_text (KcPreferencesWindow *self,
     key = "username";
   else
     key = "extension";
-  text = entered_text (row);
+  text = kc_entry_row_get_text (row);
   saved = g_settings_get_string (self->settings, key);
   return strcmp (text, saved) != 0;
 }
 
-/* Leaving a row with an edit applies it. Turning the apply button off and on
- * again is how libadwaita 1.2 lets one say the edit was taken, so that the
- * button goes away as if it had been pressed. */
+/* Leaving a row with an edit applies it */
 static void
 entry_left_cb (GtkEventControllerFocus *controller,
                KcPreferencesWindow     *self)
@@ -478,11 +444,8 @@ entry_left_cb (GtkEventControllerFocus *controller,
   GtkWidget *widget = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (controller));
   AdwEntryRow *row = ADW_ENTRY_ROW (widget);
 
-  if (is_disposed (self) || !has_unsaved_text (self, row))
-    return;
-  adw_entry_row_set_show_apply_button (row, FALSE);
-  adw_entry_row_set_show_apply_button (row, TRUE);
-  g_signal_emit_by_name (row, "apply");
+  if (!is_disposed (self) && has_unsaved_text (self, row))
+    kc_entry_row_take_edit (row);
 }
 
 /* --- Testing the connection --- */
@@ -630,8 +593,8 @@ static void
 start_test (KcPreferencesWindow *self,
             const char          *password)
 {
-  g_autofree char *host = entered_text (self->server_row);
-  g_autofree char *user = entered_text (self->username_row);
+  g_autofree char *host = kc_entry_row_get_text (self->server_row);
+  g_autofree char *user = kc_entry_row_get_text (self->username_row);
   g_autofree char *pin_setting = g_settings_get_string (self->settings, "tls-pin");
   g_autofree char *pin = *pin_setting ? kc_tls_pin_normalize (pin_setting, NULL) : NULL;
   g_autoptr (GUri) endpoint = kc_config_parse_host (host, NULL);
@@ -670,8 +633,8 @@ test_password_cb (GObject      *source,
 static void
 test_clicked_cb (KcPreferencesWindow *self)
 {
-  g_autofree char *host = entered_text (self->server_row);
-  g_autofree char *user = entered_text (self->username_row);
+  g_autofree char *host = kc_entry_row_get_text (self->server_row);
+  g_autofree char *user = kc_entry_row_get_text (self->username_row);
   g_autofree char *server = kc_secret_api_server (host);
   const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
 
