@@ -165,6 +165,30 @@ typedef struct
   guint64        n_rows;
 } PagedQuery;
 
+static PagedQuery *
+paged_query_new (const char             *method,
+                 const char             *time_field,
+                 const KcKerioRpcReader *reader,
+                 gint64                  since,
+                 GDestroyNotify          free_row)
+{
+  PagedQuery *query = g_new0 (PagedQuery, 1);
+
+  query->method = method;
+  query->time_field = time_field;
+  query->reader = reader;
+  query->since = since;
+  query->rows = g_ptr_array_new_with_free_func (free_row);
+  return query;
+}
+
+static PagedQuery *
+cdr_query_new (gint64 since)
+{
+  return paged_query_new ("CallHistory.get", "TIMESTAMP", &cdr_page_reader, since,
+                          (GDestroyNotify) kc_cdr_free);
+}
+
 static void
 paged_query_free (PagedQuery *query)
 {
@@ -454,12 +478,7 @@ kc_kerio_client_get_call_history_async (KcKerioClient       *self,
 
   g_return_if_fail (KC_IS_KERIO_CLIENT (self));
 
-  query = g_new0 (PagedQuery, 1);
-  query->method = "CallHistory.get";
-  query->time_field = "TIMESTAMP";
-  query->reader = &cdr_page_reader;
-  query->since = since;
-  query->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_cdr_free);
+  query = cdr_query_new (since);
   paged_query_async (self, query, kc_kerio_client_get_call_history_async, cancellable, callback,
                      user_data);
 }
@@ -488,12 +507,7 @@ kc_kerio_client_read_call_history_async (KcKerioClient       *self,
   g_return_if_fail (KC_IS_KERIO_CLIENT (self));
   g_return_if_fail (page_func != NULL);
 
-  query = g_new0 (PagedQuery, 1);
-  query->method = "CallHistory.get";
-  query->time_field = "TIMESTAMP";
-  query->reader = &cdr_page_reader;
-  query->since = since;
-  query->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_cdr_free);
+  query = cdr_query_new (since);
   query->page_func = page_func;
   query->page_data = page_data;
   paged_query_async (self, query, kc_kerio_client_read_call_history_async, cancellable, callback,
@@ -531,12 +545,8 @@ kc_kerio_client_get_recordings_async (KcKerioClient       *self,
 
   g_return_if_fail (KC_IS_KERIO_CLIENT (self));
 
-  query = g_new0 (PagedQuery, 1);
-  query->method = "Recordings.get";
-  query->time_field = "STARTED";
-  query->reader = &recording_page_reader;
-  query->since = since;
-  query->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_recording_free);
+  query = paged_query_new ("Recordings.get", "STARTED", &recording_page_reader, since,
+                           (GDestroyNotify) kc_recording_free);
   paged_query_async (self, query, kc_kerio_client_get_recordings_async, cancellable, callback,
                      user_data);
 }
