@@ -14,23 +14,9 @@
 #include "core/kc-event-server.h"
 #include "core/kc-events.h"
 #include "core/kc-store-recovery.h"
+#include "kc-cli.h"
 #include "kc-demo.h"
 #include "kc-headless.h"
-
-/* A failure that ends the command, in the operator's language, on stderr */
-G_GNUC_PRINTF (1, 2)
-static void
-say_error (const char *format,
-           ...)
-{
-  g_autofree char *text = NULL;
-  va_list args;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_printerr ("kerio-cti: %s\n", text);
-}
 
 static void
 emit (FILE       *out,
@@ -174,7 +160,7 @@ download_done (GObject      *source,
   if (path == NULL)
     {
       /* TRANSLATORS: a call id, then the reason */
-      say_error (_("Could not download the recording of call %s: %s"), app->call_id,
+      kc_cli_say_error (_("Could not download the recording of call %s: %s"), app->call_id,
                  error->message);
       finish (app, EXIT_FAILURE);
       return;
@@ -196,7 +182,7 @@ sync_done (GObject      *source,
 
   if (!kc_sync_run_finish (KC_SYNC (source), result, NULL, &error))
     {
-      say_error (_("Could not read the call history from Kerio Operator: %s"), error->message);
+      kc_cli_say_error (_("Could not read the call history from Kerio Operator: %s"), error->message);
       finish (app, EXIT_FAILURE);
       return;
     }
@@ -215,7 +201,7 @@ fetch_recording (App *app)
   record = kc_store_lookup (store, app->call_id, &error);
   if (error)
     {
-      say_error (_("Could not read the history: %s"), error->message);
+      kc_cli_say_error (_("Could not read the history: %s"), error->message);
       finish (app, EXIT_FAILURE);
       return;
     }
@@ -236,13 +222,13 @@ fetch_recording (App *app)
 
   if (record == NULL)
     {
-      say_error (_("There is no call %s in the history"), app->call_id);
+      kc_cli_say_error (_("There is no call %s in the history"), app->call_id);
       finish (app, EXIT_FAILURE);
       return;
     }
   if (record->recording_id == NULL)
     {
-      say_error (_("Call %s has no recording"), app->call_id);
+      kc_cli_say_error (_("Call %s has no recording"), app->call_id);
       finish (app, EXIT_FAILURE);
       return;
     }
@@ -270,7 +256,7 @@ serve_events (App      *app,
       g_autofree char *address = kc_config_format_listen (config->events_address);
 
       /* TRANSLATORS: an address and port, then the reason */
-      say_error (_("Could not serve the events on %s: %s"), address, error->message);
+      kc_cli_say_error (_("Could not serve the events on %s: %s"), address, error->message);
       g_clear_object (&app->events);
       return FALSE;
     }
@@ -287,47 +273,13 @@ kc_headless_run (gboolean    demo,
   g_autoptr (KcStore) store = NULL;
   g_autofree char *store_path = NULL;
   App app = { 0 };
+  int status;
 
-  /* stdout belongs to the event stream; every log line goes to stderr. */
-  g_log_writer_default_set_use_stderr (TRUE);
-
-  config = kc_config_load (&error);
+  /* stdout belongs to the event stream */
+  config = kc_cli_start (demo, &sim, &status);
   if (config == NULL)
-    {
-      g_printerr ("kerio-cti: %s\n", error->message);
-      return KC_EXIT_USAGE;
-    }
-
-  if (demo)
-    {
-      sim = kc_demo_start (config, &error);
-      if (sim == NULL)
-        {
-          say_error (_("Could not start the demo simulator: %s"), error->message);
-          return EXIT_FAILURE;
-        }
-      store_path = kc_demo_store_path ();
-    }
-  else
-    {
-      if (config->endpoint == NULL)
-        {
-          say_error (_("No Kerio Operator is configured: set KERIO_PBX_HOST, KERIO_API_USERNAME "
-                       "and KERIO_API_PASSWORD, or try --demo"));
-          return KC_EXIT_USAGE;
-        }
-      if (config->username == NULL)
-        {
-          /* TRANSLATORS: KERIO_API_USERNAME is an environment variable */
-          say_error (_("KERIO_API_USERNAME is not set"));
-          return KC_EXIT_USAGE;
-        }
-      if (config->password_from_environment)
-        g_printerr ("kerio-cti: %s\n", kc_config_password_warning ());
-      if (config->ami_password_from_environment)
-        g_printerr ("kerio-cti: %s\n", kc_config_ami_password_warning ());
-      store_path = kc_store_default_path ();
-    }
+    return status;
+  store_path = demo ? kc_demo_store_path () : kc_store_default_path ();
 
   store = kc_store_open_or_set_aside (store_path, NULL, &error);
   if (store == NULL)

@@ -20,10 +20,6 @@ void  kc_headless_attach         (KcCallTracker *tracker,
 void  kc_headless_attach_sync    (KcSync        *sync,
                                   FILE          *out);
 
-/* Exit codes of kerio-cti: 0 done, 1 the task failed, 2 bad usage or
- * configuration */
-#define KC_EXIT_USAGE 2
-
 /* `kerio-cti --headless [--demo] [--fetch-recording=CALL_ID]`: runs until
  * SIGINT/SIGTERM (or until the recording is fetched); the exit code. */
 int   kc_headless_run            (gboolean       demo,

@@ -11,8 +11,7 @@
 
 #include "core/kc-config.h"
 #include "core/kc-probe.h"
-#include "kc-demo.h"
-#include "kc-headless.h"
+#include "kc-cli.h"
 #include "kc-probe-cli.h"
 
 typedef struct
@@ -44,44 +43,12 @@ kc_probe_cli_run (gboolean demo)
   g_autoptr (GMainLoop) loop = NULL;
   g_autofree char *url = NULL;
   Wait wait = { 0 };
+  int status;
 
-  /* stdout is the report; the log goes to stderr */
-  g_log_writer_default_set_use_stderr (TRUE);
-
-  config = kc_config_load (&error);
+  /* stdout is the report */
+  config = kc_cli_start (demo, &sim, &status);
   if (config == NULL)
-    {
-      g_printerr ("kerio-cti: %s\n", error->message);
-      return KC_EXIT_USAGE;
-    }
-  if (demo)
-    {
-      sim = kc_demo_start (config, &error);
-      if (sim == NULL)
-        {
-          g_printerr ("kerio-cti: ");
-          g_printerr (_("Could not start the demo simulator: %s"), error->message);
-          g_printerr ("\n");
-          return EXIT_FAILURE;
-        }
-    }
-  else if (config->endpoint == NULL)
-    {
-      g_printerr ("kerio-cti: %s\n",
-                  _("No Kerio Operator is configured: set KERIO_PBX_HOST, KERIO_API_USERNAME "
-                    "and KERIO_API_PASSWORD, or try --demo"));
-      return KC_EXIT_USAGE;
-    }
-  else if (config->username == NULL)
-    {
-      g_printerr ("kerio-cti: %s\n", _("KERIO_API_USERNAME is not set"));
-      return KC_EXIT_USAGE;
-    }
-
-  if (!demo && config->password_from_environment)
-    g_printerr ("kerio-cti: %s\n", kc_config_password_warning ());
-  if (!demo && config->ami_password_from_environment)
-    g_printerr ("kerio-cti: %s\n", kc_config_ami_password_warning ());
+    return status;
 
   client = kc_kerio_client_new (config->endpoint, config->username, config->password);
   if (config->tls_pin != NULL)

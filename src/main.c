@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "kc-gui-module.h"
+#include "kc-cli.h"
 #include "kc-headless.h"
 #include "kc-probe-cli.h"
 
