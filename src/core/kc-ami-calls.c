@@ -163,7 +163,11 @@ root_of (KcAmiCalls *self,
 
       if (began_call (channel))
         return channel;
+      /* A phone ringing with no Dial and no Linkedid: Asterisk 1.8 ringing
+       * it for an Originate, or a Dial sent before AMI came up */
       up = channel->dialled_by ? channel->dialled_by : channel->linkedid;
+      if (up == NULL)
+        return NULL;
       channel = g_hash_table_lookup (self->channels, up);
       if (channel == NULL)
         return NULL;
