@@ -1225,6 +1225,85 @@ test_ami_lost_hangup (AmiFixture    *f,
   assert_events (&f->rec, expected);
 }
 
+/* The PBX reboots while AMI is live: Asterisk sends the Hangups of the
+ * calls it cuts off, then closes. A call that ended before, but that the
+ * last cross-checking poll still listed, must not come back from that poll
+ * when the Hangups are worked out after the close: AMI's word on it is gone
+ * with the connection, the poll's is stale. */
+static void
+test_ami_pbx_restart (AmiFixture    *f,
+                      gconstpointer  data)
+{
+  g_autofree char *ended = NULL;
+  g_autofree char *cut = NULL;
+  g_autofree char *expected = NULL;
+  guint polls;
+
+  g_clear_object (&f->tracker);
+  f->tracker = kc_call_tracker_new (f->client, 0.2, "1001", 4);
+  kc_call_tracker_set_reconcile_interval (f->tracker, 30);
+  kc_call_tracker_set_ami (f->tracker, f->ami);
+  g_signal_connect (f->tracker, "incoming-call", G_CALLBACK (on_incoming), &f->rec);
+  g_signal_connect (f->tracker, "call-state-changed", G_CALLBACK (on_state), &f->rec);
+
+  /* A call under way when AMI comes up: the poll that follows lists it */
+  kc_call_tracker_start (f->tracker);
+  ended = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 5);
+  polls = kc_sim_server_get_request_count (f->sim, "Status.getCalls");
+  kc_ami_client_start (f->ami);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_live_source (f->tracker) == KC_LIVE_SOURCE_AMI, 10);
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") > polls, 10);
+  kc_test_run_for (0.5);
+
+  /* It ends, as AMI tells; another rings */
+  kc_sim_server_end_call (f->sim, ended, KC_SIM_CDR_NO_ANSWER);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 2, 5);
+  cut = g_strdup (kc_sim_server_add_call (f->sim, "+998935556677", NULL, "1001", NULL));
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 3, 5);
+
+  kc_sim_server_restart (f->sim, 1);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_live_source (f->tracker) == KC_LIVE_SOURCE_POLLING, 5);
+  polls = kc_sim_server_get_request_count (f->sim, "Status.getCalls");
+  /* Polls answered again, or AMI back and its poll answered */
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") > polls + 1, 10);
+  kc_test_run_for (0.5);
+  expected = g_strdup_printf ("incoming %s kelyapti|state %s kelyapti->javobsiz|"
+                              "incoming %s kelyapti|state %s kelyapti->javobsiz",
+                              ended, ended, cut, cut);
+  assert_events (&f->rec, expected);
+}
+
+/* A call that rings as AMI comes up: its caller's channel was created
+ * before the login, its callee's after. The call is still named after the
+ * caller's channel, as its CDR is (and as polls name it), though the
+ * callee's events come before the poll that tells of the caller's. */
+static void
+test_ami_call_across_login (AmiFixture    *f,
+                            gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *expected = NULL;
+  guint polls;
+
+  kc_call_tracker_start (f->tracker);
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") >= 1, 10);
+  kc_test_run_for (0.2);
+  polls = kc_sim_server_get_request_count (f->sim, "Status.getCalls");
+
+  id = g_strdup (kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL));
+  /* The poll that follows the login is answered after the callee's
+   * channel, 400 ms after the caller's, has been told of */
+  kc_sim_server_set_slow_delay (f->sim, 1.0);
+  kc_sim_server_inject_fault (f->sim, KC_SIM_FAULT_SLOW, 1);
+  kc_ami_client_start (f->ami);
+  KC_TEST_WAIT_UNTIL (kc_call_tracker_get_live_source (f->tracker) == KC_LIVE_SOURCE_AMI, 10);
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_request_count (f->sim, "Status.getCalls") > polls, 10);
+  KC_TEST_WAIT_UNTIL (f->rec.events->len == 1, 5);
+  expected = g_strdup_printf ("incoming %s kelyapti", id);
+  assert_events (&f->rec, expected);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1284,9 +1363,13 @@ main (int   argc,
         { "18", KC_SIM_AMI_18 },
       };
       g_autofree char *path = g_strdup_printf ("/tracker/ami/%s/operator", families[i].name);
+      g_autofree char *across = g_strdup_printf ("/tracker/ami/%s/call-across-login",
+                                                 families[i].name);
 
       g_test_add (path, AmiFixture, GINT_TO_POINTER (families[i].version), ami_fixture_set_up,
                   test_ami_operator, ami_fixture_tear_down);
+      g_test_add (across, AmiFixture, GINT_TO_POINTER (families[i].version), ami_fixture_set_up,
+                  test_ami_call_across_login, ami_fixture_tear_down);
     }
   g_test_add ("/tracker/ami/drop-and-back", AmiFixture, GINT_TO_POINTER (KC_SIM_AMI_18),
               ami_fixture_set_up, test_ami_drop_and_back, ami_fixture_tear_down);
@@ -1294,6 +1377,9 @@ main (int   argc,
               ami_fixture_set_up, test_ami_refused, ami_fixture_tear_down);
   g_test_add ("/tracker/ami/lost-hangup", AmiFixture, GINT_TO_POINTER (KC_SIM_AMI_11),
               ami_fixture_set_up, test_ami_lost_hangup, ami_fixture_tear_down);
+  g_test_add ("/tracker/ami/pbx-restart", AmiFixture, GINT_TO_POINTER (KC_SIM_AMI_11),
+              ami_fixture_set_up, test_ami_pbx_restart, ami_fixture_tear_down);
+
 
   return g_test_run ();
 }

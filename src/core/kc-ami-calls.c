@@ -61,6 +61,7 @@ struct _KcAmiCalls
   GPtrArray  *hung_up;  /* HungUp */
   GPtrArray  *poll_rows; /* KcActiveCall: the last poll's */
   gint64      poll_us;   /* when that poll was sent */
+  gint64      cleared_us; /* when AMI last came up or went down */
 };
 
 G_DEFINE_FINAL_TYPE (KcAmiCalls, kc_ami_calls, G_TYPE_OBJECT)
@@ -163,7 +164,11 @@ root_of (KcAmiCalls *self,
 
       if (began_call (channel))
         return channel;
+      /* A phone ringing with no Dial and no Linkedid: Asterisk 1.8 ringing
+       * it for an Originate, or a Dial sent before AMI came up */
       up = channel->dialled_by ? channel->dialled_by : channel->linkedid;
+      if (up == NULL)
+        return NULL;
       channel = g_hash_table_lookup (self->channels, up);
       if (channel == NULL)
         return NULL;
@@ -349,6 +354,7 @@ kc_ami_calls_clear (KcAmiCalls *self)
   /* The last poll stays: it is what the calls under way are known by */
   g_hash_table_remove_all (self->channels);
   g_ptr_array_set_size (self->hung_up, 0);
+  self->cleared_us = g_get_real_time ();
 }
 
 guint
@@ -396,13 +402,19 @@ row_is_known (KcAmiCalls         *self,
                                    : starts_agree (start_us, entry->created_us))))
         return TRUE;
     }
-  /* A PBX whose rows carry other ids (the SDK's shape): by the parties */
+  /* A PBX whose rows carry other ids (the SDK's shape): by the parties.
+   * Not the row of the channel a call began with, when AMI did not see that
+   * one (the call began before AMI came up): it has the same parties as
+   * the phone it rings, and the call is named after it. */
   g_hash_table_iter_init (&iter, self->channels);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &channel))
     {
       const char *from, *from_name;
       g_autofree char *to = NULL;
 
+      if (row->id && (g_strcmp0 (row->id, channel->dialled_by) == 0 ||
+                      g_strcmp0 (row->id, channel->linkedid) == 0))
+        continue;
       parties (self, channel, &from, &to, &from_name);
       if (g_strcmp0 (row->from_number, from) == 0 && g_strcmp0 (row->to_number, to) == 0 &&
           starts_agree (start_us, channel->created_us))
@@ -431,6 +443,20 @@ polled (KcAmiCalls *self,
         return TRUE;
     }
   return FALSE;
+}
+
+/* A channel of a call that began before AMI came up, and whose first
+ * channel AMI never saw (a phone dialled just after the login). A call is
+ * named after its first channel, as its CDR is, and only a poll sent since
+ * AMI came up can list that one: the channel waits for it (the tracker
+ * polls the moment AMI comes up, so one round trip), unless the last poll
+ * already lists its call. */
+static gboolean
+waits_for_poll (KcAmiCalls *self,
+                Channel    *channel)
+{
+  return self->poll_us < self->cleared_us && root_of (self, channel) == NULL &&
+         !polled (self, channel);
 }
 
 static KcActiveCall *
@@ -495,9 +521,12 @@ kc_ami_calls_get_rows (KcAmiCalls *self,
   g_hash_table_iter_init (&iter, self->channels);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &channel))
     {
-      KcActiveCall *row = g_new0 (KcActiveCall, 1);
+      KcActiveCall *row;
       const char *from, *from_name;
 
+      if (waits_for_poll (self, channel))
+        continue;
+      row = g_new0 (KcActiveCall, 1);
       parties (self, channel, &from, &row->to_number, &from_name);
       row->id = g_strdup (channel->uniqueid);
       row->from_number = g_strdup (from);

@@ -398,6 +398,17 @@ on_ami_state (KcCallTracker *self)
   if (live == self->ami_was_live)
     return;
   self->ami_was_live = live;
+  /* Events read just before the connection closed (a PBX that reboots
+   * sends the Hangups of the calls it cuts off, then closes) are still
+   * AMI's word: worked out now, with the channels they are about. Left to
+   * the idle, they would be worked out after the clear below, from the
+   * last cross-checking poll alone, which may list calls that have ended
+   * since: those would pop up again. */
+  if (self->ami_apply_source != 0)
+    {
+      g_clear_handle_id (&self->ami_apply_source, g_source_remove);
+      apply_ami_rows (self);
+    }
   kc_ami_calls_clear (self->ami_calls);
   if (live)
     g_message ("Instant pop-ups: the Asterisk Manager Interface is connected; polling every %g s "
