@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "core/kc-call-back.h"
+#include "kc-call-back-list.h"
 #include "kc-tray-menu.h"
 
 #define MENU_IFACE "com.canonical.dbusmenu"
@@ -148,25 +149,15 @@ find_entry (KcTrayMenu *self,
   return NULL;
 }
 
-/* "+998901234567 · 14:05", with the number of attempts when more than one;
- * the day too when not today: a bare 14:05 from yesterday would read as
- * today's */
+/* "+998901234567 · 14:05", the time of the last missed call, with how
+ * many there were when more than one */
 static char *
 call_back_label (KcCallBack *call_back)
 {
-  g_autoptr (GDateTime) when =
-    g_date_time_new_from_unix_local (kc_call_back_get_last_attempt (call_back));
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   const char *number = kc_call_back_get_number (call_back);
   guint n = kc_call_back_get_n_attempts (call_back);
-  g_autofree char *time = NULL;
-  int y1, m1, d1, y2, m2, d2;
+  g_autofree char *time = kc_format_attempt_time (kc_call_back_get_last_attempt (call_back));
 
-  if (when == NULL)
-    return g_strdup (number);
-  g_date_time_get_ymd (when, &y1, &m1, &d1);
-  g_date_time_get_ymd (now, &y2, &m2, &d2);
-  time = g_date_time_format (when, y1 == y2 && m1 == m2 && d1 == d2 ? "%H:%M" : "%d.%m %H:%M");
   if (n == 1)
     return g_strdup_printf ("%s · %s", number, time);
   /* TRANSLATORS: a caller to call back: their number, the time of their last
@@ -238,7 +229,7 @@ menu_item_properties (KcTrayMenu         *self,
           put (&dict, names, "enabled", g_variant_new_boolean (FALSE));
           break;
         }
-      /* TRANSLATORS: the tray menu's list of callers to call back, how many */
+      /* TRANSLATORS: the heading over the callers to call back, how many */
       put (&dict, names, "label", g_variant_new_take_string (g_strdup_printf (_("To call back (%u)"),
                                                                               n)));
       put (&dict, names, "children-display", g_variant_new_string ("submenu"));
