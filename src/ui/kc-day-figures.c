@@ -234,10 +234,11 @@ kc_day_figures_init (KcDayFigures *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  add_tile (self, TILE_INCOMING, _("Incoming"));
-  add_tile (self, TILE_OUTGOING, _("Outgoing"));
-  add_tile (self, TILE_ANSWERED, _("Answered"));
-  add_tile (self, TILE_MISSED, _("Missed"));
+  /* The day's calls so far, counted */
+  add_tile (self, TILE_INCOMING, C_("today", "Incoming"));
+  add_tile (self, TILE_OUTGOING, C_("today", "Outgoing"));
+  add_tile (self, TILE_ANSWERED, C_("today", "Answered"));
+  add_tile (self, TILE_MISSED, C_("today", "Missed"));
   add_tile (self, TILE_TO_CALL_BACK, _("Still to call back"));
   add_tile (self, TILE_AVERAGE_TALK, _("Average talk"));
   add_tile (self, TILE_LONGEST_WAIT, _("Longest wait"));
