@@ -182,6 +182,8 @@ add_tile (KcDayFigures *self,
   gtk_label_set_xalign (GTK_LABEL (words), 0);
   gtk_label_set_wrap (GTK_LABEL (words), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (words), PANGO_WRAP_WORD_CHAR);
+  /* Cards as narrow as a short name: four to a row on a wide window */
+  gtk_label_set_max_width_chars (GTK_LABEL (words), 14);
   gtk_widget_add_css_class (words, "caption");
   gtk_widget_add_css_class (words, "dim-label");
   gtk_box_append (GTK_BOX (box), value);
