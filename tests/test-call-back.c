@@ -281,6 +281,21 @@ test_correction_clears (Fixture       *f,
   assert_waiting (f, NULL, "");
   g_assert_true (kc_store_correct_live_record (f->store, "live-4", NULL, &error));
   assert_waiting (f, NULL, CALLER2 ":30");
+
+  /* A row removed from the middle takes its attempt along, no other */
+  add_live (f, make_record ("live-5", CALLER, OPERATOR, f->t0 + 50, KC_CALL_STATUS_MISSED));
+  g_assert_true (kc_store_correct_live_record (f->store, "live-3", NULL, &error));
+  assert_waiting (f, NULL, CALLER ":50");
+
+  /* The last two rows removed, the lower first: the next row takes the
+   * lower one's id, and is still read in */
+  add_live (f, make_record ("live-6", CALLER2, OPERATOR, f->t0 + 60, KC_CALL_STATUS_MISSED));
+  add_live (f, make_record ("live-7", CALLER2, OPERATOR, f->t0 + 70, KC_CALL_STATUS_MISSED));
+  assert_waiting (f, NULL, CALLER2 ":60,70;" CALLER ":50");
+  g_assert_true (kc_store_correct_live_record (f->store, "live-6", NULL, &error));
+  g_assert_true (kc_store_correct_live_record (f->store, "live-7", NULL, &error));
+  add_live (f, make_record ("live-8", CALLER2, OPERATOR, f->t0 + 80, KC_CALL_STATUS_MISSED));
+  assert_waiting (f, NULL, CALLER2 ":80;" CALLER ":50");
 }
 
 static void

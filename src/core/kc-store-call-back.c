@@ -21,7 +21,7 @@
 #define SQL_SEEN "SELECT seen_id, (SELECT coalesce (max (id), 0) FROM calls) FROM follow_up_state"
 
 /* ?1 seen_id: the rows after it (replaced: a trigger may have put one in
- * already, or seen_id stepped back over rows read before) */
+ * already) */
 #define SQL_READ_IN "INSERT OR REPLACE INTO follow_up SELECT * FROM follow_up_source WHERE call > ?1"
 
 /* An answered call read in may reach the earlier attempts of its number */
@@ -58,6 +58,7 @@
 #define SQL_RECHECK_NUMBER \
   "UPDATE follow_up SET waiting = NULL WHERE answered = 0 AND waiting = 1 AND number = ?1"
 
+/* Runs SQL, with VALUE as ?1 when it has one */
 static gboolean
 run (KcStore     *self,
      const char  *sql,

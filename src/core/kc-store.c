@@ -199,8 +199,9 @@ static const char *const migrations[] = {
    * turning a missed call into an answered one) leaves it right: rows that
    * change or go are followed by the triggers; rows calls gains are read in
    * after seen_id before each reading, as a trigger on INSERT would give
-   * every INSERT of a sync a statement journal. A removed row's id may be
-   * given again to the next row, hence seen_id steps back on DELETE. */
+   * every INSERT of a sync a statement journal. A new row's id is one above
+   * the largest left, which may be one already seen if the last rows were
+   * removed, hence seen_id never stays above the largest id left. */
   "CREATE TABLE follow_up_state ("
   "  id INTEGER PRIMARY KEY CHECK (id = 1),"
   "  since INTEGER NOT NULL,"
@@ -254,7 +255,8 @@ static const char *const migrations[] = {
   "  UPDATE follow_up SET waiting = NULL WHERE answered = 0"
   "   AND number = (SELECT number FROM follow_up WHERE call = OLD.id);"
   "  DELETE FROM follow_up WHERE call = OLD.id;"
-  "  UPDATE follow_up_state SET seen_id = min (seen_id, OLD.id - 1);"
+  "  UPDATE follow_up_state"
+  "   SET seen_id = min (seen_id, (SELECT coalesce (max (id), 0) FROM calls));"
   " END;",
 };
 
