@@ -72,9 +72,6 @@ static void
 present_window (KcApplication *self)
 {
   gtk_window_present (GTK_WINDOW (ensure_window (self)));
-  /* The operator is looking now: the missed calls have been seen. */
-  if (self->tray)
-    kc_tray_clear_missed (self->tray);
 }
 
 /* --- engine ------------------------------------------------------------ */
@@ -119,26 +116,6 @@ update_connection (KcApplication *self)
 }
 
 static void
-on_missed_call (KcApplication *self,
-                KcCall        *call)
-{
-  GtkWindow *window = GTK_WINDOW (self->window);
-
-  /* Missed while the operator is looking at the window is not unseen. */
-  if (window && gtk_window_is_active (window))
-    return;
-  kc_tray_add_missed_call (self->tray, kc_call_get_call_id (call),
-                           kc_call_get_from_number (call), kc_call_get_end_time (call));
-}
-
-static void
-on_missed_call_withdrawn (KcApplication *self,
-                          KcCall        *call)
-{
-  kc_tray_remove_missed_call (self->tray, kc_call_get_call_id (call));
-}
-
-static void
 on_show_call (KcApplication *self,
               const char    *call_id)
 {
@@ -163,6 +140,8 @@ stop_engine (KcApplication *self)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->notifier);
   g_clear_object (&self->events);
+  if (self->tray)
+    kc_tray_set_call_backs (self->tray, NULL);
   if (self->engine)
     {
       g_signal_handlers_disconnect_by_data (kc_engine_get_tracker (self->engine), self);
@@ -239,15 +218,14 @@ run_engine (KcApplication *self,
   kc_notifier_set_paused (self->notifier,
                           g_variant_get_boolean (g_action_group_get_action_state (
                             G_ACTION_GROUP (self), "pause-popups")));
-  g_signal_connect_object (self->notifier, "missed-call", G_CALLBACK (on_missed_call), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->notifier, "missed-call-withdrawn",
-                           G_CALLBACK (on_missed_call_withdrawn), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->notifier, "show-call", G_CALLBACK (on_show_call), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->notifier, "copy-number", G_CALLBACK (on_copy_number), self,
                            G_CONNECT_SWAPPED);
 
+  /* The tray counts the callers still to call back, not missed calls: seen
+   * or not, they wait until someone reaches them */
+  kc_tray_set_call_backs (self->tray, G_LIST_MODEL (kc_engine_get_follow_up (self->engine)));
   if (self->window)
     kc_window_set_engine (self->window, self->engine);
   if (config->events_address)

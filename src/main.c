@@ -15,6 +15,7 @@
 #include "kc-cli.h"
 #include "kc-headless.h"
 #include "kc-probe-cli.h"
+#include "kc-stats-cli.h"
 
 /* Run from the build tree, the module beside the executable is the one built
  * with it; installed, it is in KC_GUI_MODULE_DIR. */
@@ -105,6 +106,10 @@ main (int   argc,
       N_("Check that the PBX answers everything the application needs, print a report and "
          "exit"),
       NULL },
+    { "stats", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, kc_stats_cli_option,
+      N_("Print the figures of a day (today when no DATE is given) from the call history as "
+         "JSON and exit"),
+      N_("DATE") },
     { "capture", 0, 0, G_OPTION_ARG_FILENAME, &capture,
       N_("Append every exchange with the PBX to FILE, without passwords, tokens or cookies "
          "(the same as KERIO_CAPTURE=FILE)"),
@@ -170,6 +175,8 @@ main (int   argc,
 
   if (probe)
     return kc_probe_cli_run (demo);
+  if (kc_stats_cli_requested ())
+    return kc_stats_cli_run (demo);
   if (headless || fetch_call_id)
     return kc_headless_run (demo, fetch_call_id);
 

@@ -504,6 +504,145 @@ test_demo_shows_calls (Fixture       *f,
   kc_test_proc_free (proc);
 }
 
+/* --- A day's figures ----------------------------------------------------- */
+
+/* Tashkent's time (UTC+5), as a POSIX TZ string that needs no tzdata */
+#define STATS_TZ "UZT-5"
+
+static gint64
+local_time (GDateTime *day,
+            int        days,
+            int        hour,
+            int        minute,
+            int        second)
+{
+  g_autoptr (GDateTime) other = g_date_time_add_days (day, days);
+  g_autoptr (GDateTime) t = NULL;
+  int y, m, d;
+
+  g_date_time_get_ymd (other, &y, &m, &d);
+  t = g_date_time_new (g_date_time_get_timezone (day), y, m, d, hour, minute, second);
+  return g_date_time_to_unix (t);
+}
+
+/* kerio-cti --stats with ARGS: the one JSON object it printed */
+static JsonObject *
+run_stats (Fixture           *f,
+           const char *const *args,
+           const char        *extension)
+{
+  g_autofree char *extension_env = g_strdup_printf ("KERIO_EXTENSION=%s", extension ? extension : "");
+  const char *const env[] = { "TZ=" STATS_TZ, extension ? extension_env : "KERIO_EXTENSION", NULL };
+  KcTestProc *proc = spawn (f, args, env);
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *stats;
+
+  if (kc_test_proc_wait_exit (proc) != 0 || proc->out->len != 1)
+    {
+      kc_test_proc_dump (proc, "kerio-cti --stats");
+      g_error ("kerio-cti --stats did not print one line and exit 0");
+    }
+  root = json_from_string (g_ptr_array_index (proc->out, 0), NULL);
+  g_assert_true (root != NULL && JSON_NODE_HOLDS_OBJECT (root));
+  stats = json_object_ref (json_node_get_object (root));
+  kc_test_proc_free (proc);
+  return stats;
+}
+
+static void
+assert_figures (JsonObject *stats,
+                const char *date,
+                gint64      incoming,
+                gint64      outgoing,
+                gint64      answered,
+                gint64      missed,
+                gint64      to_call_back,
+                gint64      average_talk,
+                gint64      longest_wait,
+                const char *per_hour)
+{
+  g_autoptr (JsonNode) hours = json_node_init_array (json_node_alloc (),
+                                                     json_object_get_array_member (stats,
+                                                                                   "perHour"));
+  g_autofree char *hours_text = json_to_string (hours, FALSE);
+
+  g_assert_cmpuint (json_object_get_size (stats), ==, 9);
+  g_assert_cmpstr (json_object_get_string_member (stats, "date"), ==, date);
+  g_assert_cmpint (json_object_get_int_member (stats, "incoming"), ==, incoming);
+  g_assert_cmpint (json_object_get_int_member (stats, "outgoing"), ==, outgoing);
+  g_assert_cmpint (json_object_get_int_member (stats, "answered"), ==, answered);
+  g_assert_cmpint (json_object_get_int_member (stats, "missed"), ==, missed);
+  g_assert_cmpint (json_object_get_int_member (stats, "toCallBack"), ==, to_call_back);
+  g_assert_cmpint (json_object_get_int_member (stats, "averageTalkSeconds"), ==, average_talk);
+  g_assert_cmpint (json_object_get_int_member (stats, "longestWaitSeconds"), ==, longest_wait);
+  g_assert_cmpstr (hours_text, ==, per_hour);
+}
+
+/* The history a headless run synced, then the figures of its days */
+static void
+test_stats (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr (GTimeZone) tz = g_time_zone_new_identifier (STATS_TZ);
+  g_autoptr (GDateTime) today = g_date_time_new_now (tz);
+  g_autoptr (GDateTime) yesterday = g_date_time_add_days (today, -1);
+  g_autofree char *today_text = g_date_time_format (today, "%Y-%m-%d");
+  g_autofree char *yesterday_text = g_date_time_format (yesterday, "%Y-%m-%d");
+  g_autofree char *yesterday_arg = g_strconcat ("--stats=", yesterday_text, NULL);
+  g_autoptr (JsonObject) stats = NULL;
+  KcTestProc *proc;
+
+  kc_sim_server_add_cdr (f->sim, "y1", local_time (today, -1, 23, 59, 59), "+998900000001",
+                         "1001", KC_SIM_CDR_NO_ANSWER, 9, 0);
+  kc_sim_server_add_cdr (f->sim, "t1", local_time (today, 0, 9, 5, 0), "+998900000004", "1001",
+                         KC_SIM_CDR_ANSWERED, 100, 80);
+  kc_sim_server_add_cdr (f->sim, "t2", local_time (today, 0, 9, 30, 0), "+998900000005", "1001",
+                         KC_SIM_CDR_NO_ANSWER, 45, 0);
+  kc_sim_server_add_cdr (f->sim, "t3", local_time (today, 0, 9, 59, 59), "+998900000006", "1001",
+                         KC_SIM_CDR_NO_ANSWER, 10, 0);
+  kc_sim_server_add_cdr (f->sim, "t4", local_time (today, 0, 10, 15, 0), "1001", "+998900000006",
+                         KC_SIM_CDR_ANSWERED, 200, 190);
+  kc_sim_server_add_cdr (f->sim, "t5", local_time (today, 0, 14, 0, 0), "+998900000007", "1002",
+                         KC_SIM_CDR_ANSWERED, 35, 30);
+
+  proc = spawn (f, (const char *const[]){ "--headless", NULL },
+                (const char *const[]){ "TZ=" STATS_TZ, NULL });
+  KC_TEST_WAIT_UNTIL (proc->syncs->len > 0, 20);
+  g_subprocess_send_signal (proc->process, SIGTERM);
+  g_assert_cmpint (kc_test_proc_wait_exit (proc), ==, 0);
+  kc_test_proc_free (proc);
+
+  /* Today is the default, the local day; t3's caller was called back */
+  stats = run_stats (f, (const char *const[]){ "--headless", "--stats", NULL }, NULL);
+  assert_figures (stats, today_text, 4, 1, 2, 2, 1, 100, 45,
+                  "[{\"hour\":9,\"answered\":1,\"missed\":2},"
+                  "{\"hour\":14,\"answered\":1,\"missed\":0}]");
+  g_clear_pointer (&stats, json_object_unref);
+
+  /* The operator's own calls */
+  stats = run_stats (f, (const char *const[]){ "--headless", "--stats", NULL }, "1001");
+  assert_figures (stats, today_text, 3, 1, 1, 2, 1, 135, 45,
+                  "[{\"hour\":9,\"answered\":1,\"missed\":2}]");
+  g_clear_pointer (&stats, json_object_unref);
+
+  /* Yesterday's missed call came before the follow-up began */
+  stats = run_stats (f, (const char *const[]){ "--headless", yesterday_arg, NULL }, NULL);
+  assert_figures (stats, yesterday_text, 1, 0, 0, 1, 0, 0, 9,
+                  "[{\"hour\":23,\"answered\":0,\"missed\":1}]");
+}
+
+static void
+test_stats_bad_date (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *const bad[] = { "--stats=2026-13-01", "--stats=2026-02-30", "--stats=7.12.2026",
+                              "--stats=yesterday", "--stats=2026-12-7" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    assert_usage_error (f, (const char *const[]){ "--headless", bad[i], NULL }, NULL,
+                        "YYYY-MM-DD");
+}
+
 /* --- A history file that is not ours ------------------------------------ */
 
 static void
@@ -560,6 +699,8 @@ main (int   argc,
   ADD ("/headless/fetch-recording", test_fetch_recording);
   ADD ("/headless/demo", test_demo_shows_calls);
   ADD ("/headless/unreadable-database", test_unreadable_database_moved_aside);
+  ADD ("/headless/stats", test_stats);
+  ADD ("/headless/stats-bad-date", test_stats_bad_date);
 #undef ADD
 
   return g_test_run ();

@@ -2129,6 +2129,54 @@ n_truth_calls (KcSimServer *sim)
     json_object_get_array_member (json_node_get_object (truth), "calls"));
 }
 
+/* A caller who was not answered comes back, calling again or called back,
+ * until one of their calls is answered: the demo's "to call back" list
+ * fills and empties by itself */
+static void
+test_traffic_missed_come_back (Fixture       *fx,
+                               gconstpointer  data)
+{
+  const guint n = 300;
+  g_autoptr (JsonNode) truth = NULL;
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  g_autoptr (GHashTable) waiting = g_hash_table_new (g_str_hash, g_str_equal);
+  JsonArray *calls;
+  guint reached = 0, missed = 0;
+
+  kc_sim_server_set_traffic_max_talk (fx->sim, KC_SIM_TRAFFIC_MIN_TALK);
+  kc_sim_server_start_traffic (fx->sim, 6000, 11);
+  KC_TEST_WAIT_UNTIL (n_truth_calls (fx->sim) + kc_sim_server_get_n_active_calls (fx->sim) >= n,
+                      30);
+  kc_sim_server_stop_traffic (fx->sim);
+  /* Rings of 15 s at most, talks of 5 */
+  KC_TEST_WAIT_UNTIL (kc_sim_server_get_n_active_calls (fx->sim) == 0, 30);
+
+  truth = kc_sim_server_get_ground_truth (fx->sim, NULL, 4);
+  calls = json_object_get_array_member (json_node_get_object (truth), "calls");
+  for (guint i = 0; i < json_array_get_length (calls); i++)
+    g_ptr_array_add (sorted, json_array_get_object_element (calls, i));
+  g_ptr_array_sort (sorted, compare_by_serial);
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      JsonObject *call = g_ptr_array_index (sorted, i);
+      const char *from = json_object_get_string_member (call, "from");
+      const char *to = json_object_get_string_member (call, "to");
+      const char *mobile = is_uzbek_mobile (from) ? from : to;
+
+      if (json_object_get_boolean_member (call, "answered"))
+        reached += g_hash_table_remove (waiting, mobile);
+      else if (mobile == from)
+        {
+          missed++;
+          g_hash_table_add (waiting, (gpointer) mobile);
+        }
+    }
+  g_test_message ("%u calls not answered, %u callers reached later", missed, reached);
+  g_assert_cmpuint (missed, >, 10);
+  /* Many who were not answered are reached later, within 300 calls */
+  g_assert_cmpuint (reached, >=, missed / 6);
+}
+
 /* About a quarter of the incoming calls go to ring group 800, which rings
  * 2 or 3 of the extensions, and a seed plays the same ones again */
 static void
@@ -2597,6 +2645,7 @@ main (int   argc,
   ADD ("/sim/cdr-delay", test_cdr_delay);
   ADD ("/sim/ground-truth-groups", test_ground_truth_groups);
   ADD ("/sim/traffic-groups", test_traffic_groups);
+  ADD ("/sim/traffic-missed-come-back", test_traffic_missed_come_back);
   ADD ("/sim/replay", test_replay);
 #undef ADD
   g_test_add_func ("/sim/executable-faults", test_executable_faults);

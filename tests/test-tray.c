@@ -14,6 +14,7 @@
 
 #include "kc-test-bus.h"
 #include "kc-test-util.h"
+#include "core/kc-call-back.h"
 #include "ui/kc-tray.h"
 
 #define WATCHER_NAME  "org.kde.StatusNotifierWatcher"
@@ -407,10 +408,9 @@ get_layout (Fixture *f,
   return layout;
 }
 
-/* The labels of the root's children in order, "-" for a separator */
+/* The labels of an item's children in order, "-" for a separator */
 static GStrv
-menu_labels (GVariant *layout,
-             GArray   *ids)
+menu_labels (GVariant *layout)
 {
   g_autoptr (GVariant) children = g_variant_get_child_value (layout, 2);
   g_autoptr (GStrvBuilder) labels = g_strv_builder_new ();
@@ -420,32 +420,69 @@ menu_labels (GVariant *layout,
       g_autoptr (GVariant) child = NULL;
       g_autoptr (GVariant) properties = NULL;
       const char *label = "-";
-      gint32 id;
 
       g_variant_get_child (children, i, "v", &child);
-      g_variant_get (child, "(i@a{sv}av)", &id, &properties, NULL);
+      g_variant_get (child, "(i@a{sv}av)", NULL, &properties, NULL);
       g_variant_lookup (properties, "label", "&s", &label);
       g_strv_builder_add (labels, label);
-      if (ids != NULL)
-        g_array_append_val (ids, id);
     }
   return g_strv_builder_end (labels);
 }
 
-/* The id of the item whose label contains `text`, as a host finds it */
+/* The child of `layout` whose label contains `text`, or NULL */
+static GVariant *
+find_child (GVariant   *layout,
+            const char *text)
+{
+  g_autoptr (GVariant) children = g_variant_get_child_value (layout, 2);
+
+  for (gsize i = 0; i < g_variant_n_children (children); i++)
+    {
+      g_autoptr (GVariant) child = NULL;
+      g_autoptr (GVariant) properties = NULL;
+      const char *label;
+
+      g_variant_get_child (children, i, "v", &child);
+      g_variant_get (child, "(i@a{sv}av)", NULL, &properties, NULL);
+      if (g_variant_lookup (properties, "label", "&s", &label) && strstr (label, text) != NULL)
+        return g_steal_pointer (&child);
+    }
+  return NULL;
+}
+
+/* The "To call back" submenu as the whole menu's layout has it */
+static GVariant *
+call_back_menu (Fixture *f)
+{
+  guint revision;
+  g_autoptr (GVariant) layout = get_layout (f, &revision);
+  GVariant *submenu = find_child (layout, "To call back (");
+
+  g_assert_nonnull (submenu);
+  return submenu;
+}
+
+/* The id of the item whose label contains `text`, as a host finds it, in
+ * the menu or its "To call back" submenu */
 static gint32
 find_item (Fixture    *f,
            const char *text)
 {
   guint revision;
   g_autoptr (GVariant) layout = get_layout (f, &revision);
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
-  g_auto (GStrv) labels = menu_labels (layout, ids);
+  g_autoptr (GVariant) item = find_child (layout, text);
+  g_autoptr (GVariant) submenu = NULL;
+  gint32 id;
 
-  for (guint i = 0; labels[i] != NULL; i++)
-    if (strstr (labels[i], text) != NULL)
-      return g_array_index (ids, gint32, i);
-  g_error ("No menu item labelled “%s”", text);
+  if (item == NULL)
+    {
+      submenu = find_child (layout, "To call back (");
+      item = submenu ? find_child (submenu, text) : NULL;
+    }
+  if (item == NULL)
+    g_error ("No menu item labelled “%s”", text);
+  g_variant_get (item, "(i@a{sv}av)", &id, NULL, NULL);
+  return id;
 }
 
 static GVariant *
@@ -583,7 +620,7 @@ test_properties (Fixture       *f,
   g_variant_get (tooltip, "(&sa(iiay)&s&s)", NULL, NULL, &title, &text);
   g_assert_cmpstr (title, ==, "Kerio CTI");
   g_assert_nonnull (strstr (text, "Connecting"));
-  g_assert_nonnull (strstr (text, "No missed calls"));
+  g_assert_nonnull (strstr (text, "Nobody to call back"));
 
   g_assert_true (g_variant_lookup (menu, "Version", "u", &version));
   g_assert_cmpuint (version, ==, 3);
@@ -651,118 +688,127 @@ test_ringing (Fixture       *f,
   g_assert_cmpstr (status, ==, "Active");
 }
 
-static void
-test_missed_calls (Fixture       *f,
-                   gconstpointer  data)
+/* Caller i: +99890123450i, i attempts a minute apart, the last `age`
+ * minutes ago, their last call "call-i" */
+static KcCallBack *
+make_call_back (int i,
+                int age)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *number = g_strdup_printf ("+9989012345%02d", i);
+  g_autofree char *call_id = g_strdup_printf ("call-%d", i);
+  g_autofree gint64 *attempts = g_new (gint64, i);
+
+  for (int k = 0; k < i; k++)
+    attempts[k] = now - (age + i - 1 - k) * 60;
+  return kc_call_back_new (number + 4, number, call_id, attempts, i);
+}
+
+/* The tray counts callers still to call back, and lists them in a
+ * submenu, following the list as callers are reached or call again */
+static void
+test_call_backs (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr (GListStore) list = g_list_store_new (KC_TYPE_CALL_BACK);
   g_autoptr (GVariant) layout = NULL;
-  g_autoptr (GVariant) enabled = NULL;
+  g_autoptr (GVariant) submenu = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) labels = NULL;
   g_autofree char *text = NULL;
-  gint32 fifth;
+  gint32 fifth, more;
   guint revision;
-  guint32 signalled_revision;
 
-  for (int i = 1; i <= 7; i++)
+  for (int i = 1; i <= 12; i++)
     {
-      g_autofree char *id = g_strdup_printf ("call-%d", i);
-      g_autofree char *number = g_strdup_printf ("+99890123450%d", i);
+      g_autoptr (KcCallBack) call_back = make_call_back (i, i);
 
-      kc_tray_add_missed_call (f->tray, id, number, now - (7 - i) * 60);
+      g_list_store_append (list, call_back);
     }
-  /* Reported late by the history sync, and older than all the others */
-  kc_tray_add_missed_call (f->tray, "call-0", "+998901234500", now - 3600);
-  g_assert_cmpuint (kc_tray_get_n_missed (f->tray), ==, 8);
+  kc_tray_set_call_backs (f->tray, G_LIST_MODEL (list));
+  KC_TEST_WAIT_UNTIL (count_signals (f, "LayoutUpdated") == 1
+                      && count_signals (f, "NewToolTip") == 1, WAIT);
+  text = tooltip_text (f);
+  g_assert_nonnull (strstr (text, "12 callers to call back"));
 
-  KC_TEST_WAIT_UNTIL (count_signals (f, "LayoutUpdated") == 7
-                      && count_signals (f, "NewToolTip") == 8, WAIT);
   layout = get_layout (f, &revision);
-  g_variant_get (last_signal_args (f, "LayoutUpdated"), "(ui)", &signalled_revision, NULL);
-  g_assert_cmpuint (revision, ==, signalled_revision);
-  labels = menu_labels (layout, NULL);
-  g_assert_cmpuint (g_strv_length (labels), ==, 11);
+  labels = menu_labels (layout);
+  g_assert_cmpuint (g_strv_length (labels), ==, 7);
   g_assert_cmpstr (labels[0], ==, "Show window");
   g_assert_cmpstr (labels[1], ==, "Pause pop-ups");
   g_assert_cmpstr (labels[2], ==, "-");
-  for (int i = 0; i < 5; i++)
-    {
-      g_autofree char *number = g_strdup_printf ("+99890123450%d · ", 7 - i);
+  g_assert_cmpstr (labels[3], ==, "To call back (12)");
+  g_assert_cmpstr (labels[4], ==, "-");
+  g_assert_cmpstr (labels[5], ==, "Preferences");
+  g_assert_cmpstr (labels[6], ==, "Quit");
+  g_clear_pointer (&labels, g_strfreev);
 
-      g_assert_true (g_str_has_prefix (labels[3 + i], number));
-    }
-  g_assert_cmpstr (labels[8], ==, "-");
-  g_assert_cmpstr (labels[9], ==, "Preferences");
-  g_assert_cmpstr (labels[10], ==, "Quit");
-  text = tooltip_text (f);
-  g_assert_nonnull (strstr (text, "8 missed calls"));
+  /* The first ten in the list's order, then the rest in the window */
+  submenu = call_back_menu (f);
+  labels = menu_labels (submenu);
+  g_assert_cmpuint (g_strv_length (labels), ==, 11);
+  g_assert_true (g_str_has_prefix (labels[0], "+998901234501 · "));
+  g_assert_false (g_str_has_suffix (labels[0], "attempts"));
+  g_assert_true (g_str_has_prefix (labels[2], "+998901234503 · "));
+  g_assert_true (g_str_has_suffix (labels[2], " · 3 attempts"));
+  g_assert_true (g_str_has_prefix (labels[9], "+998901234510 · "));
+  g_assert_cmpstr (labels[10], ==, "2 more in the window…");
 
   fifth = find_item (f, "+998901234505");
   click (f, fifth, &error);
   g_assert_no_error (error);
-  assert_activations (f, "show-call call-5", NULL);
+  more = find_item (f, "more in the window");
+  click (f, more, &error);
+  g_assert_no_error (error);
+  assert_activations (f, "show-call call-5", "show-window", NULL);
 
-  kc_tray_clear_missed (f->tray);
-  g_assert_cmpuint (kc_tray_get_n_missed (f->tray), ==, 0);
-  KC_TEST_WAIT_UNTIL (count_signals (f, "LayoutUpdated") == 8, WAIT);
+  /* The first caller is reached: the others keep their items */
+  g_list_store_remove (list, 0);
+  KC_TEST_WAIT_UNTIL (count_signals (f, "LayoutUpdated") == 2
+                      && count_signals (f, "NewToolTip") == 2, WAIT);
+  g_clear_pointer (&text, g_free);
+  text = tooltip_text (f);
+  g_assert_nonnull (strstr (text, "11 callers to call back"));
+  g_assert_cmpint (find_item (f, "+998901234505"), ==, fifth);
+  g_clear_pointer (&submenu, g_variant_unref);
+  g_clear_pointer (&labels, g_strfreev);
+  submenu = call_back_menu (f);
+  labels = menu_labels (submenu);
+  g_assert_true (g_str_has_prefix (labels[0], "+998901234502 · "));
+  g_assert_cmpstr (labels[10], ==, "1 more in the window…");
+
+  /* The fifth calls again: a new item, and a click on the old one opens
+   * nothing */
+  {
+    g_autoptr (KcCallBack) again = make_call_back (5, 0);
+
+    g_list_store_splice (list, 3, 1, (gpointer *) &again, 1);
+  }
+  KC_TEST_WAIT_UNTIL (count_signals (f, "LayoutUpdated") == 3, WAIT);
+  g_assert_cmpint (find_item (f, "+998901234505"), !=, fifth);
+  click (f, fifth, &error);
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
+  g_clear_error (&error);
+
+  /* Everybody reached */
+  g_list_store_remove_all (list);
+  KC_TEST_WAIT_UNTIL (count_signals (f, "LayoutUpdated") == 4, WAIT);
   g_clear_pointer (&layout, g_variant_unref);
   g_clear_pointer (&labels, g_strfreev);
   layout = get_layout (f, &revision);
-  labels = menu_labels (layout, NULL);
-  g_assert_cmpstr (labels[3], ==, "No missed calls");
-  for (guint i = 0; labels[i] != NULL; i++)
-    g_assert_null (strstr (labels[i], "+998"));
-  enabled = menu_property (f, find_item (f, "No missed calls"), "enabled");
-  g_assert_false (g_variant_get_boolean (enabled));
+  labels = menu_labels (layout);
+  g_assert_cmpstr (labels[3], ==, "Nobody to call back");
+  {
+    g_autoptr (GVariant) enabled = menu_property (f, find_item (f, "Nobody to call back"),
+                                                  "enabled");
+
+    g_assert_false (g_variant_get_boolean (enabled));
+  }
+  KC_TEST_WAIT_UNTIL (count_signals (f, "NewToolTip") == 4, WAIT);
   g_clear_pointer (&text, g_free);
   text = tooltip_text (f);
-  g_assert_nonnull (strstr (text, "No missed calls"));
-
-  /* A click on a menu drawn before the list was cleared opens nothing */
-  click (f, fifth, &error);
-  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
-  assert_activations (f, "show-call call-5", NULL);
-}
-
-/* The PBX's CDR showed a missed call was answered after all (or taken by a
- * colleague): the tray no longer counts it, listed or not, and a call told
- * of twice counts once. */
-static void
-test_missed_call_withdrawn (Fixture       *f,
-                            gconstpointer  data)
-{
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  g_autoptr (GVariant) layout = NULL;
-  g_auto (GStrv) labels = NULL;
-  g_autofree char *text = NULL;
-  guint revision;
-
-  for (int i = 1; i <= 6; i++)
-    {
-      g_autofree char *id = g_strdup_printf ("call-%d", i);
-      g_autofree char *number = g_strdup_printf ("+99890123450%d", i);
-
-      kc_tray_add_missed_call (f->tray, id, number, now - (7 - i) * 60);
-    }
-  kc_tray_add_missed_call (f->tray, "call-6", "+998901234506", now - 60);
-  g_assert_cmpuint (kc_tray_get_n_missed (f->tray), ==, 6);
-
-  /* call-1 is the oldest, not in the menu's five; call-6 is listed first */
-  kc_tray_remove_missed_call (f->tray, "call-1");
-  kc_tray_remove_missed_call (f->tray, "call-6");
-  kc_tray_remove_missed_call (f->tray, "call-6");
-  kc_tray_remove_missed_call (f->tray, "never-missed");
-  g_assert_cmpuint (kc_tray_get_n_missed (f->tray), ==, 4);
-
-  KC_TEST_WAIT_UNTIL (count_signals (f, "NewToolTip") == 8, WAIT);
-  layout = get_layout (f, &revision);
-  labels = menu_labels (layout, NULL);
-  for (guint i = 0; labels[i] != NULL; i++)
-    g_assert_null (strstr (labels[i], "+998901234506"));
-  g_assert_true (g_str_has_prefix (labels[3], "+998901234505 · "));
-  text = tooltip_text (f);
-  g_assert_nonnull (strstr (text, "4 missed calls"));
+  g_assert_nonnull (strstr (text, "Nobody to call back"));
+  assert_activations (f, "show-call call-5", "show-window", NULL);
 }
 
 static void
@@ -922,9 +968,7 @@ main (int   argc,
               test_registers_without_well_known_name, teardown);
   g_test_add ("/tray/connection", Fixture, NULL, setup, test_connection, teardown);
   g_test_add ("/tray/ringing", Fixture, NULL, setup, test_ringing, teardown);
-  g_test_add ("/tray/missed-calls", Fixture, NULL, setup, test_missed_calls, teardown);
-  g_test_add ("/tray/missed-call-withdrawn", Fixture, NULL, setup, test_missed_call_withdrawn,
-              teardown);
+  g_test_add ("/tray/call-backs", Fixture, NULL, setup, test_call_backs, teardown);
   g_test_add ("/tray/menu-actions", Fixture, NULL, setup, test_menu_actions, teardown);
   g_test_add ("/tray/pause-toggle", Fixture, NULL, setup, test_pause_toggle, teardown);
   g_test_add ("/tray/watcher-comes-and-goes", Fixture, NULL, setup_bare,

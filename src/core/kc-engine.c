@@ -15,6 +15,7 @@ struct _KcEngine
   KcCallTracker *tracker;
   KcSync        *sync;
   KcStore       *store;
+  KcFollowUp    *follow_up; /* NULL until asked for */
   double         poll_interval;
   double         sync_interval;
   char          *extension; /* the operator's, NULL when none is set */
@@ -37,6 +38,7 @@ kc_engine_dispose (GObject *object)
   g_clear_object (&self->ami);
   g_clear_object (&self->sync);
   g_clear_object (&self->client);
+  g_clear_object (&self->follow_up);
   g_clear_object (&self->store);
 
   G_OBJECT_CLASS (kc_engine_parent_class)->dispose (object);
@@ -210,6 +212,16 @@ kc_engine_get_store (KcEngine *self)
 {
   g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
   return self->store;
+}
+
+KcFollowUp *
+kc_engine_get_follow_up (KcEngine *self)
+{
+  g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
+
+  if (self->follow_up == NULL)
+    self->follow_up = kc_follow_up_new (self->store, self->extension);
+  return self->follow_up;
 }
 
 /* The history waits for the first good poll: while the PBX is unreachable

@@ -13,6 +13,7 @@
 #include "kerio/kc-kerio-client.h"
 #include "kc-call-tracker.h"
 #include "kc-config.h"
+#include "kc-follow-up.h"
 #include "kc-store.h"
 #include "kc-sync.h"
 
@@ -30,6 +31,9 @@ KcCallTracker *kc_engine_get_tracker (KcEngine *self);
 KcAmiClient   *kc_engine_get_ami     (KcEngine *self);
 KcSync        *kc_engine_get_sync    (KcEngine *self);
 KcStore       *kc_engine_get_store   (KcEngine *self);
+/* Who is still to be called back, for the operator's extension when one is
+ * set; made on first use, as only the desktop shows it */
+KcFollowUp    *kc_engine_get_follow_up (KcEngine *self);
 
 /* Starts polling, and the periodic sync once a poll has succeeded; logs
  * the design's start-up lines. */

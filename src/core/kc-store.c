@@ -181,6 +181,83 @@ static const char *const migrations[] = {
   "  strftime ('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') AS createdAt,"
   "  strftime ('%Y-%m-%dT%H:%M:%SZ', updated_at, 'unixepoch') AS updatedAt"
   " FROM calls;",
+
+  /* v5: who is still to be called back (kc-store-call-back.c). A missed
+   * incoming call waits until its number is reached, by an answered call
+   * with it in either direction that starts at or after it, or until the
+   * operator marks it done. follow_up holds the calls that decide that:
+   * missed incoming calls (attempts) and answered calls, each under its
+   * other party's number cut to the last nine digits (an Uzbek number with
+   * or without +998, a trunk prefix or spaces is one caller; extensions stay
+   * as they are), each attempt marked waiting or not (NULL: to be worked
+   * out again, at the next reading). It holds them from follow_up_state.since
+   * on, the start of the local day this version first opened the history:
+   * a first sync brings years of missed calls, which are history rather
+   * than work, and mirroring a million rows would cost that sync what v2
+   * saved. follow_up is kept from calls, never the other way round, so
+   * whatever replaces a row (a CDR taking a live row over, the PBX's record
+   * turning a missed call into an answered one) leaves it right: rows that
+   * change or go are followed by the triggers; rows calls gains are read in
+   * after seen_id before each reading, as a trigger on INSERT would give
+   * every INSERT of a sync a statement journal. A new row's id is one above
+   * the largest left, which may be one already seen if the last rows were
+   * removed, hence seen_id never stays above the largest id left. */
+  "CREATE TABLE follow_up_state ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  since INTEGER NOT NULL,"
+  "  seen_id INTEGER NOT NULL"
+  ");"
+  "INSERT INTO follow_up_state (id, since, seen_id)"
+  " VALUES (1, unixepoch ('now', 'localtime', 'start of day', 'utc'), 0);"
+  "CREATE VIEW follow_up_source AS SELECT"
+  "  id AS call,"
+  "  substr (replace (replace (replace (replace (replace ("
+  "    CASE direction WHEN 'kiruvchi' THEN from_number ELSE to_number END,"
+  "    '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), -9) AS number,"
+  "  CASE direction WHEN 'kiruvchi' THEN from_number ELSE to_number END AS shown_number,"
+  "  start_time,"
+  "  status = 'javob berildi' AS answered,"
+  "  extension,"
+  "  CASE WHEN status = 'javob berildi' THEN 0 END AS waiting"
+  " FROM calls"
+  " WHERE start_time >= (SELECT since FROM follow_up_state)"
+  "  AND (+status = 'javob berildi' OR (+status = 'javobsiz' AND direction = 'kiruvchi'))"
+  "  AND CASE direction WHEN 'kiruvchi' THEN from_number ELSE to_number END GLOB '*[0-9]*';"
+  "CREATE TABLE follow_up ("
+  "  call INTEGER PRIMARY KEY," /* calls.id */
+  "  number TEXT NOT NULL,"
+  "  shown_number TEXT NOT NULL,"
+  "  start_time INTEGER NOT NULL,"
+  "  answered INTEGER NOT NULL,"
+  "  extension TEXT,"
+  "  waiting INTEGER"
+  ");"
+  "CREATE INDEX follow_up_number ON follow_up (number, answered, start_time);"
+  "CREATE INDEX follow_up_waiting ON follow_up (waiting, start_time);"
+  "CREATE TABLE follow_up_done ("
+  "  number TEXT PRIMARY KEY,"
+  "  done_until INTEGER NOT NULL" /* attempts up to this start are done */
+  ") WITHOUT ROWID;"
+  "INSERT INTO follow_up SELECT * FROM follow_up_source;"
+  "UPDATE follow_up_state SET seen_id = (SELECT coalesce (max (id), 0) FROM calls);"
+  "CREATE TRIGGER follow_up_changed"
+  " AFTER UPDATE OF direction, from_number, to_number, start_time, status, extension ON calls"
+  " BEGIN"
+  "  UPDATE follow_up SET waiting = NULL WHERE answered = 0"
+  "   AND number = (SELECT number FROM follow_up WHERE call = OLD.id);"
+  "  DELETE FROM follow_up WHERE call = OLD.id;"
+  "  INSERT INTO follow_up SELECT * FROM follow_up_source WHERE call = NEW.id;"
+  "  UPDATE follow_up SET waiting = NULL WHERE answered = 0"
+  "   AND number = (SELECT number FROM follow_up WHERE call = NEW.id);"
+  " END;"
+  "CREATE TRIGGER follow_up_removed AFTER DELETE ON calls"
+  " BEGIN"
+  "  UPDATE follow_up SET waiting = NULL WHERE answered = 0"
+  "   AND number = (SELECT number FROM follow_up WHERE call = OLD.id);"
+  "  DELETE FROM follow_up WHERE call = OLD.id;"
+  "  UPDATE follow_up_state"
+  "   SET seen_id = min (seen_id, (SELECT coalesce (max (id), 0) FROM calls));"
+  " END;",
 };
 
 #define CALL_COLUMNS                                                                   \

@@ -244,6 +244,7 @@ struct _KcSimServer
   double        traffic_max_talk; /* seconds */
   guint         traffic_source;
   GPtrArray    *traffic_calls; /* of the generator */
+  GPtrArray    *traffic_missed; /* numbers whose last call went unanswered, oldest first */
 };
 
 /* kc-sim-server.c */

@@ -31,6 +31,11 @@ static const char *const operator_names[] = {
   "Kamola Azimova", "Doniyor Rahmonov",
 };
 
+/* The callers not answered that come back: the last this many, in about
+ * this share of the calls */
+#define MISSED_CALLERS_MAX 8
+#define REPEAT_PERCENT 25
+
 const char *const kc_sim_mobile_prefixes[KC_SIM_N_MOBILE_PREFIXES] = {
   "+99890", "+99891", "+99893", "+99894", "+99895", "+99897", "+99898", "+99899",
 };
@@ -81,6 +86,39 @@ traffic_call_step (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+forget_missed (KcSimServer *self,
+               const char  *mobile)
+{
+  for (guint i = 0; i < self->traffic_missed->len; i++)
+    if (g_str_equal (g_ptr_array_index (self->traffic_missed, i), mobile))
+      {
+        g_ptr_array_remove_index (self->traffic_missed, i);
+        return;
+      }
+}
+
+/* What became of a call with MOBILE, as drawn when it starts (not when it
+ * ends, whose order the main loop's timing may change: a seed plays the
+ * same calls): unanswered, its caller will come back; answered, they are
+ * reached */
+static void
+note_outcome (KcSimServer    *self,
+              const char     *mobile,
+              gboolean        incoming,
+              KcSimCdrStatus  outcome)
+{
+  if (outcome == KC_SIM_CDR_ANSWERED)
+    forget_missed (self, mobile);
+  else if (incoming && outcome == KC_SIM_CDR_NO_ANSWER)
+    {
+      forget_missed (self, mobile);
+      g_ptr_array_add (self->traffic_missed, g_strdup (mobile));
+      if (self->traffic_missed->len > MISSED_CALLERS_MAX)
+        g_ptr_array_remove_index (self->traffic_missed, 0);
+    }
+}
+
 /* A ring group rings 2 or 3 extensions at once; one of them answers, or
  * nobody, as often as a direct call is answered or not */
 static void
@@ -123,6 +161,7 @@ traffic_start_group_call (KcSimServer *self,
   for (guint i = 0; i < n; i++)
     g_free (extensions[i]);
 
+  note_outcome (self, mobile, TRUE, call->outcome);
   call->source = g_timeout_add (random_ms (rand, 1, 15), traffic_call_step, call);
   g_ptr_array_add (self->traffic_calls, call);
 }
@@ -152,14 +191,25 @@ traffic_start_call (KcSimServer *self)
   const char *caller_name = NULL;
   TrafficCall *call = g_new0 (TrafficCall, 1);
   guint outcome = g_rand_int_range (rand, 0, 100);
+  guint repeat = g_rand_int_range (rand, 0, 100);
+  gboolean incoming;
   guint ring_ms;
+
+  if (repeat < REPEAT_PERCENT && self->traffic_missed->len > 0)
+    {
+      g_free (mobile);
+      mobile = g_strdup (g_ptr_array_index (self->traffic_missed,
+                                            g_rand_int_range (rand, 0,
+                                                              self->traffic_missed->len)));
+    }
 
   if (g_rand_int_range (rand, 0, 100) < 50)
     caller_name = caller_names[g_rand_int_range (rand, 0, G_N_ELEMENTS (caller_names))];
 
   call->self = self;
   /* An operator already on an outgoing call gets a call instead */
-  if (g_rand_int_range (rand, 0, 100) < 70 || is_calling (self, extension))
+  incoming = g_rand_int_range (rand, 0, 100) < 70 || is_calling (self, extension);
+  if (incoming)
     {
       if (g_rand_int_range (rand, 0, 100) < 25)
         {
@@ -192,6 +242,7 @@ traffic_start_call (KcSimServer *self)
       ring_ms = random_ms (rand, 2, 3);
     }
 
+  note_outcome (self, mobile, incoming, call->outcome);
   call->source = g_timeout_add (ring_ms, traffic_call_step, call);
   g_ptr_array_add (self->traffic_calls, call);
 }

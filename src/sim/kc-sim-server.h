@@ -283,7 +283,10 @@ guint        kc_sim_server_get_connection_count (KcSimServer *self);
  * busy; rings of 1-15 s, talks of 5-120 s. About a quarter of the incoming
  * calls go to ring group KC_SIM_TRAFFIC_GROUP, which rings 2 or 3 of the
  * extensions; one of them answers, or nobody, as often as a direct call is
- * answered or not. Seeded for repeatability. */
+ * answered or not. A caller who was not answered comes back: about one call
+ * in four is with one of the last few such callers, who calls again or is
+ * called back, until one of their calls is answered. Seeded for
+ * repeatability. */
 #define KC_SIM_TRAFFIC_GROUP "800"
 #define KC_SIM_TRAFFIC_MIN_TALK 5
 #define KC_SIM_TRAFFIC_MAX_TALK 120

@@ -9,7 +9,9 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "kc-call-back-list.h"
 #include "kc-dashboard-page.h"
+#include "kc-day-figures.h"
 
 struct _KcDashboardPage
 {
@@ -22,6 +24,8 @@ struct _KcDashboardPage
   GtkLabel           *history_label;
   GtkStack           *stack;
   GtkListView        *list_view;
+  KcCallBackList     *call_backs;
+  KcDayFigures       *figures;
 
   KcCallTracker      *tracker;
   KcSync             *sync;
@@ -356,6 +360,17 @@ kc_dashboard_page_set_tracker (KcDashboardPage *self,
   update_visible_page (self);
 }
 
+void
+kc_dashboard_page_set_follow_up (KcDashboardPage *self,
+                                 KcFollowUp      *follow_up)
+{
+  g_return_if_fail (KC_IS_DASHBOARD_PAGE (self));
+  g_return_if_fail (KC_IS_FOLLOW_UP (follow_up));
+
+  kc_call_back_list_set_follow_up (self->call_backs, follow_up);
+  kc_day_figures_set_follow_up (self->figures, follow_up);
+}
+
 gboolean
 kc_dashboard_page_select_call (KcDashboardPage *self,
                                const char      *call_id)
@@ -410,6 +425,8 @@ kc_dashboard_page_class_init (KcDashboardPageClass *klass)
 
   object_class->dispose = kc_dashboard_page_dispose;
 
+  g_type_ensure (KC_TYPE_CALL_BACK_LIST);
+  g_type_ensure (KC_TYPE_DAY_FIGURES);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/uz/kerio/Cti/kc-dashboard-page.ui");
@@ -421,6 +438,8 @@ kc_dashboard_page_class_init (KcDashboardPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, history_label);
   gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, stack);
   gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, list_view);
+  gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, call_backs);
+  gtk_widget_class_bind_template_child (widget_class, KcDashboardPage, figures);
 }
 
 static void

@@ -1,4 +1,5 @@
-/* kc-dashboard-page.h: the calls ringing and talking right now
+/* kc-dashboard-page.h: the calls ringing and talking right now, who is to
+ * be called back, today's figures
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -7,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "core/kc-call-tracker.h"
+#include "core/kc-follow-up.h"
 #include "core/kc-sync.h"
 
 G_BEGIN_DECLS
@@ -22,6 +24,9 @@ void     kc_dashboard_page_set_sync          (KcDashboardPage *self,
 /* What set_sync shows when that sync fails: for a failure the page missed */
 void     kc_dashboard_page_show_sync_failure (KcDashboardPage *self,
                                               const GError    *error);
+/* Who is to be called back and today's figures, from the follow-up's store */
+void     kc_dashboard_page_set_follow_up     (KcDashboardPage *self,
+                                              KcFollowUp      *follow_up);
 /* Selects the active call with that id; FALSE when it is not active */
 gboolean kc_dashboard_page_select_call       (KcDashboardPage *self,
                                               const char      *call_id);

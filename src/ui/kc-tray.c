@@ -9,53 +9,25 @@
 #include <glib/gi18n-lib.h>
 #include <unistd.h>
 
+#include "kc-tray-menu.h"
 #include "kc-tray.h"
 
 #define ITEM_PATH     "/StatusNotifierItem"
 #define ITEM_IFACE    "org.kde.StatusNotifierItem"
-#define MENU_PATH     "/MenuBar"
-#define MENU_IFACE    "com.canonical.dbusmenu"
 #define WATCHER_NAME  "org.kde.StatusNotifierWatcher"
 #define WATCHER_PATH  "/StatusNotifierWatcher"
 #define WATCHER_IFACE "org.kde.StatusNotifierWatcher"
-
-#define MENU_MISSED_MAX   5
-#define MENU_CHILDREN_MAX (7 + MENU_MISSED_MAX)
-
-/* Menu item ids. Each missed call gets a fresh id when it is added, so a
- * click on a menu the host drew before the list moved on cannot open another
- * call than the one its label named. */
-enum {
-  ITEM_ROOT,
-  ITEM_SHOW_WINDOW,
-  ITEM_PAUSE_POPUPS,
-  ITEM_SEPARATOR_MISSED,
-  ITEM_NO_MISSED,
-  ITEM_SEPARATOR_END,
-  ITEM_PREFERENCES,
-  ITEM_QUIT,
-  ITEM_FIRST_MISSED = 100,
-};
-
-typedef struct
-{
-  gint32  item_id;
-  char   *call_id;
-  char   *number;
-  gint64  when;
-} KcMissedCall;
 
 struct _KcTray
 {
   GObject            parent_instance;
 
   GDBusConnection   *bus;
-  GActionGroup      *actions;
   char              *bus_name;
   gboolean           unique_name; /* bus_name is the connection's, not owned */
 
   guint              item_registration;
-  guint              menu_registration;
+  KcTrayMenu        *menu;
   guint              watcher_subscription;
   guint              name_owner_id;
   guint              watcher_watch_id;
@@ -70,11 +42,7 @@ struct _KcTray
   char              *error_message;
   gboolean           ringing;
 
-  GPtrArray         *missed; /* KcMissedCall, newest first, at most MENU_MISSED_MAX */
-  guint              n_missed;
-  GHashTable        *missed_ids; /* call ids counted in n_missed */
-  gint32             next_missed_id;
-  guint              revision;
+  GListModel        *call_backs; /* NULL: none */
 };
 
 G_DEFINE_FINAL_TYPE (KcTray, kc_tray, G_TYPE_OBJECT)
@@ -88,7 +56,6 @@ enum {
 static GParamSpec *props[N_PROPS];
 
 static GDBusInterfaceInfo *item_iface_info;
-static GDBusInterfaceInfo *menu_iface_info;
 
 /* Only the members we serve. The pixmap and overlay properties stay empty
  * but are there because some hosts Get them one by one and log each miss. */
@@ -135,97 +102,12 @@ static const char item_xml[] =
   "  </interface>"
   "</node>";
 
-static const char menu_xml[] =
-  "<node>"
-  "  <interface name='" MENU_IFACE "'>"
-  "    <property name='Version' type='u' access='read'/>"
-  "    <property name='TextDirection' type='s' access='read'/>"
-  "    <property name='Status' type='s' access='read'/>"
-  "    <property name='IconThemePath' type='as' access='read'/>"
-  "    <method name='GetLayout'>"
-  "      <arg name='parentId' type='i' direction='in'/>"
-  "      <arg name='recursionDepth' type='i' direction='in'/>"
-  "      <arg name='propertyNames' type='as' direction='in'/>"
-  "      <arg name='revision' type='u' direction='out'/>"
-  "      <arg name='layout' type='(ia{sv}av)' direction='out'/>"
-  "    </method>"
-  "    <method name='GetGroupProperties'>"
-  "      <arg name='ids' type='ai' direction='in'/>"
-  "      <arg name='propertyNames' type='as' direction='in'/>"
-  "      <arg name='properties' type='a(ia{sv})' direction='out'/>"
-  "    </method>"
-  "    <method name='GetProperty'>"
-  "      <arg name='id' type='i' direction='in'/>"
-  "      <arg name='name' type='s' direction='in'/>"
-  "      <arg name='value' type='v' direction='out'/>"
-  "    </method>"
-  "    <method name='Event'>"
-  "      <arg name='id' type='i' direction='in'/>"
-  "      <arg name='eventId' type='s' direction='in'/>"
-  "      <arg name='data' type='v' direction='in'/>"
-  "      <arg name='timestamp' type='u' direction='in'/>"
-  "    </method>"
-  "    <method name='EventGroup'>"
-  "      <arg name='events' type='a(isvu)' direction='in'/>"
-  "      <arg name='idErrors' type='ai' direction='out'/>"
-  "    </method>"
-  "    <method name='AboutToShow'>"
-  "      <arg name='id' type='i' direction='in'/>"
-  "      <arg name='needUpdate' type='b' direction='out'/>"
-  "    </method>"
-  "    <method name='AboutToShowGroup'>"
-  "      <arg name='ids' type='ai' direction='in'/>"
-  "      <arg name='updatesNeeded' type='ai' direction='out'/>"
-  "      <arg name='idErrors' type='ai' direction='out'/>"
-  "    </method>"
-  "    <signal name='ItemsPropertiesUpdated'>"
-  "      <arg name='updatedProps' type='a(ia{sv})'/>"
-  "      <arg name='removedProps' type='a(ias)'/>"
-  "    </signal>"
-  "    <signal name='LayoutUpdated'>"
-  "      <arg name='revision' type='u'/>"
-  "      <arg name='parent' type='i'/>"
-  "    </signal>"
-  "  </interface>"
-  "</node>";
-
-static void
-kc_missed_call_free (KcMissedCall *call)
-{
-  g_free (call->call_id);
-  g_free (call->number);
-  g_free (call);
-}
-
 static void
 emit_item_signal (KcTray     *self,
                   const char *name,
                   GVariant   *parameters)
 {
   g_dbus_connection_emit_signal (self->bus, NULL, ITEM_PATH, ITEM_IFACE, name, parameters, NULL);
-}
-
-static void
-layout_changed (KcTray *self)
-{
-  self->revision++;
-  g_dbus_connection_emit_signal (self->bus, NULL, MENU_PATH, MENU_IFACE, "LayoutUpdated",
-                                 g_variant_new ("(ui)", self->revision, ITEM_ROOT), NULL);
-}
-
-static void
-activate (KcTray     *self,
-          const char *action,
-          GVariant   *parameter)
-{
-  g_autoptr (GVariant) owned = parameter ? g_variant_ref_sink (parameter) : NULL;
-  gboolean enabled;
-
-  /* A host may click an item of a menu it drew before an action went away */
-  if (!g_action_group_query_action (self->actions, action, &enabled, NULL, NULL, NULL, NULL)
-      || !enabled)
-    return;
-  g_action_group_activate_action (self->actions, action, owned);
 }
 
 static const char *
@@ -273,17 +155,19 @@ static GVariant *
 tooltip (KcTray *self)
 {
   g_autofree char *state = connection_text (self);
-  g_autofree char *missed = NULL;
+  guint n = self->call_backs ? g_list_model_get_n_items (self->call_backs) : 0;
+  g_autofree char *call_backs = NULL;
   g_autofree char *text = NULL;
   g_autofree char *markup = NULL;
 
-  if (self->n_missed == 0)
-    missed = g_strdup (_("No missed calls"));
+  /* Callers, not missed calls: one who called three times is one to call */
+  if (n == 0)
+    call_backs = g_strdup (_("Nobody to call back"));
   else
-    missed = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u missed call", "%u missed calls",
-                                           self->n_missed),
-                              self->n_missed);
-  text = g_strconcat (state, "\n", missed, NULL);
+    call_backs = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u caller to call back",
+                                               "%u callers to call back", n),
+                                  n);
+  text = g_strconcat (state, "\n", call_backs, NULL);
   markup = g_markup_escape_text (text, -1);
   return g_variant_new ("(s@a(iiay)ss)", "",
                         g_variant_new_array (G_VARIANT_TYPE ("(iiay)"), NULL, 0), _("Kerio CTI"),
@@ -306,8 +190,9 @@ item_method_call (GDBusConnection       *connection,
 
   /* ContextMenu and Scroll need nothing: with ItemIsMenu FALSE and a Menu
    * the host draws the menu itself. */
-  if (g_str_equal (method_name, "Activate") || g_str_equal (method_name, "SecondaryActivate"))
-    activate (self, "show-window", NULL);
+  if (self->menu != NULL &&
+      (g_str_equal (method_name, "Activate") || g_str_equal (method_name, "SecondaryActivate")))
+    kc_tray_menu_activate (self->menu, "show-window", NULL);
 }
 
 /* Where a panel finds our state icons when we are not installed where it
@@ -351,7 +236,7 @@ item_get_property (GDBusConnection *connection,
   if (g_str_equal (property_name, "ItemIsMenu"))
     return g_variant_new_boolean (FALSE);
   if (g_str_equal (property_name, "Menu"))
-    return g_variant_new_object_path (MENU_PATH);
+    return g_variant_new_object_path (KC_TRAY_MENU_PATH);
   if (g_str_has_suffix (property_name, "Pixmap"))
     return g_variant_new_array (G_VARIANT_TYPE ("(iiay)"), NULL, 0);
   if (g_str_equal (property_name, "IconThemePath"))
@@ -360,406 +245,9 @@ item_get_property (GDBusConnection *connection,
   return g_variant_new_string ("");
 }
 
-static const KcMissedCall *
-find_missed (KcTray *self,
-             gint32  item_id)
-{
-  for (guint i = 0; i < self->missed->len; i++)
-    {
-      const KcMissedCall *call = g_ptr_array_index (self->missed, i);
-
-      if (call->item_id == item_id)
-        return call;
-    }
-  return NULL;
-}
-
-static char *
-missed_label (const KcMissedCall *call)
-{
-  g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (call->when);
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  const char *number = call->number && *call->number ? call->number : _("Unknown number");
-  g_autofree char *time = NULL;
-  int y1, m1, d1, y2, m2, d2;
-
-  if (when == NULL)
-    return g_strdup (number);
-  g_date_time_get_ymd (when, &y1, &m1, &d1);
-  g_date_time_get_ymd (now, &y2, &m2, &d2);
-  /* A bare 14:05 from yesterday would read as today's */
-  time = g_date_time_format (when, y1 == y2 && m1 == m2 && d1 == d2 ? "%H:%M" : "%d.%m %H:%M");
-  return g_strdup_printf ("%s · %s", number, time);
-}
-
-/* Takes `value`; keeps it when `names` is empty (all) or lists `key` */
-static void
-put (GVariantDict       *dict,
-     const char * const *names,
-     const char         *key,
-     GVariant           *value)
-{
-  g_autoptr (GVariant) owned = g_variant_ref_sink (value);
-
-  if (names == NULL || names[0] == NULL || g_strv_contains (names, key))
-    g_variant_dict_insert_value (dict, key, owned);
-}
-
-/* The properties of a menu item that is in the menu now, NULL for any other
- * id. Defaults (type standard, enabled, visible) are left out, as the dbusmenu
- * spec asks. */
-static GVariant *
-menu_item_properties (KcTray             *self,
-                      gint32              id,
-                      const char * const *names)
-{
-  GVariantDict dict;
-  g_autoptr (GVariant) state = NULL;
-  const KcMissedCall *call;
-
-  g_variant_dict_init (&dict, NULL);
-  switch (id)
-    {
-    case ITEM_ROOT:
-      put (&dict, names, "children-display", g_variant_new_string ("submenu"));
-      break;
-    case ITEM_SHOW_WINDOW:
-      put (&dict, names, "label", g_variant_new_string (_("Show window")));
-      break;
-    case ITEM_PAUSE_POPUPS:
-      g_action_group_query_action (self->actions, "pause-popups", NULL, NULL, NULL, NULL, &state);
-      put (&dict, names, "label", g_variant_new_string (_("Pause pop-ups")));
-      put (&dict, names, "toggle-type", g_variant_new_string ("checkmark"));
-      put (&dict, names, "toggle-state",
-           g_variant_new_int32 (state && g_variant_is_of_type (state, G_VARIANT_TYPE_BOOLEAN)
-                                && g_variant_get_boolean (state)));
-      break;
-    case ITEM_SEPARATOR_MISSED:
-    case ITEM_SEPARATOR_END:
-      put (&dict, names, "type", g_variant_new_string ("separator"));
-      break;
-    case ITEM_NO_MISSED:
-      if (self->missed->len > 0)
-        goto unknown;
-      put (&dict, names, "label", g_variant_new_string (_("No missed calls")));
-      put (&dict, names, "enabled", g_variant_new_boolean (FALSE));
-      break;
-    case ITEM_PREFERENCES:
-      put (&dict, names, "label", g_variant_new_string (_("Preferences")));
-      break;
-    case ITEM_QUIT:
-      put (&dict, names, "label", g_variant_new_string (_("Quit")));
-      break;
-    default:
-      call = find_missed (self, id);
-      if (call == NULL)
-        goto unknown;
-      put (&dict, names, "label", g_variant_new_take_string (missed_label (call)));
-    }
-  return g_variant_dict_end (&dict);
-
-unknown:
-  g_variant_dict_clear (&dict);
-  return NULL;
-}
-
-static guint
-menu_children (KcTray *self,
-               gint32  ids[MENU_CHILDREN_MAX])
-{
-  guint n = 0;
-
-  ids[n++] = ITEM_SHOW_WINDOW;
-  ids[n++] = ITEM_PAUSE_POPUPS;
-  ids[n++] = ITEM_SEPARATOR_MISSED;
-  for (guint i = 0; i < self->missed->len; i++)
-    ids[n++] = ((KcMissedCall *) g_ptr_array_index (self->missed, i))->item_id;
-  if (self->missed->len == 0)
-    ids[n++] = ITEM_NO_MISSED;
-  ids[n++] = ITEM_SEPARATOR_END;
-  ids[n++] = ITEM_PREFERENCES;
-  ids[n++] = ITEM_QUIT;
-  return n;
-}
-
-static GVariant *
-menu_layout (KcTray             *self,
-             gint32              id,
-             int                 depth,
-             const char * const *names)
-{
-  GVariant *properties = menu_item_properties (self, id, names);
-  GVariantBuilder children;
-
-  if (properties == NULL)
-    return NULL;
-  g_variant_builder_init (&children, G_VARIANT_TYPE ("av"));
-  /* A negative depth means all levels */
-  if (id == ITEM_ROOT && depth != 0)
-    {
-      gint32 ids[MENU_CHILDREN_MAX];
-      guint n = menu_children (self, ids);
-
-      for (guint i = 0; i < n; i++)
-        g_variant_builder_add (&children, "v", menu_layout (self, ids[i], depth - 1, names));
-    }
-  return g_variant_new ("(i@a{sv}av)", id, properties, &children);
-}
-
-static gboolean
-menu_has_item (KcTray *self,
-               gint32  id)
-{
-  g_autoptr (GVariant) properties = menu_item_properties (self, id, NULL);
-
-  return properties != NULL;
-}
-
-static void
-menu_item_clicked (KcTray *self,
-                   gint32  id)
-{
-  const KcMissedCall *call;
-
-  switch (id)
-    {
-    case ITEM_SHOW_WINDOW:
-      activate (self, "show-window", NULL);
-      break;
-    case ITEM_PAUSE_POPUPS:
-      activate (self, "pause-popups", NULL);
-      break;
-    case ITEM_PREFERENCES:
-      activate (self, "preferences", NULL);
-      break;
-    case ITEM_QUIT:
-      activate (self, "quit", NULL);
-      break;
-    default:
-      call = find_missed (self, id);
-      if (call != NULL)
-        activate (self, "show-call", g_variant_new_string (call->call_id));
-    }
-}
-
-static void
-unknown_item (GDBusMethodInvocation *invocation,
-              gint32                 id)
-{
-  g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                         "No menu item %d", id);
-}
-
-static void
-menu_get_group_properties (KcTray                *self,
-                           GVariant              *parameters,
-                           GDBusMethodInvocation *invocation)
-{
-  g_autoptr (GVariant) ids_variant = NULL;
-  g_autofree const char **names = NULL;
-  gint32 children[MENU_CHILDREN_MAX + 1];
-  const gint32 *ids;
-  gsize n_ids;
-  GVariantBuilder items;
-
-  g_variant_get (parameters, "(@ai^a&s)", &ids_variant, &names);
-  ids = g_variant_get_fixed_array (ids_variant, &n_ids, sizeof (gint32));
-  /* An empty list asks for every item */
-  if (n_ids == 0)
-    {
-      children[0] = ITEM_ROOT;
-      n_ids = 1 + menu_children (self, children + 1);
-      ids = children;
-    }
-  g_variant_builder_init (&items, G_VARIANT_TYPE ("a(ia{sv})"));
-  for (gsize i = 0; i < n_ids; i++)
-    {
-      GVariant *properties = menu_item_properties (self, ids[i], names);
-
-      if (properties != NULL)
-        g_variant_builder_add (&items, "(i@a{sv})", ids[i], properties);
-    }
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a(ia{sv}))", &items));
-}
-
-static void
-menu_event_group (KcTray                *self,
-                  GVariant              *parameters,
-                  GDBusMethodInvocation *invocation)
-{
-  g_autoptr (GVariantIter) events = NULL;
-  g_autoptr (GArray) clicked = g_array_new (FALSE, FALSE, sizeof (gint32));
-  GVariantBuilder errors;
-  const char *event;
-  gint32 id;
-  gsize n_events;
-  gsize n_errors = 0;
-
-  g_variant_get (parameters, "(a(isvu))", &events);
-  n_events = g_variant_iter_n_children (events);
-  g_variant_builder_init (&errors, G_VARIANT_TYPE ("ai"));
-  while (g_variant_iter_next (events, "(i&s@vu)", &id, &event, NULL, NULL))
-    {
-      if (!menu_has_item (self, id))
-        {
-          g_variant_builder_add (&errors, "i", id);
-          n_errors++;
-        }
-      else if (g_str_equal (event, "clicked"))
-        g_array_append_val (clicked, id);
-    }
-
-  if (n_events > 0 && n_errors == n_events)
-    {
-      g_variant_builder_clear (&errors);
-      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                             "No such menu items");
-      return;
-    }
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(ai)", &errors));
-  for (guint i = 0; i < clicked->len; i++)
-    menu_item_clicked (self, g_array_index (clicked, gint32, i));
-}
-
-static void
-menu_about_to_show_group (KcTray                *self,
-                          GVariant              *parameters,
-                          GDBusMethodInvocation *invocation)
-{
-  g_autoptr (GVariantIter) ids = NULL;
-  GVariantBuilder errors;
-  gint32 id;
-
-  g_variant_get (parameters, "(ai)", &ids);
-  g_variant_builder_init (&errors, G_VARIANT_TYPE ("ai"));
-  while (g_variant_iter_next (ids, "i", &id))
-    if (!menu_has_item (self, id))
-      g_variant_builder_add (&errors, "i", id);
-  /* Changes are pushed with LayoutUpdated, so no item ever needs an update */
-  g_dbus_method_invocation_return_value (invocation,
-                                         g_variant_new ("(@aiai)",
-                                                        g_variant_new_array (G_VARIANT_TYPE_INT32,
-                                                                             NULL, 0),
-                                                        &errors));
-}
-
-static void
-menu_method_call (GDBusConnection       *connection,
-                  const char            *sender,
-                  const char            *object_path,
-                  const char            *interface_name,
-                  const char            *method_name,
-                  GVariant              *parameters,
-                  GDBusMethodInvocation *invocation,
-                  gpointer               user_data)
-{
-  /* A click may activate "quit", whose handler may drop the last reference */
-  g_autoptr (KcTray) self = g_object_ref (user_data);
-
-  if (g_str_equal (method_name, "GetLayout"))
-    {
-      g_autofree const char **names = NULL;
-      GVariant *layout;
-      gint32 parent;
-      int depth;
-
-      g_variant_get (parameters, "(ii^a&s)", &parent, &depth, &names);
-      layout = menu_layout (self, parent, depth, names);
-      if (layout == NULL)
-        unknown_item (invocation, parent);
-      else
-        g_dbus_method_invocation_return_value (invocation,
-                                               g_variant_new ("(u@(ia{sv}av))", self->revision,
-                                                              layout));
-    }
-  else if (g_str_equal (method_name, "GetGroupProperties"))
-    {
-      menu_get_group_properties (self, parameters, invocation);
-    }
-  else if (g_str_equal (method_name, "GetProperty"))
-    {
-      const char *name;
-      gint32 id;
-      g_autoptr (GVariant) properties = NULL;
-      g_autoptr (GVariant) value = NULL;
-
-      g_variant_get (parameters, "(i&s)", &id, &name);
-      properties = menu_item_properties (self, id, (const char *[]) { name, NULL });
-      if (properties == NULL)
-        {
-          unknown_item (invocation, id);
-          return;
-        }
-      value = g_variant_lookup_value (properties, name, NULL);
-      if (value == NULL)
-        g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                               "Menu item %d has no property %s", id, name);
-      else
-        g_dbus_method_invocation_return_value (invocation, g_variant_new ("(v)", value));
-    }
-  else if (g_str_equal (method_name, "Event"))
-    {
-      const char *event;
-      gint32 id;
-
-      g_variant_get (parameters, "(i&s@vu)", &id, &event, NULL, NULL);
-      if (!menu_has_item (self, id))
-        {
-          unknown_item (invocation, id);
-          return;
-        }
-      g_dbus_method_invocation_return_value (invocation, NULL);
-      if (g_str_equal (event, "clicked"))
-        menu_item_clicked (self, id);
-    }
-  else if (g_str_equal (method_name, "EventGroup"))
-    {
-      menu_event_group (self, parameters, invocation);
-    }
-  else if (g_str_equal (method_name, "AboutToShow"))
-    {
-      gint32 id;
-
-      g_variant_get (parameters, "(i)", &id);
-      if (!menu_has_item (self, id))
-        unknown_item (invocation, id);
-      else
-        g_dbus_method_invocation_return_value (invocation, g_variant_new ("(b)", FALSE));
-    }
-  else if (g_str_equal (method_name, "AboutToShowGroup"))
-    {
-      menu_about_to_show_group (self, parameters, invocation);
-    }
-}
-
-static GVariant *
-menu_get_property (GDBusConnection *connection,
-                   const char      *sender,
-                   const char      *object_path,
-                   const char      *interface_name,
-                   const char      *property_name,
-                   GError         **error,
-                   gpointer         user_data)
-{
-  if (g_str_equal (property_name, "Version"))
-    return g_variant_new_uint32 (3);
-  /* All our languages, Uzbek in both scripts among them, run left to right */
-  if (g_str_equal (property_name, "TextDirection"))
-    return g_variant_new_string ("ltr");
-  if (g_str_equal (property_name, "Status"))
-    return g_variant_new_string ("normal");
-  /* IconThemePath */
-  return g_variant_new_strv (NULL, 0);
-}
-
 static const GDBusInterfaceVTable item_vtable = {
   .method_call = item_method_call,
   .get_property = item_get_property,
-};
-
-static const GDBusInterfaceVTable menu_vtable = {
-  .method_call = menu_method_call,
-  .get_property = menu_get_property,
 };
 
 static void
@@ -938,29 +426,12 @@ name_lost (GDBusConnection *bus,
 }
 
 static void
-pause_state_changed (GActionGroup *actions,
-                     const char   *action_name,
-                     GVariant     *state,
-                     gpointer      user_data)
-{
-  KcTray *self = user_data;
-  GVariantBuilder updated;
-
-  g_variant_builder_init (&updated, G_VARIANT_TYPE ("a(ia{sv})"));
-  g_variant_builder_add (&updated, "(i@a{sv})", ITEM_PAUSE_POPUPS,
-                         menu_item_properties (self, ITEM_PAUSE_POPUPS,
-                                               (const char *[]) { "toggle-state", NULL }));
-  g_dbus_connection_emit_signal (self->bus, NULL, MENU_PATH, MENU_IFACE, "ItemsPropertiesUpdated",
-                                 g_variant_new ("(a(ia{sv})a(ias))", &updated, NULL), NULL);
-}
-
-static void
 kc_tray_dispose (GObject *object)
 {
   KcTray *self = KC_TRAY (object);
 
-  if (self->actions != NULL)
-    g_signal_handlers_disconnect_by_data (self->actions, self);
+  if (self->call_backs != NULL)
+    g_signal_handlers_disconnect_by_data (self->call_backs, self);
   forget_watcher (self);
   g_clear_handle_id (&self->watcher_watch_id, g_bus_unwatch_name);
   /* Dropping the name is what tells the watcher the icon is gone */
@@ -971,10 +442,8 @@ kc_tray_dispose (GObject *object)
   if (self->item_registration != 0)
     g_dbus_connection_unregister_object (self->bus, self->item_registration);
   self->item_registration = 0;
-  if (self->menu_registration != 0)
-    g_dbus_connection_unregister_object (self->bus, self->menu_registration);
-  self->menu_registration = 0;
-  g_clear_object (&self->actions);
+  g_clear_object (&self->menu);
+  g_clear_object (&self->call_backs);
   g_clear_object (&self->bus);
 
   G_OBJECT_CLASS (kc_tray_parent_class)->dispose (object);
@@ -985,8 +454,6 @@ kc_tray_finalize (GObject *object)
 {
   KcTray *self = KC_TRAY (object);
 
-  g_clear_pointer (&self->missed, g_ptr_array_unref);
-  g_clear_pointer (&self->missed_ids, g_hash_table_unref);
   g_free (self->bus_name);
   g_free (self->error_message);
 
@@ -1030,9 +497,6 @@ kc_tray_class_init (KcTrayClass *klass)
   node = g_dbus_node_info_new_for_xml (item_xml, NULL);
   item_iface_info = g_dbus_interface_info_ref (node->interfaces[0]);
   g_dbus_node_info_unref (node);
-  node = g_dbus_node_info_new_for_xml (menu_xml, NULL);
-  menu_iface_info = g_dbus_interface_info_ref (node->interfaces[0]);
-  g_dbus_node_info_unref (node);
 }
 
 static void
@@ -1044,10 +508,6 @@ kc_tray_init (KcTray *self)
   self->bus_name = g_strdup_printf ("org.kde.StatusNotifierItem-%d-%d", (int) getpid (),
                                     g_atomic_int_add (&instances, 1) + 1);
   self->connection = KC_TRAY_CONNECTING;
-  self->missed = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_missed_call_free);
-  self->missed_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->next_missed_id = ITEM_FIRST_MISSED;
-  self->revision = 1;
 }
 
 KcTray *
@@ -1062,17 +522,13 @@ kc_tray_new (GDBusConnection *bus,
 
   self = g_object_new (KC_TYPE_TRAY, NULL);
   self->bus = g_object_ref (bus);
-  self->actions = g_object_ref (actions);
-  g_signal_connect (actions, "action-state-changed::pause-popups",
-                    G_CALLBACK (pause_state_changed), self);
 
   /* Objects first, so the watcher and its host find them the moment they
    * hear our name */
   self->item_registration = g_dbus_connection_register_object (bus, ITEM_PATH, item_iface_info,
                                                                &item_vtable, self, NULL, &error);
   if (error == NULL)
-    self->menu_registration = g_dbus_connection_register_object (bus, MENU_PATH, menu_iface_info,
-                                                                 &menu_vtable, self, NULL, &error);
+    self->menu = kc_tray_menu_new (bus, actions, &error);
   if (error != NULL)
     {
       /* Another tray on this connection: the app keeps its window reachable */
@@ -1142,78 +598,28 @@ kc_tray_set_ringing (KcTray  *self,
   emit_item_signal (self, "NewStatus", g_variant_new ("(s)", status_name (self)));
 }
 
-void
-kc_tray_add_missed_call (KcTray     *self,
-                         const char *call_id,
-                         const char *number,
-                         gint64      when_unix)
+static void
+on_call_backs_changed (KcTray *self)
 {
-  guint pos;
-
-  g_return_if_fail (KC_IS_TRAY (self));
-  g_return_if_fail (call_id != NULL);
-
-  if (!g_hash_table_add (self->missed_ids, g_strdup (call_id)))
-    return;
-  self->n_missed++;
-  /* Calls may be reported out of order (live ones and ones the history sync
-   * found); the menu lists the newest by time, equal times newest added first */
-  for (pos = 0; pos < self->missed->len; pos++)
-    if (((KcMissedCall *) g_ptr_array_index (self->missed, pos))->when <= when_unix)
-      break;
-  if (pos < MENU_MISSED_MAX)
-    {
-      KcMissedCall *call = g_new0 (KcMissedCall, 1);
-
-      call->item_id = self->next_missed_id++;
-      call->call_id = g_strdup (call_id);
-      call->number = g_strdup (number);
-      call->when = when_unix;
-      g_ptr_array_insert (self->missed, pos, call);
-      if (self->missed->len > MENU_MISSED_MAX)
-        g_ptr_array_remove_index (self->missed, MENU_MISSED_MAX);
-      layout_changed (self);
-    }
   emit_item_signal (self, "NewToolTip", NULL);
 }
 
 void
-kc_tray_clear_missed (KcTray *self)
+kc_tray_set_call_backs (KcTray     *self,
+                        GListModel *call_backs)
 {
   g_return_if_fail (KC_IS_TRAY (self));
+  g_return_if_fail (call_backs == NULL || G_IS_LIST_MODEL (call_backs));
 
-  if (self->n_missed == 0)
+  if (self->call_backs == call_backs)
     return;
-  self->n_missed = 0;
-  g_hash_table_remove_all (self->missed_ids);
-  g_ptr_array_set_size (self->missed, 0);
-  layout_changed (self);
-  emit_item_signal (self, "NewToolTip", NULL);
-}
-
-void
-kc_tray_remove_missed_call (KcTray     *self,
-                            const char *call_id)
-{
-  g_return_if_fail (KC_IS_TRAY (self));
-  g_return_if_fail (call_id != NULL);
-
-  if (!g_hash_table_remove (self->missed_ids, call_id))
-    return;
-  self->n_missed--;
-  for (guint i = 0; i < self->missed->len; i++)
-    if (g_str_equal (((KcMissedCall *) g_ptr_array_index (self->missed, i))->call_id, call_id))
-      {
-        g_ptr_array_remove_index (self->missed, i);
-        layout_changed (self);
-        break;
-      }
-  emit_item_signal (self, "NewToolTip", NULL);
-}
-
-guint
-kc_tray_get_n_missed (KcTray *self)
-{
-  g_return_val_if_fail (KC_IS_TRAY (self), 0);
-  return self->n_missed;
+  if (self->call_backs != NULL)
+    g_signal_handlers_disconnect_by_data (self->call_backs, self);
+  g_set_object (&self->call_backs, call_backs);
+  if (call_backs != NULL)
+    g_signal_connect_swapped (call_backs, "items-changed", G_CALLBACK (on_call_backs_changed),
+                              self);
+  if (self->menu != NULL)
+    kc_tray_menu_set_call_backs (self->menu, call_backs);
+  on_call_backs_changed (self);
 }

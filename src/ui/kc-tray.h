@@ -5,12 +5,9 @@
  * com.canonical.dbusmenu menu at /MenuBar, on a bus name of our own that is
  * registered with the org.kde.StatusNotifierWatcher whenever one runs.
  *
- * Menu items activate these actions of the given group:
- *   "show-window"   (also a click on the icon)
- *   "pause-popups"  stateful boolean, shown as a checkmark
- *   "show-call"     string parameter: the call id of a missed call
- *   "preferences"
- *   "quit"
+ * The menu is kc-tray-menu.h's, with the actions it names; a click on the
+ * icon activates "show-window". The tooltip says the connection's state
+ * and how many callers are still to be called back.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -47,16 +44,10 @@ void      kc_tray_set_connection  (KcTray           *self,
 /* Asks the host for attention (Status NeedsAttention) while TRUE */
 void      kc_tray_set_ringing     (KcTray           *self,
                                    gboolean          ringing);
-/* The missed calls since the operator last looked; the menu lists the five
- * newest by `when_unix`, the tooltip counts them all. */
-void      kc_tray_add_missed_call (KcTray           *self,
-                                   const char       *call_id,
-                                   const char       *number,
-                                   gint64            when_unix);
-/* A missed call that turned out answered: no longer counted nor listed */
-void      kc_tray_remove_missed_call (KcTray        *self,
-                                      const char    *call_id);
-void      kc_tray_clear_missed    (KcTray           *self);
-guint     kc_tray_get_n_missed    (KcTray           *self);
+/* The callers still to be called back (GListModel of KcCallBack, the newest
+ * first; NULL for none): counted in the tooltip, listed in the menu's "To
+ * call back", both following the model as it changes */
+void      kc_tray_set_call_backs  (KcTray           *self,
+                                   GListModel       *call_backs);
 
 G_END_DECLS

@@ -148,6 +148,7 @@ ensure_dashboard (KcWindow *self)
     {
       kc_dashboard_page_set_tracker (self->dashboard, kc_engine_get_tracker (self->engine));
       kc_dashboard_page_set_sync (self->dashboard, kc_engine_get_sync (self->engine));
+      kc_dashboard_page_set_follow_up (self->dashboard, kc_engine_get_follow_up (self->engine));
       if (self->sync_failure != NULL)
         kc_dashboard_page_show_sync_failure (self->dashboard, self->sync_failure);
     }
@@ -351,6 +352,7 @@ kc_window_set_engine (KcWindow *self,
     {
       kc_dashboard_page_set_tracker (self->dashboard, kc_engine_get_tracker (engine));
       kc_dashboard_page_set_sync (self->dashboard, kc_engine_get_sync (engine));
+      kc_dashboard_page_set_follow_up (self->dashboard, kc_engine_get_follow_up (engine));
     }
   if (self->calls != NULL)
     kc_calls_page_set_engine (self->calls, engine);

@@ -7,6 +7,12 @@
  *   search       a number substring through KcHistoryModel, as the search
  *                box does: the filter, the row count and the first 100 rows
  *   count_status rows of one status over a random 7-day range
+ *   day_stats    the figures of a random day of the history (the dashboard's
+ *                "Today", kerio-cti --stats), after one first reading
+ *                (first_day_stats) that also reads the calls the sync added
+ *                into the follow-up
+ *   call_backs   the callers still to be called back (the dashboard's and
+ *                the tray's list)
  * and prints the median and the worst of each, in ms.
  *
  * usage: bench-query DB_PATH [ROUNDS]
@@ -14,6 +20,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "core/kc-history-model.h"
+#include "core/kc-store-call-back.h"
+#include "core/kc-store-stats.h"
 #include "kc-bench-util.h"
 
 #define DAY (24 * 3600)
@@ -130,5 +138,42 @@ main (int   argc,
       g_array_append_val (times, t);
     }
   report ("count_status", times);
+
+  {
+    g_autoptr (GDateTime) today = g_date_time_new_from_unix_local (newest->start_time);
+    KcDayStats stats;
+    double t = kc_bench_now_ms ();
+
+    if (!kc_store_get_day_stats (store, today, NULL, &stats, &error))
+      g_error ("%s", error->message);
+    kc_bench_result ("first_day_stats_ms", kc_bench_now_ms () - t);
+    g_printerr ("# a day: %u calls in, %u out, %u to call back\n", stats.incoming, stats.outgoing,
+                stats.to_call_back);
+  }
+  for (guint i = 0; i < rounds; i++)
+    {
+      gint64 when = g_random_int_range ((gint32) oldest->start_time, (gint32) newest->start_time);
+      g_autoptr (GDateTime) day = g_date_time_new_from_unix_local (when);
+      KcDayStats stats;
+      double t = kc_bench_now_ms ();
+
+      if (!kc_store_get_day_stats (store, day, NULL, &stats, &error))
+        g_error ("%s", error->message);
+      t = kc_bench_now_ms () - t;
+      g_array_append_val (times, t);
+    }
+  report ("day_stats", times);
+
+  for (guint i = 0; i < rounds; i++)
+    {
+      double t = kc_bench_now_ms ();
+      g_autoptr (GPtrArray) call_backs = kc_store_get_call_backs (store, NULL, &error);
+
+      t = kc_bench_now_ms () - t;
+      if (call_backs == NULL)
+        g_error ("%s", error->message);
+      g_array_append_val (times, t);
+    }
+  report ("call_backs", times);
   return EXIT_SUCCESS;
 }
