@@ -46,6 +46,10 @@ typedef struct
   guint16 ami_port;
   char   *ami_username;      /* NULL: the API user name */
   char   *ami_password;      /* NULL: none given (the keyring may have one) */
+  /* The CRM (KERIO_LOOKUP_URL, KERIO_CRM_URL, the lookup-url and crm-url
+   * keys): http(s) URL templates with {number}, NULL when unset */
+  char   *lookup_url;
+  char   *crm_url;
 } KcConfig;
 
 GQuark     kc_config_error_quark (void);

@@ -15,6 +15,7 @@ struct _KcEngine
   KcCallTracker *tracker;
   KcSync        *sync;
   KcStore       *store;
+  KcCallerContext *context;
   double         poll_interval;
   double         sync_interval;
   char          *extension; /* the operator's, NULL when none is set */
@@ -33,6 +34,7 @@ kc_engine_dispose (GObject *object)
     kc_ami_client_stop (self->ami);
   if (self->sync)
     kc_sync_stop (self->sync);
+  g_clear_object (&self->context);
   g_clear_object (&self->tracker);
   g_clear_object (&self->ami);
   g_clear_object (&self->sync);
@@ -174,6 +176,8 @@ kc_engine_new (const KcConfig *config,
     }
   g_signal_connect_object (self->tracker, "call-state-changed",
                            G_CALLBACK (on_call_state_changed), self, G_CONNECT_SWAPPED);
+  self->context = kc_caller_context_new (store, config->lookup_url, config->crm_url);
+  kc_caller_context_watch (self->context, self->tracker);
   return self;
 }
 
@@ -210,6 +214,13 @@ kc_engine_get_store (KcEngine *self)
 {
   g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
   return self->store;
+}
+
+KcCallerContext *
+kc_engine_get_caller_context (KcEngine *self)
+{
+  g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
+  return self->context;
 }
 
 /* The history waits for the first good poll: while the PBX is unreachable

@@ -12,6 +12,7 @@
 
 #include "kerio/kc-kerio-client.h"
 #include "kc-call-tracker.h"
+#include "kc-caller-context.h"
 #include "kc-config.h"
 #include "kc-store.h"
 #include "kc-sync.h"
@@ -30,6 +31,8 @@ KcCallTracker *kc_engine_get_tracker (KcEngine *self);
 KcAmiClient   *kc_engine_get_ami     (KcEngine *self);
 KcSync        *kc_engine_get_sync    (KcEngine *self);
 KcStore       *kc_engine_get_store   (KcEngine *self);
+/* Names and history of the calls' other parties, and the CRM */
+KcCallerContext *kc_engine_get_caller_context (KcEngine *self);
 
 /* Starts polling, and the periodic sync once a poll has succeeded; logs
  * the design's start-up lines. */
