@@ -687,7 +687,7 @@ test_context_cache (CrmFixture    *f,
   KC_TEST_WAIT_UNTIL (changed->len == 1, 5);
   g_assert_cmpstr (g_ptr_array_index (changed, 0), ==, CALLER);
   g_assert_cmpuint (kc_sim_server_get_crm_lookup_count (f->sim), ==, 1);
-  name = kc_caller_context_get_name (context, CALLER);
+  name = kc_caller_context_get_name (context, CALLER, "AZIZ");
   g_assert_cmpstr (name, ==, "Aziz Karimov (Sharq Savdo MChJ)");
   card = kc_caller_context_get_crm_url (context, CALLER);
   g_assert_cmpstr (card, ==, expected_card);
@@ -717,7 +717,7 @@ test_context_cache (CrmFixture    *f,
   kc_caller_context_look_up (context, OTHER, "1001");
   KC_TEST_WAIT_UNTIL (changed->len == 2, 5);
   g_clear_pointer (&name, g_free);
-  name = kc_caller_context_get_name (context, OTHER);
+  name = kc_caller_context_get_name (context, OTHER, NULL);
   g_assert_cmpstr (name, ==, "Dilnoza Rahimova");
 
   /* Without a CRM nothing is asked */

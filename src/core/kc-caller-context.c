@@ -44,7 +44,8 @@ same_local_day (gint64 a,
 
 char *
 kc_caller_context_get_name (KcCallerContext *self,
-                            const char      *number)
+                            const char      *number,
+                            const char      *pbx_name)
 {
   g_autoptr (GError) error = NULL;
   KcCallerNames names;
@@ -55,7 +56,12 @@ kc_caller_context_get_name (KcCallerContext *self,
   if (!kc_store_get_caller_names (self->store, number, &names, &error))
     {
       g_debug ("No name for %s: %s", number, error->message);
-      return NULL;
+      return pbx_name && *pbx_name ? g_strdup (pbx_name) : NULL;
+    }
+  if (pbx_name != NULL && *pbx_name != '\0' && g_strcmp0 (pbx_name, number) != 0)
+    {
+      g_free (names.pbx);
+      names.pbx = g_strdup (pbx_name);
     }
   name = g_strdup (kc_caller_names_best (&names));
   kc_caller_names_clear (&names);

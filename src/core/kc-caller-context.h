@@ -35,9 +35,11 @@ KcCallerContext *kc_caller_context_new        (KcStore    *store,
 void             kc_caller_context_watch      (KcCallerContext *self,
                                                KcCallTracker   *tracker);
 
-/* The name to show for NUMBER, or NULL */
+/* The name to show for NUMBER, or NULL; pbx_name: the one the PBX gives
+ * with a call under way, newer than the one kept (may be NULL) */
 char            *kc_caller_context_get_name   (KcCallerContext *self,
-                                               const char      *number);
+                                               const char      *number,
+                                               const char      *pbx_name);
 /* "3 calls in 7 days, last: missed yesterday 14:05": NUMBER's calls in the
  * history before NOW (Unix seconds), in the local time zone; NULL when the
  * history cannot be read */
