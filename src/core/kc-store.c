@@ -2245,3 +2245,28 @@ kc_store_rollback (KcStore *self)
   g_return_if_fail (KC_IS_STORE (self));
   rollback (self);
 }
+
+KcStoreStmt *
+kc_store_prepare_history (KcStore                *self,
+                          const KcHistoryFilter  *filter,
+                          GError                **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (KC_IS_STORE (self), NULL);
+  g_return_val_if_fail (filter_is_valid (filter), NULL);
+
+  stmt = get_history_stmt (self, filter, HISTORY_ROWS, FALSE, FALSE, error);
+  if (stmt == NULL)
+    return NULL;
+  /* No limit */
+  sqlite3_bind_int64 (stmt, HP_LIMIT, -1);
+  sqlite3_bind_int64 (stmt, HP_OFFSET, 0);
+  return stmt;
+}
+
+KcRecord *
+kc_store_record_from_stmt (KcStoreStmt *stmt)
+{
+  return record_from_row (stmt);
+}
