@@ -10,7 +10,8 @@
  * pop-up does not wait for it: "name-changed" says when an answer came.
  *
  * Signal "name-changed" (const char *number): the CRM's answer for NUMBER
- * arrived and changed its name or its card.
+ * arrived and changed its name or its card; NUMBER NULL: names of any
+ * number may have changed (the PBX's directory was read).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -31,6 +32,9 @@ G_DECLARE_FINAL_TYPE (KcCallerContext, kc_caller_context, KC, CALLER_CONTEXT, GO
 KcCallerContext *kc_caller_context_new        (KcStore    *store,
                                                const char *lookup_template,
                                                const char *crm_template);
+/* Says "name-changed" (NULL: any number's) */
+void             kc_caller_context_names_changed (KcCallerContext *self,
+                                                  const char      *number);
 /* Learns names and starts lookups as TRACKER's calls come */
 void             kc_caller_context_watch      (KcCallerContext *self,
                                                KcCallTracker   *tracker);
@@ -46,6 +50,11 @@ char            *kc_caller_context_get_name   (KcCallerContext *self,
 char            *kc_caller_context_describe   (KcCallerContext *self,
                                                const char      *number,
                                                gint64           now);
+/* The same for the other party of CALL, read the first time it is asked
+ * and kept with the call: the history before the call, whatever happens
+ * to it since (transfer none) */
+const char      *kc_caller_context_describe_call (KcCallerContext *self,
+                                                  KcCall          *call);
 /* Asks the CRM who NUMBER is, unless it was asked today or is being asked;
  * extension: the operator's, for {extension} */
 void             kc_caller_context_look_up    (KcCallerContext *self,

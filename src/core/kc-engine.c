@@ -135,6 +135,13 @@ on_call_state_changed (KcEngine    *self,
     g_warning ("Could not write call %s to the history: %s", record->call_id, error->message);
 }
 
+/* The names of the PBX's own numbers may be new */
+static void
+on_directory_changed (KcEngine *self)
+{
+  kc_caller_context_names_changed (self->context, NULL);
+}
+
 KcEngine *
 kc_engine_new (const KcConfig *config,
                KcStore        *store)
@@ -178,6 +185,8 @@ kc_engine_new (const KcConfig *config,
                            G_CALLBACK (on_call_state_changed), self, G_CONNECT_SWAPPED);
   self->context = kc_caller_context_new (store, config->lookup_url, config->crm_url);
   kc_caller_context_watch (self->context, self->tracker);
+  g_signal_connect_object (self->sync, "directory-changed", G_CALLBACK (on_directory_changed),
+                           self, G_CONNECT_SWAPPED);
   return self;
 }
 

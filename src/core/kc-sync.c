@@ -40,6 +40,7 @@ enum
 {
   SYNCED,
   FAILED,
+  DIRECTORY_CHANGED,
   N_SIGNALS
 };
 
@@ -139,6 +140,7 @@ on_directory (GObject      *source,
     {
       g_clear_pointer (&self->last_directory_error, g_free);
       g_debug ("Read %u numbers of the PBX's directory", entries->len);
+      g_signal_emit (self, signals[DIRECTORY_CHANGED], 0);
     }
   run_succeeded (task);
 }
@@ -484,6 +486,10 @@ kc_sync_class_init (KcSyncClass *klass)
   /* A sync finished; n_new rows were added to the history. */
   signals[SYNCED] = g_signal_new ("synced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  /* The PBX's directory was read into the store: names may have changed */
+  signals[DIRECTORY_CHANGED] = g_signal_new ("directory-changed", G_TYPE_FROM_CLASS (klass),
+                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                             0);
   /* A sync failed and changed nothing; the schedule keeps going. */
   signals[FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                   NULL, NULL, NULL, G_TYPE_NONE, 1,

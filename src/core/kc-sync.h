@@ -8,8 +8,8 @@
  * reads the recordings of the same window and links them to their calls,
  * and with the first sync and then at most every KC_SYNC_DIRECTORY_INTERVAL
  * the PBX's directory of its numbers (kc_store_replace_directory), whose
- * failure costs the names only. Names the PBX sends with CDRs are kept
- * (kc_store_set_pbx_names).
+ * failure costs the names only ("directory-changed" when it was read).
+ * Names the PBX sends with CDRs are kept (kc_store_set_pbx_names).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

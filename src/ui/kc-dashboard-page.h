@@ -7,6 +7,7 @@
 #include <gtk/gtk.h>
 
 #include "core/kc-call-tracker.h"
+#include "core/kc-caller-context.h"
 #include "core/kc-sync.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,9 @@ void     kc_dashboard_page_set_sync          (KcDashboardPage *self,
 /* What set_sync shows when that sync fails: for a failure the page missed */
 void     kc_dashboard_page_show_sync_failure (KcDashboardPage *self,
                                               const GError    *error);
+/* Names the calls' other parties and says their history */
+void     kc_dashboard_page_set_caller_context (KcDashboardPage *self,
+                                               KcCallerContext *context);
 /* Selects the active call with that id; FALSE when it is not active */
 gboolean kc_dashboard_page_select_call       (KcDashboardPage *self,
                                               const char      *call_id);

@@ -45,9 +45,6 @@ typedef struct
   int         sent_state; /* the KcCallState last sent, or SENT_NOTHING */
   gboolean    in_flight;  /* a Notify awaits its answer */
   gboolean    dismissed;  /* closed by the user while the call went on */
-  /* The caller's history before this call, read when it came: the row the
-   * call itself leaves in the history must not count */
-  char       *summary;
   /* Shown without what arrived since (the CRM's name): to be sent again */
   gboolean    stale;
 } Popup;
@@ -111,7 +108,6 @@ static void
 popup_clear (Popup *popup)
 {
   g_object_unref (popup->call);
-  g_free (popup->summary);
 }
 
 static Popup *
@@ -207,14 +203,17 @@ caller_name (KcNotifier *self,
 
 static char *
 make_body (KcNotifier *self,
-           Popup      *popup)
+           KcCall     *call)
 {
-  KcCall *call = popup->call;
   const char *number = kc_call_get_from_number (call);
   g_autofree char *name = caller_name (self, call);
   const char *extension = kc_call_get_extension (call);
+  const char *history = NULL;
   const char *state_text;
   g_autoptr (GString) body = g_string_new (NULL);
+
+  if (self->context != NULL)
+    history = kc_caller_context_describe_call (self->context, call);
 
   switch (kc_call_get_state (call))
     {
@@ -234,8 +233,8 @@ make_body (KcNotifier *self,
   if (name != NULL)
     g_string_append_printf (body, "%s\n", name);
   g_string_append_printf (body, "%s\n", number && *number ? number : _("Unknown number"));
-  if (popup->summary != NULL)
-    g_string_append_printf (body, "%s\n", popup->summary);
+  if (history != NULL)
+    g_string_append_printf (body, "%s\n", history);
   if (extension && *extension)
     /* Translators: the operator's extension the call is for, then the
      * call's state, e.g. "Extension 1001 · Ringing" */
@@ -295,7 +294,7 @@ send_notify (KcNotifier *self,
   KcCall *call = popup->call;
   KcCallState state = kc_call_get_state (call);
   const char *number = kc_call_get_from_number (call);
-  g_autofree char *body = make_body (self, popup);
+  g_autofree char *body = make_body (self, call);
   g_autofree char *crm_url = NULL;
   GVariantBuilder actions;
   GVariantBuilder hints;
@@ -584,11 +583,6 @@ on_incoming_call (KcNotifier *self,
     return;
 
   popup = popup_new (self, call);
-  /* A query of an index (bench-query's "caller" row: well under 5 ms on a
-   * million calls), so it is read here rather than after the pop-up */
-  if (self->context != NULL)
-    popup->summary = kc_caller_context_describe (self->context, kc_call_get_from_number (call),
-                                                 g_get_real_time () / G_USEC_PER_SEC);
   /* _replace, not _insert: the key belongs to the call now in the table. */
   g_hash_table_replace (self->popups, (gpointer) kc_call_get_call_id (call), popup);
   if (self->bus)
@@ -615,7 +609,8 @@ on_call_state_changed (KcNotifier *self,
     g_signal_emit (self, signals[MISSED_CALL_WITHDRAWN], 0, call);
 }
 
-/* The CRM's answer came: the caller's pop-ups on screen show it */
+/* The CRM's answer came (NUMBER NULL: names of any number may have
+ * changed): the caller's pop-ups on screen show it */
 static void
 on_name_changed (KcNotifier *self,
                  const char *number)
@@ -626,7 +621,7 @@ on_name_changed (KcNotifier *self,
 
   g_hash_table_iter_init (&iter, self->popups);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &popup))
-    if (g_strcmp0 (kc_call_get_from_number (popup->call), number) == 0 &&
+    if ((number == NULL || g_strcmp0 (kc_call_get_from_number (popup->call), number) == 0) &&
         popup->sent_state != SENT_NOTHING)
       {
         popup->stale = TRUE;
