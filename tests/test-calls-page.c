@@ -1,8 +1,10 @@
 /* test-calls-page.c: the history page: who the calls were with, the row's
- * menu
+ * menu, and Export
  *
  * A real engine syncs from the simulator; the window is realized under
- * Xvfb and read as the operator reads it.
+ * Xvfb and read as the operator reads it. The export is driven through the
+ * page's history.export-to action, which is Export… without the file
+ * dialog.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,8 +16,10 @@
 #include "kc-test-util.h"
 #include "sim/kc-sim-server.h"
 #include "ui/kc-calls-page.h"
+#include "ui/kc-export-bar.h"
 #include "ui/kc-window.h"
 
+#define BOM "\xEF\xBB\xBF"
 
 typedef struct
 {
@@ -271,6 +275,122 @@ test_row_menu_without_crm (Fixture       *f,
   g_assert_cmpuint (f->urls->len, ==, 0);
 }
 
+static GtkWidget *
+find_by_tooltip (GtkWidget  *root,
+                 const char *tooltip)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (g_strcmp0 (gtk_widget_get_tooltip_text (child), tooltip) == 0)
+        return child;
+      found = find_by_tooltip (child, tooltip);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static guint
+n_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* Export writes what the filters show, and says so */
+static void
+test_export_what_is_shown (Fixture       *f,
+                           gconstpointer  data)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "missed.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GError) error = NULL;
+
+  kc_sim_server_add_cdr (f->sim, "a", now - 600, "+998901111111", "1001", KC_SIM_CDR_ANSWERED,
+                         65, 50);
+  kc_sim_server_add_cdr (f->sim, "b", now - 500, "+998902222222", "1002", KC_SIM_CDR_NO_ANSWER,
+                         20, 0);
+  kc_sim_server_add_cdr (f->sim, "c", now - 400, "+998903333333", "1001", KC_SIM_CDR_NO_ANSWER,
+                         10, 0);
+  kc_engine_start (f->engine);
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 3, 10);
+
+  /* Missed calls only */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (find_by_tooltip (page (f), "Status")), 2);
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 2, 10);
+  gtk_widget_activate_action (page (f), "history.export-to", "s", path);
+  KC_TEST_WAIT_UNTIL (shows (f, "Exported 2 calls to missed.csv"), 10);
+  g_assert_true (g_file_get_contents (path, &csv, NULL, &error));
+  g_assert_true (g_str_has_prefix (csv, BOM "id,callId,"));
+  lines = g_strsplit (csv, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_nonnull (strstr (lines[1], ",c,Incoming,+998903333333,1001,"));
+  g_assert_nonnull (strstr (lines[2], ",b,Incoming,+998902222222,1002,"));
+  g_assert_cmpstr (lines[3], ==, "");
+  g_assert_cmpuint (n_files (dir), ==, 1);
+  kc_test_rm_rf (dir);
+}
+
+/* A big export shows its progress; Cancel leaves no file, and says so */
+static void
+test_export_cancel (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr (GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_record_free);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = kc_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "all.csv", NULL);
+  GtkWidget *progress;
+  guint n_new;
+
+  for (guint i = 0; i < 50000; i++)
+    {
+      KcRecord *record = kc_record_new ();
+
+      record->call_id = g_strdup_printf ("big-%u", i);
+      record->direction = KC_DIRECTION_INCOMING;
+      record->from_number = g_strdup_printf ("+99890%07u", i);
+      record->to_number = g_strdup ("1001");
+      record->extension = g_strdup ("1001");
+      record->start_time = 1700000000 + i;
+      record->end_time = record->start_time + 30;
+      record->duration = 30;
+      record->status = KC_CALL_STATUS_ANSWERED;
+      record->from_cdr = TRUE;
+      g_ptr_array_add (records, record);
+    }
+  g_assert_true (kc_store_upsert_records (f->store, records, &n_new, &error));
+  g_assert_no_error (error);
+  KC_TEST_WAIT_UNTIL (history_rows (f) == 50000, 10);
+
+  gtk_widget_activate_action (page (f), "history.export-to", "s", path);
+  progress = find_type (page (f), GTK_TYPE_PROGRESS_BAR);
+  g_assert_nonnull (progress);
+  g_assert_true (g_str_has_suffix (gtk_progress_bar_get_text (GTK_PROGRESS_BAR (progress)),
+                                   " of 50000 calls"));
+  kc_export_bar_cancel (KC_EXPORT_BAR (find_type (page (f), KC_TYPE_EXPORT_BAR)));
+  KC_TEST_WAIT_UNTIL (shows (f, "Export cancelled"), 10);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (n_files (dir), ==, 0);
+
+  /* And again, to the end */
+  gtk_widget_activate_action (page (f), "history.export-to", "s", path);
+  KC_TEST_WAIT_UNTIL (shows (f, "Exported 50000 calls to all.csv"), 30);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (n_files (dir), ==, 1);
+  kc_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -284,6 +404,10 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/calls-page/row-menu-without-crm", Fixture, NULL, fixture_set_up,
               test_row_menu_without_crm, fixture_tear_down);
+  g_test_add ("/calls-page/export-what-is-shown", Fixture, NULL, fixture_set_up,
+              test_export_what_is_shown, fixture_tear_down);
+  g_test_add ("/calls-page/export-cancel", Fixture, NULL, fixture_set_up, test_export_cancel,
+              fixture_tear_down);
 
   return g_test_run ();
 }

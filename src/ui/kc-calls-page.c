@@ -13,6 +13,7 @@
 #include "core/kc-history-model.h"
 #include "kc-calls-page.h"
 #include "kc-dashboard-page.h"
+#include "kc-export-bar.h"
 #include "kc-history-row-menu.h"
 #include "kc-player-bar.h"
 
@@ -36,6 +37,8 @@ struct _KcCallsPage
   GtkScrolledWindow  *scrolled_window;
   GtkColumnView      *column_view;
   GtkRevealer        *player_revealer;
+  GtkRevealer        *export_revealer;
+  KcExportBar        *export_bar; /* built at the first export */
   /* Built when first needed: most openings play no recording and show no
    * empty history, and hidden, both were still built, styled and measured */
   KcPlayerBar        *player_bar;
@@ -804,6 +807,59 @@ copy_number_activated (GtkWidget  *widget,
                           g_variant_get_string (parameter, NULL));
 }
 
+/* --- Export */
+
+static void
+on_export_running (KcCallsPage *self)
+{
+  gboolean running = kc_export_bar_is_running (self->export_bar);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "history.export", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "history.export-to", !running);
+}
+
+/* What the filters show, to PATH (NULL: asked with the file dialog) */
+static void
+export (KcCallsPage *self,
+        const char  *path)
+{
+  KcHistoryFilter filter = { 0 };
+
+  if (self->engine == NULL || self->model == NULL)
+    return;
+  if (self->export_bar == NULL)
+    {
+      self->export_bar = kc_export_bar_new ();
+      gtk_revealer_set_child (self->export_revealer, GTK_WIDGET (self->export_bar));
+      g_object_bind_property (self->export_bar, "showing", self->export_revealer, "reveal-child",
+                              G_BINDING_SYNC_CREATE);
+      g_signal_connect_object (self->export_bar, "notify::running",
+                               G_CALLBACK (on_export_running), self, G_CONNECT_SWAPPED);
+    }
+  if (kc_export_bar_is_running (self->export_bar))
+    return;
+  read_filter (self, &filter);
+  kc_export_bar_export (self->export_bar, kc_store_get_path (kc_engine_get_store (self->engine)),
+                        &filter, g_list_model_get_n_items (G_LIST_MODEL (self->model)), path);
+}
+
+static void
+export_activated (GtkWidget  *widget,
+                  const char *action,
+                  GVariant   *parameter)
+{
+  export (KC_CALLS_PAGE (widget), NULL);
+}
+
+/* The same without the dialog, to a path given: for tests and scripts */
+static void
+export_to_activated (GtkWidget  *widget,
+                     const char *action,
+                     GVariant   *parameter)
+{
+  export (KC_CALLS_PAGE (widget), g_variant_get_string (parameter, NULL));
+}
+
 /* The menu is a popover of the page's: placed again whenever the page is */
 static void
 kc_calls_page_size_allocate (GtkWidget *widget,
@@ -859,6 +915,8 @@ kc_calls_page_class_init (KcCallsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "history.copy-number", "s",
                                    copy_number_activated);
   gtk_widget_class_install_action (widget_class, "history.row-menu", NULL, row_menu_activated);
+  gtk_widget_class_install_action (widget_class, "history.export", NULL, export_activated);
+  gtk_widget_class_install_action (widget_class, "history.export-to", "s", export_to_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK,
                                        "history.row-menu", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "history.row-menu", NULL);
@@ -875,6 +933,7 @@ kc_calls_page_class_init (KcCallsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, scrolled_window);
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, player_revealer);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, export_revealer);
 }
 
 static void
