@@ -938,6 +938,8 @@ context_up (Fixture *f,
    * four days ago */
   add_history (c->store, "h1", CALLER, now - 3 * 24 * 3600, KC_CALL_STATUS_MISSED);
   add_history (c->store, "h2", CALLER, now - 4 * 24 * 3600, KC_CALL_STATUS_ANSWERED);
+  /* As after the first sync */
+  g_assert_true (kc_store_set_complete_until (c->store, now - 3 * 24 * 3600, &error));
   lookup = with_lookup ? kc_sim_server_get_crm_lookup_url (c->sim) : NULL;
   c->context = kc_caller_context_new (c->store, lookup, NULL);
   kc_caller_context_watch (c->context, f->tracker);

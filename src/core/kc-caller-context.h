@@ -52,7 +52,8 @@ char            *kc_caller_context_describe   (KcCallerContext *self,
                                                gint64           now);
 /* The same for the other party of CALL, read the first time it is asked
  * and kept with the call: the history before the call, whatever happens
- * to it since (transfer none) */
+ * to it since; NULL before the first complete sync, when the history may
+ * not hold the caller's calls yet (transfer none) */
 const char      *kc_caller_context_describe_call (KcCallerContext *self,
                                                   KcCall          *call);
 /* Asks the CRM who NUMBER is, unless it was asked today or is being asked;
