@@ -81,9 +81,10 @@ typedef enum
   COLUMN_RECORDING,
 } Column;
 
-/* Names are free text: the column shows this many characters, and cuts a
- * longer name short with "…" */
-#define NAME_CHARS 24
+/* Names are free text: the column shows this many characters (so that the
+ * history still fits a 960 px window), and cuts a longer name short with
+ * "…", whole in its tooltip */
+#define NAME_CHARS 16
 
 static const KcRecord *
 item_record (GtkListItem *item)
@@ -279,6 +280,7 @@ show_name (KcCallsPage *self,
                                         : NULL;
 
   gtk_inscription_set_text (GTK_INSCRIPTION (cell), name);
+  gtk_widget_set_tooltip_text (cell, name);
 }
 
 static void
