@@ -81,10 +81,12 @@ typedef enum
   COLUMN_RECORDING,
 } Column;
 
-/* Names are free text: the column shows this many characters (so that the
- * history still fits a 960 px window), and cuts a longer name short with
- * "…", whole in its tooltip */
-#define NAME_CHARS 16
+/* Names are free text: the column shows this many characters, as few as
+ * NAME_MIN_CHARS where the window is narrow (so that the history still fits
+ * a 960 px window in Uzbek), and cuts a longer name short with "…", whole
+ * in its tooltip */
+#define NAME_CHARS 20
+#define NAME_MIN_CHARS 8
 
 static const KcRecord *
 item_record (GtkListItem *item)
@@ -256,8 +258,18 @@ setup_cell (GtkSignalListItemFactory *factory,
         }
 
       child = gtk_inscription_new (NULL);
-      gtk_inscription_set_min_chars (GTK_INSCRIPTION (child), chars);
+      /* A name may give up width for the other columns to fit */
+      gtk_inscription_set_min_chars (GTK_INSCRIPTION (child),
+                                     column == COLUMN_NAME ? NAME_MIN_CHARS : chars);
       gtk_inscription_set_nat_chars (GTK_INSCRIPTION (child), chars);
+      /* GTK 4.8 draws an ellipsized text at the top of its inscription:
+       * one line high and centred, a name cut short is where the row's
+       * other texts are */
+      if (column == COLUMN_NAME)
+        {
+          gtk_inscription_set_nat_lines (GTK_INSCRIPTION (child), 1);
+          gtk_widget_set_valign (child, GTK_ALIGN_CENTER);
+        }
       gtk_inscription_set_text_overflow (GTK_INSCRIPTION (child),
                                          GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
       gtk_inscription_set_xalign (GTK_INSCRIPTION (child), column == COLUMN_DURATION ? 1 : 0);
