@@ -999,6 +999,12 @@ test_crm_name_in_place (Fixture       *f,
   g_assert_cmpstr (action_label (second, "crm"), ==, "Open in CRM");
   g_assert_cmpuint (hint_byte (second, "urgency"), ==, 2);
 
+  /* Names read again (the PBX's directory) that change nothing for this
+   * caller send nothing */
+  kc_caller_context_names_changed (c.context, NULL);
+  round_trip (NOTIFICATIONS_NAME);
+  g_assert_cmpuint (server_count (f->server, "Notify"), ==, 2);
+
   server_emit (f->server, "ActionInvoked", g_variant_new ("(us)", second->id, "crm"));
   KC_TEST_WAIT_UNTIL (c.urls->len == 1, WAIT);
   g_assert_cmpstr (g_ptr_array_index (c.urls, 0), ==, card);

@@ -47,6 +47,9 @@ typedef struct
   gboolean    dismissed;  /* closed by the user while the call went on */
   /* Shown without what arrived since (the CRM's name): to be sent again */
   gboolean    stale;
+  /* What the pop-up on screen says, so the same is not sent twice */
+  char       *sent_body;
+  gboolean    sent_crm;
 } Popup;
 
 struct _KcNotifier
@@ -108,6 +111,7 @@ static void
 popup_clear (Popup *popup)
 {
   g_object_unref (popup->call);
+  g_free (popup->sent_body);
 }
 
 static Popup *
@@ -296,6 +300,7 @@ send_notify (KcNotifier *self,
   const char *number = kc_call_get_from_number (call);
   g_autofree char *body = make_body (self, call);
   g_autofree char *crm_url = NULL;
+  gboolean same_state = (int) state == popup->sent_state;
   GVariantBuilder actions;
   GVariantBuilder hints;
   const char *summary;
@@ -341,6 +346,14 @@ send_notify (KcNotifier *self,
     }
   if (self->context != NULL)
     crm_url = kc_caller_context_get_crm_url (self->context, number);
+  /* Names read again (the directory) that changed nothing for this one */
+  popup->stale = FALSE;
+  if (same_state && g_strcmp0 (body, popup->sent_body) == 0 &&
+      popup->sent_crm == (crm_url != NULL))
+    {
+      g_variant_builder_clear (&actions);
+      return;
+    }
   if (crm_url != NULL)
     {
       g_variant_builder_add (&actions, "s", "crm");
@@ -359,7 +372,9 @@ send_notify (KcNotifier *self,
 
   popup->in_flight = TRUE;
   popup->sent_state = state;
-  popup->stale = FALSE;
+  g_free (popup->sent_body);
+  popup->sent_body = g_strdup (body);
+  popup->sent_crm = crm_url != NULL;
   g_dbus_connection_call (self->bus, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH,
                           NOTIFICATIONS_IFACE, "Notify",
                           g_variant_new ("(susssasa{sv}i)", APP_NAME, popup->id, APP_ID, summary,
