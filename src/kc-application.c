@@ -19,6 +19,7 @@
 #include "kc-application.h"
 #include "kc-demo.h"
 #include "ui/kc-notifier.h"
+#include "ui/kc-open-url.h"
 #include "ui/kc-preferences-window.h"
 #include "ui/kc-tray.h"
 #include "ui/kc-window.h"
@@ -134,6 +135,13 @@ on_copy_number (KcApplication *self,
 }
 
 static void
+on_open_url (KcApplication *self,
+             const char    *url)
+{
+  kc_open_url (self->window ? GTK_WINDOW (self->window) : NULL, url);
+}
+
+static void
 stop_engine (KcApplication *self)
 {
   g_cancellable_cancel (self->cancellable);
@@ -222,6 +230,9 @@ run_engine (KcApplication *self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->notifier, "copy-number", G_CALLBACK (on_copy_number), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->notifier, "open-url", G_CALLBACK (on_open_url), self,
+                           G_CONNECT_SWAPPED);
+  kc_notifier_set_caller_context (self->notifier, kc_engine_get_caller_context (self->engine));
 
   /* The tray counts the callers still to call back, not missed calls: seen
    * or not, they wait until someone reaches them */

@@ -11,9 +11,11 @@
 #define DEMO_HISTORY_CALLS 300
 #define DEMO_HISTORY_SPAN (7 * 24 * 3600)
 #define DEMO_SYNC_MINUTES 0.25
-/* The opening call: rings, is answered, ends */
-#define DEMO_FIRST_ANSWER_SECONDS 6
-#define DEMO_FIRST_END_SECONDS 40
+/* The opening call: rings once the first sync has read the history (so its
+ * pop-up tells of the caller's calls before), is answered, ends */
+#define DEMO_FIRST_RING_SECONDS 2
+#define DEMO_FIRST_ANSWER_SECONDS 8
+#define DEMO_FIRST_END_SECONDS 42
 
 typedef struct
 {
@@ -53,6 +55,40 @@ first_call_end (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The opening call's caller has called before: missed yesterday at 14:05,
+ * answered three days ago, missed five days ago, so the first pop-up says
+ * what the caller context is for */
+static void
+add_first_caller_history (KcSimServer *sim,
+                          gint64       now)
+{
+  g_autoptr (GDateTime) today = g_date_time_new_from_unix_local (now);
+  g_autoptr (GDateTime) yesterday = g_date_time_add_days (today, -1);
+  g_autoptr (GDateTime) at_1405 = g_date_time_new_local (g_date_time_get_year (yesterday),
+                                                         g_date_time_get_month (yesterday),
+                                                         g_date_time_get_day_of_month (yesterday),
+                                                         14, 5, 0);
+
+  kc_sim_server_add_cdr (sim, "demo-first-1", g_date_time_to_unix (at_1405), "+998901234567",
+                         "1001", KC_SIM_CDR_NO_ANSWER, 25, 0);
+  kc_sim_server_add_cdr (sim, "demo-first-2", now - 3 * 24 * 3600 - 5400, "+998901234567", "1002",
+                         KC_SIM_CDR_ANSWERED, 245, 230);
+  kc_sim_server_add_cdr (sim, "demo-first-3", now - 5 * 24 * 3600 - 9000, "+998901234567", "1001",
+                         KC_SIM_CDR_NO_ANSWER, 30, 0);
+}
+
+static gboolean
+first_call_ring (gpointer data)
+{
+  FirstCall *call = data;
+  g_autoptr (KcSimServer) sim = g_weak_ref_get (&call->sim);
+
+  if (sim)
+    call->call_id = g_strdup (kc_sim_server_add_call (sim, "+998901234567", "Aziz Karimov",
+                                                      "1001", NULL));
+  return G_SOURCE_REMOVE;
+}
+
 /* Random traffic may open with an outgoing call, or wait; a new user should
  * see what the app is for at once: an incoming call ringing. */
 static void
@@ -61,8 +97,7 @@ start_first_call (KcSimServer *sim)
   FirstCall *call = g_new0 (FirstCall, 1);
 
   g_weak_ref_init (&call->sim, sim);
-  call->call_id = g_strdup (kc_sim_server_add_call (sim, "+998901234567", "Aziz Karimov", "1001",
-                                                    NULL));
+  g_timeout_add_seconds (DEMO_FIRST_RING_SECONDS, first_call_ring, call);
   g_timeout_add_seconds (DEMO_FIRST_ANSWER_SECONDS, first_call_answer, call);
   g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, DEMO_FIRST_END_SECONDS, first_call_end, call,
                               first_call_free);
@@ -86,6 +121,7 @@ kc_demo_start (KcConfig  *config,
   kc_sim_server_set_record_generated (sim, TRUE);
   kc_sim_server_add_generated_cdrs (sim, "demo", DEMO_HISTORY_CALLS, now - DEMO_HISTORY_SPAN,
                                     DEMO_HISTORY_SPAN / DEMO_HISTORY_CALLS);
+  add_first_caller_history (sim, now);
   start_first_call (sim);
   kc_sim_server_start_traffic (sim, DEMO_CALLS_PER_MINUTE, (guint32) now);
 
@@ -105,6 +141,11 @@ kc_demo_start (KcConfig  *config,
   config->ami_port = kc_sim_server_get_ami_port (sim);
   g_clear_pointer (&config->ami_username, g_free);
   g_clear_pointer (&config->ami_password, g_free);
+  /* The simulator's CRM names its customers and has their cards */
+  g_free (config->lookup_url);
+  config->lookup_url = kc_sim_server_get_crm_lookup_url (sim);
+  g_free (config->crm_url);
+  config->crm_url = kc_sim_server_get_crm_search_url (sim);
   /* Demo calls should reach the history while the visitor is still looking */
   config->sync_interval = MIN (config->sync_interval, DEMO_SYNC_MINUTES);
   g_message ("Demo mode: using the built-in Kerio Operator simulator at %s", url);

@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* Starts the simulator on a free loopback port with a week of history and
- * live traffic, and points `config` at it. */
+ * live traffic, and points `config` at it and at its CRM. */
 KcSimServer *kc_demo_start      (KcConfig  *config,
                                  GError   **error);
 /* Demo calls never mix with a real history: demo.db beside calls.db */

@@ -11,6 +11,7 @@
 #include <locale.h>
 #include <stdlib.h>
 
+#include "kc-export-cli.h"
 #include "kc-gui-module.h"
 #include "kc-cli.h"
 #include "kc-headless.h"
@@ -85,6 +86,9 @@ main (int   argc,
   g_autofree char *fetch_call_id = NULL;
   g_autofree char *capture = NULL;
   g_autofree char *listen = NULL;
+  g_autofree char *export_path = NULL;
+  g_autofree char *since = NULL;
+  g_autofree char *until = NULL;
   gboolean capture_anonymize = FALSE;
   gboolean headless = FALSE;
   gboolean demo = FALSE;
@@ -122,6 +126,15 @@ main (int   argc,
       N_("Serve the call events over WebSocket at ws://ADDRESS:PORT/events, and a page showing "
          "them at http://ADDRESS:PORT/ (the same as KERIO_EVENTS_LISTEN=ADDRESS:PORT)"),
       N_("ADDRESS:PORT") },
+    { "export", 0, 0, G_OPTION_ARG_FILENAME, &export_path,
+      N_("Write the call history to FILE as CSV for spreadsheets (- for standard output) and "
+         "exit"),
+      N_("FILE") },
+    { "since", 0, 0, G_OPTION_ARG_STRING, &since,
+      N_("With --export: the calls from this day on (YYYY-MM-DD, local time)"), N_("DATE") },
+    { "until", 0, 0, G_OPTION_ARG_STRING, &until,
+      N_("With --export: the calls up to this day, included (YYYY-MM-DD, local time)"),
+      N_("DATE") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     /* D-Bus activation starts us with GApplication's option; the request that
      * caused it then arrives on the bus like any second launch's. */
@@ -147,7 +160,8 @@ main (int   argc,
                                       "KERIO_CAPTURE, KERIO_CAPTURE_ANONYMIZE, KERIO_AMI, "
                                       "KERIO_AMI_USERNAME, KERIO_AMI_PASSWORD, "
                                       "KERIO_EVENTS_LISTEN, KERIO_EVENTS_TOKEN, "
-                                      "KERIO_EVENTS_ORIGINS) over the preferences. The events "
+                                      "KERIO_EVENTS_ORIGINS, KERIO_LOOKUP_URL, KERIO_CRM_URL) "
+                                      "over the preferences. The events "
                                       "are served on a loopback address only, unless "
                                       "KERIO_EVENTS_TOKEN is set: then every client must present "
                                       "it. A web page may receive them only from the events "
@@ -173,6 +187,13 @@ main (int   argc,
   if (listen != NULL)
     g_setenv ("KERIO_EVENTS_LISTEN", listen, TRUE);
 
+  if (export_path != NULL)
+    return kc_export_cli_run (export_path, since, until, demo);
+  if (since != NULL || until != NULL)
+    {
+      g_printerr ("kerio-cti: %s\n", _("--since and --until go with --export"));
+      return KC_EXIT_USAGE;
+    }
   if (probe)
     return kc_probe_cli_run (demo);
   if (kc_stats_cli_requested ())

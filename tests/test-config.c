@@ -12,6 +12,7 @@ static const char *const variables[] = {
   "KERIO_SYNC_INTERVAL", "KERIO_EXTENSION",     "KERIO_EXTENSION_DIGITS", "KERIO_TLS_PIN",
   "KERIO_CAPTURE",       "KERIO_CAPTURE_ANONYMIZE", "KERIO_EVENTS_LISTEN",  "KERIO_EVENTS_TOKEN",
   "KERIO_EVENTS_ORIGINS", "KERIO_AMI", "KERIO_AMI_USERNAME", "KERIO_AMI_PASSWORD",
+  "KERIO_LOOKUP_URL", "KERIO_CRM_URL",
 };
 
 static void
@@ -518,6 +519,53 @@ test_ami (void)
   }
 }
 
+/* KERIO_LOOKUP_URL and KERIO_CRM_URL: http(s) templates with {number};
+ * anything else stops the start, naming the variable */
+static void
+test_crm (void)
+{
+  static const char *const variables_of_crm[] = { "KERIO_LOOKUP_URL", "KERIO_CRM_URL" };
+  static const char *const bad[] = {
+    "https://crm.example.uz/lookup", "file:///tmp/{number}", "crm.example.uz/{number}",
+    "javascript:{number}", "https://{number}",
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcConfig) config = NULL;
+
+  clear_environment ();
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  g_assert_null (config->lookup_url);
+  g_assert_null (config->crm_url);
+  g_clear_pointer (&config, kc_config_free);
+
+  g_setenv ("KERIO_LOOKUP_URL", "https://crm.example.uz/api/lookup?phone={number}&op={extension}",
+            TRUE);
+  g_setenv ("KERIO_CRM_URL", "http://crm.example.uz:8080/search/{number}", TRUE);
+  config = kc_config_load (&error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->lookup_url, ==,
+                   "https://crm.example.uz/api/lookup?phone={number}&op={extension}");
+  g_assert_cmpstr (config->crm_url, ==, "http://crm.example.uz:8080/search/{number}");
+  g_clear_pointer (&config, kc_config_free);
+
+  for (guint v = 0; v < G_N_ELEMENTS (variables_of_crm); v++)
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autofree char *prefix = g_strconcat (variables_of_crm[v], ": ", NULL);
+
+        clear_environment ();
+        g_setenv (variables_of_crm[v], bad[i], TRUE);
+        config = kc_config_load (&error);
+        if (config != NULL)
+          g_error ("%s=%s was taken", variables_of_crm[v], bad[i]);
+        g_assert_error (error, KC_CONFIG_ERROR, KC_CONFIG_ERROR_INVALID);
+        g_assert_true (g_str_has_prefix (error->message, prefix));
+        g_clear_error (&error);
+      }
+  clear_environment ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -538,6 +586,7 @@ main (int   argc,
   g_test_add_func ("/config/events/environment", test_events_environment);
   g_test_add_func ("/config/events/invalid", test_events_invalid);
   g_test_add_func ("/config/ami", test_ami);
+  g_test_add_func ("/config/crm", test_crm);
 
   return g_test_run ();
 }

@@ -879,6 +879,73 @@ test_recordings_wrong_shape (void)
   g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
 }
 
+/* --- The directory --- */
+
+static const KcDirectoryEntry *
+entry_at (GPtrArray *entries,
+          guint      i)
+{
+  g_assert_cmpuint (i, <, entries->len);
+  return g_ptr_array_index (entries, i);
+}
+
+/* As Kerio's SDK sample reads it; in lower case as the simulator's field
+ * dialect sends it; in mixed case, and with telNum, the spelling Kerio's
+ * Extensions.get has used; rows without a number or a name */
+static void
+test_directory (void)
+{
+  static const char *const bodies[] = {
+    "{\"result\":{\"numberList\":[{\"TEL_NUM\":\"1001\",\"DESCRIPTION\":\"Nodira Usmonova\","
+    "\"EXTENSION_TYPE_ID\":1},{\"TEL_NUM\":800,\"DESCRIPTION\":\" Sotuv boʻlimi \","
+    "\"EXTENSION_TYPE_ID\":9},{\"TEL_NUM\":\"1003\",\"DESCRIPTION\":\"\"},{\"DESCRIPTION\":\"x\"},"
+    "42],\"totalItems\":5}}",
+    "{\"result\":{\"numberList\":[{\"tel_num\":\"1001\",\"description\":\"Nodira Usmonova\","
+    "\"extension_type_id\":\"1\"},{\"tel_num\":\"800\",\"description\":\"Sotuv boʻlimi\"},"
+    "{\"tel_num\":\"1003\"},{\"tel_num\":\"\",\"description\":\"x\"}],\"totalItems\":\"4\"}}",
+    "{\"result\":{\"NumberList\":[{\"Tel_Num\":\"1001\",\"Description\":\"Nodira Usmonova\"},"
+    "{\"telNum\":\" 800 \",\"description\":\"Sotuv boʻlimi\"},{\"TEL_num\":\"1003\","
+    "\"DESCRIPTION\":null}]}}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr (JsonNode) result = parse_ok (bodies[i]);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) entries = kc_kerio_parse_directory (result, &error);
+
+      g_test_message ("%s", bodies[i]);
+      g_assert_no_error (error);
+      g_assert_cmpuint (entries->len, ==, 3);
+      g_assert_cmpstr (entry_at (entries, 0)->number, ==, "1001");
+      g_assert_cmpstr (entry_at (entries, 0)->name, ==, "Nodira Usmonova");
+      g_assert_cmpstr (entry_at (entries, 1)->number, ==, "800");
+      g_assert_cmpstr (entry_at (entries, 1)->name, ==, "Sotuv boʻlimi");
+      g_assert_cmpstr (entry_at (entries, 2)->number, ==, "1003");
+      g_assert_null (entry_at (entries, 2)->name);
+    }
+}
+
+static void
+test_directory_wrong_shape (void)
+{
+  static const char *const bodies[] = {
+    "{\"result\":{\"numberList\":{}}}",
+    "{\"result\":{\"totalItems\":0}}",
+    "{\"result\":[]}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr (JsonNode) result = parse_ok (bodies[i]);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) entries = kc_kerio_parse_directory (result, &error);
+
+      g_assert_null (entries);
+      g_assert_error (error, KC_KERIO_ERROR, KC_KERIO_ERROR_MALFORMED);
+    }
+}
+
 static void
 test_file_download (void)
 {
@@ -1642,6 +1709,8 @@ main (int   argc,
   g_test_add_func ("/kerio-parse/page/recordings-any-case", test_page_recordings_any_case);
   g_test_add_func ("/kerio-parse/recordings/full", test_recordings);
   g_test_add_func ("/kerio-parse/recordings/wrong-shape", test_recordings_wrong_shape);
+  g_test_add_func ("/kerio-parse/directory/any-case", test_directory);
+  g_test_add_func ("/kerio-parse/directory/wrong-shape", test_directory_wrong_shape);
   g_test_add_func ("/kerio-parse/file-download/full", test_file_download);
   g_test_add_func ("/kerio-parse/file-download/missing", test_file_download_missing);
   g_test_add_func ("/kerio-parse/file-download/any-case", test_file_download_any_case);

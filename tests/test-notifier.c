@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "core/kc-caller-context.h"
 #include "kc-test-bus.h"
 #include "kc-test-util.h"
 #include "sim/kc-sim-server.h"
@@ -856,6 +857,220 @@ test_no_server (Fixture       *f,
   g_ptr_array_set_size (f->messages, 0);
 }
 
+/* The caller's context: a store with the caller's history, the
+ * simulator's CRM, and what the CRM logged */
+typedef struct
+{
+  KcSimServer     *sim;
+  char            *dir;
+  KcStore         *store;
+  KcCallerContext *context;
+  GPtrArray       *crm_messages;
+  guint            crm_log;
+  GPtrArray       *urls; /* from "open-url" */
+} Context;
+
+static void
+record_crm_message (const char     *domain,
+                    GLogLevelFlags  level,
+                    const char     *message,
+                    gpointer        user_data)
+{
+  Context *c = user_data;
+
+  g_test_message ("%s: %s", domain, message);
+  g_ptr_array_add (c->crm_messages, g_strdup (message));
+}
+
+static void
+on_open_url (KcNotifier *notifier,
+             const char *url,
+             Context    *c)
+{
+  g_ptr_array_add (c->urls, g_strdup (url));
+}
+
+static void
+add_history (KcStore      *store,
+             const char   *call_id,
+             const char   *from,
+             gint64        start,
+             KcCallStatus  status)
+{
+  g_autoptr (GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) kc_record_free);
+  g_autoptr (GError) error = NULL;
+  KcRecord *record = kc_record_new ();
+  guint n_new;
+
+  record->call_id = g_strdup (call_id);
+  record->direction = KC_DIRECTION_INCOMING;
+  record->from_number = g_strdup (from);
+  record->to_number = g_strdup (EXTENSION);
+  record->extension = g_strdup (EXTENSION);
+  record->start_time = start;
+  record->end_time = start + 30;
+  record->duration = 30;
+  record->status = status;
+  record->from_cdr = TRUE;
+  g_ptr_array_add (records, record);
+  g_assert_true (kc_store_upsert_records (store, records, &n_new, &error));
+  g_assert_no_error (error);
+}
+
+static void
+context_up (Fixture *f,
+            Context *c,
+            gboolean with_lookup)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *lookup = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  c->sim = kc_sim_server_new ();
+  g_assert_true (kc_sim_server_listen (c->sim, 0, NULL, &error));
+  g_assert_no_error (error);
+  c->dir = kc_test_make_tmpdir ();
+  path = g_build_filename (c->dir, "calls.db", NULL);
+  c->store = kc_store_open (path, &error);
+  g_assert_no_error (error);
+  /* Two calls of the last days: one missed three days ago, one answered
+   * four days ago */
+  add_history (c->store, "h1", CALLER, now - 3 * 24 * 3600, KC_CALL_STATUS_MISSED);
+  add_history (c->store, "h2", CALLER, now - 4 * 24 * 3600, KC_CALL_STATUS_ANSWERED);
+  /* As after the first sync */
+  g_assert_true (kc_store_set_complete_until (c->store, now - 3 * 24 * 3600, &error));
+  lookup = with_lookup ? kc_sim_server_get_crm_lookup_url (c->sim) : NULL;
+  c->context = kc_caller_context_new (c->store, lookup, NULL);
+  kc_caller_context_watch (c->context, f->tracker);
+  kc_notifier_set_caller_context (f->notifier, c->context);
+  c->crm_messages = g_ptr_array_new_with_free_func (g_free);
+  c->crm_log = g_log_set_handler ("kc-crm", G_LOG_LEVEL_MESSAGE, record_crm_message, c);
+  c->urls = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (f->notifier, "open-url", G_CALLBACK (on_open_url), c);
+}
+
+static void
+context_down (Fixture *f,
+              Context *c)
+{
+  g_signal_handlers_disconnect_by_func (f->notifier, on_open_url, c);
+  kc_notifier_set_caller_context (f->notifier, NULL);
+  g_log_remove_handler ("kc-crm", c->crm_log);
+  g_ptr_array_unref (c->crm_messages);
+  g_ptr_array_unref (c->urls);
+  g_clear_object (&c->context);
+  g_clear_object (&c->store);
+  g_clear_object (&c->sim);
+  kc_test_rm_rf (c->dir);
+  g_free (c->dir);
+}
+
+/* The pop-up comes at once with the number and the caller's history; the
+ * CRM's name replaces nothing but fills the same pop-up in when it comes,
+ * and "Open in CRM" opens the customer's card */
+static void
+test_crm_name_in_place (Fixture       *f,
+                        gconstpointer  data)
+{
+  Context c = { 0 };
+  g_autofree char *card = NULL;
+  Record *first, *second;
+
+  context_up (f, &c, TRUE);
+  card = g_strdup_printf ("http://127.0.0.1:%u/crm/customers/1", kc_sim_server_get_port (c.sim));
+
+  apply (f, snapshot (ringing ("k1", CALLER), NULL), NOW);
+  KC_TEST_WAIT_UNTIL (server_count (f->server, "Notify") == 1, WAIT);
+  first = server_nth (f->server, "Notify", 0);
+  assert_body_has (first, CALLER);
+  assert_body_has (first, "2 calls in 7 days, last: missed ");
+  g_assert_null (strstr (first->body, "Sharq Savdo"));
+  g_assert_null (action_label (first, "crm"));
+
+  KC_TEST_WAIT_UNTIL (server_count (f->server, "Notify") == 2, WAIT);
+  second = server_nth (f->server, "Notify", 1);
+  g_assert_cmpuint (second->replaces_id, ==, first->id);
+  g_assert_cmpstr (second->summary, ==, "Incoming call");
+  assert_body_has (second, "Aziz Karimov (Sharq Savdo MChJ)");
+  assert_body_has (second, CALLER);
+  assert_body_has (second, "2 calls in 7 days, last: missed ");
+  assert_body_has (second, "Ringing");
+  g_assert_cmpstr (action_label (second, "crm"), ==, "Open in CRM");
+  g_assert_cmpuint (hint_byte (second, "urgency"), ==, 2);
+
+  /* Names read again (the PBX's directory) that change nothing for this
+   * caller send nothing */
+  kc_caller_context_names_changed (c.context, NULL);
+  round_trip (NOTIFICATIONS_NAME);
+  g_assert_cmpuint (server_count (f->server, "Notify"), ==, 2);
+
+  server_emit (f->server, "ActionInvoked", g_variant_new ("(us)", second->id, "crm"));
+  KC_TEST_WAIT_UNTIL (c.urls->len == 1, WAIT);
+  g_assert_cmpstr (g_ptr_array_index (c.urls, 0), ==, card);
+
+  /* Answered: the same pop-up, the name and the history kept */
+  apply (f, snapshot (row ("k1", CALLER, NULL, EXTENSION, "Answered", 1, 5), NULL), NOW + 5);
+  KC_TEST_WAIT_UNTIL (server_count (f->server, "Notify") == 3, WAIT);
+  assert_body_has (server_nth (f->server, "Notify", 2), "Aziz Karimov (Sharq Savdo MChJ)");
+  assert_body_has (server_nth (f->server, "Notify", 2), "2 calls in 7 days");
+  g_assert_cmpuint (kc_sim_server_get_crm_lookup_count (c.sim), ==, 1);
+
+  /* The next call of the day has the name at once, without asking again */
+  apply (f, snapshot (NULL), NOW + 30);
+  KC_TEST_WAIT_UNTIL (server_count (f->server, "CloseNotification") == 1, WAIT);
+  apply (f, snapshot (ringing ("k2", CALLER), NULL), NOW + 60);
+  KC_TEST_WAIT_UNTIL (server_count (f->server, "Notify") == 4, WAIT);
+  assert_body_has (server_nth (f->server, "Notify", 3), "Aziz Karimov (Sharq Savdo MChJ)");
+  round_trip (NOTIFICATIONS_NAME);
+  kc_test_run_for (0.2);
+  g_assert_cmpuint (kc_sim_server_get_crm_lookup_count (c.sim), ==, 1);
+  g_assert_cmpuint (server_count (f->server, "Notify"), ==, 4);
+  g_assert_cmpuint (c.crm_messages->len, ==, 0);
+
+  context_down (f, &c);
+}
+
+/* A CRM slower than 1.5 s: the pop-up is up at once with the number, stays
+ * without a name, and the CRM is logged once however many calls come */
+static void
+test_crm_slow (Fixture       *f,
+               gconstpointer  data)
+{
+  Context c = { 0 };
+  gint64 start;
+
+  context_up (f, &c, TRUE);
+  kc_sim_server_set_slow_delay (c.sim, 3);
+  kc_sim_server_set_crm_fault (c.sim, KC_SIM_CRM_SLOW);
+
+  start = g_get_monotonic_time ();
+  apply (f, snapshot (ringing ("s1", CALLER), NULL), NOW);
+  KC_TEST_WAIT_UNTIL (server_count (f->server, "Notify") == 1, WAIT);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC / 2);
+  assert_body_has (server_nth (f->server, "Notify", 0), CALLER);
+  assert_body_has (server_nth (f->server, "Notify", 0), "2 calls in 7 days");
+
+  KC_TEST_WAIT_UNTIL (c.crm_messages->len == 1, WAIT);
+  g_assert_nonnull (strstr (g_ptr_array_index (c.crm_messages, 0), "1.5 s"));
+  kc_test_run_for (0.3);
+  g_assert_cmpuint (server_count (f->server, "Notify"), ==, 1);
+
+  /* Another caller, the CRM still slow: at once again, no second line */
+  start = g_get_monotonic_time ();
+  apply (f, snapshot (ringing ("s1", CALLER), ringing ("s2", CALLER2), NULL), NOW + 2);
+  KC_TEST_WAIT_UNTIL (server_count (f->server, "Notify") == 2, WAIT);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC / 2);
+  assert_body_has (server_nth (f->server, "Notify", 1), CALLER2);
+  assert_body_has (server_nth (f->server, "Notify", 1), "No earlier calls");
+  kc_test_run_for (2.0);
+  g_assert_cmpuint (c.crm_messages->len, ==, 1);
+  g_assert_cmpuint (server_count (f->server, "Notify"), ==, 2);
+  g_assert_null (action_label (server_nth (f->server, "Notify", 1), "crm"));
+
+  context_down (f, &c);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -881,6 +1096,10 @@ main (int   argc,
   g_test_add ("/notifier/caller-name/plain", Fixture, GINT_TO_POINTER (FALSE), setup,
               test_caller_name_markup, teardown);
   g_test_add ("/notifier/no-server", Fixture, NULL, setup_bare, test_no_server, teardown);
+  g_test_add ("/notifier/crm/name-in-place", Fixture, GINT_TO_POINTER (TRUE), setup,
+              test_crm_name_in_place, teardown);
+  g_test_add ("/notifier/crm/slow", Fixture, GINT_TO_POINTER (TRUE), setup, test_crm_slow,
+              teardown);
 
   return g_test_run ();
 }

@@ -1448,6 +1448,66 @@ test_ami_test_button (Fixture       *f,
   g_socket_service_stop (ssh);
 }
 
+/* The CRM's two addresses: http(s) templates with {number}, or nothing;
+ * anything else is refused, saying why, and saved only once it is right */
+static void
+test_crm_addresses (Fixture       *f,
+                    gconstpointer  data)
+{
+  GtkWidget *lookup = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "_Lookup address");
+  g_autofree char *saved = NULL;
+
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lookup)), ==, "");
+
+  enter (f, "_Lookup address", "https://crm.example.uz/find");
+  apply (f, "_Lookup address");
+  g_assert_true (gtk_widget_has_css_class (lookup, "error"));
+  g_assert_true (shows_label (window (f), "Enter an http:// or https:// address with {number} in "
+                                          "it, such as https://crm.example.uz/find?phone={number}: "
+                                          "the address has no {number} in it"));
+  saved = g_settings_get_string (f->settings, "lookup-url");
+  g_assert_cmpstr (saved, ==, "");
+  g_assert_cmpuint (f->applied, ==, 0);
+
+  /* The error goes as soon as the text is right, before it is applied */
+  enter (f, "_Lookup address", "https://crm.example.uz/find?phone={number}");
+  g_assert_false (gtk_widget_has_css_class (lookup, "error"));
+  apply (f, "_Lookup address");
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "lookup-url");
+  g_assert_cmpstr (saved, ==, "https://crm.example.uz/find?phone={number}");
+  g_assert_cmpuint (f->applied, ==, 1);
+
+  enter (f, "_Page address", "file:///home/{number}");
+  apply (f, "_Page address");
+  g_assert_true (gtk_widget_has_css_class (get_widget (window (f), ADW_TYPE_ENTRY_ROW,
+                                                       "_Page address"),
+                                           "error"));
+  g_assert_cmpuint (f->applied, ==, 1);
+
+  /* Closing saves what is typed, when it is right */
+  enter (f, "_Page address", " https://crm.example.uz/c/{number} ");
+  gtk_window_close (GTK_WINDOW (f->window));
+  close_window (f);
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "crm-url");
+  g_assert_cmpstr (saved, ==, "https://crm.example.uz/c/{number}");
+  g_assert_cmpuint (f->applied, ==, 2);
+
+  open_window (f);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (get_widget (window (f),
+                                                                    ADW_TYPE_ENTRY_ROW,
+                                                                    "_Page address"))),
+                   ==, "https://crm.example.uz/c/{number}");
+  /* Empty is none */
+  enter (f, "_Lookup address", "");
+  apply (f, "_Lookup address");
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "lookup-url");
+  g_assert_cmpstr (saved, ==, "");
+  g_assert_cmpuint (f->applied, ==, 3);
+}
+
 static void
 make_dir (const char *parent,
           const char *name,
@@ -1521,6 +1581,7 @@ main (int   argc,
   ADD ("ami/pbx-needs-server", test_ami_pbx_needs_server, NULL);
   ADD ("ami/closing-saves-password", test_ami_closing_saves_password, NULL);
   ADD ("ami/test", test_ami_test_button, NULL);
+  ADD ("crm-addresses", test_crm_addresses, NULL);
   ADD ("start-at-login", test_start_at_login, NULL);
 
   status = g_test_run ();

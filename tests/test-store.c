@@ -193,8 +193,8 @@ latest_version (void)
   g_autofree char *dir = kc_test_make_tmpdir ();
   g_autofree char *path = g_build_filename (dir, "latest.db", NULL);
   g_autoptr (KcStore) store = kc_store_open (path, &error);
-  gint64 version;
   sqlite3 *db;
+  gint64 version;
 
   g_assert_no_error (error);
   db = sqlite_open (path);
@@ -202,6 +202,8 @@ latest_version (void)
   sqlite3_close (db);
   g_clear_object (&store);
   kc_test_rm_rf (dir);
+  /* v4, the design's view, is there to migrate from v1 and v2 */
+  g_assert_cmpint (version, >=, 4);
   return version;
 }
 

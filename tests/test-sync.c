@@ -4,6 +4,7 @@
  */
 #include <sqlite3.h>
 
+#include "core/kc-store-context.h"
 #include "core/kc-sync.h"
 #include "sim/kc-sim-server.h"
 #include "kc-test-util.h"
@@ -560,6 +561,116 @@ test_sync_record_from_cdr (void)
   g_assert_null (kc_sync_record_from_cdr (&cdr, "1001", EXTENSION_DIGITS));
 }
 
+static char *
+directory_name (KcStore    *store,
+                const char *number)
+{
+  g_autoptr (GError) error = NULL;
+  KcCallerNames names;
+  char *name;
+
+  g_assert_true (kc_store_get_caller_names (store, number, &names, &error));
+  g_assert_no_error (error);
+  name = g_steal_pointer (&names.directory);
+  kc_caller_names_clear (&names);
+  return name;
+}
+
+static void
+assert_directory_name (KcStore    *store,
+                       const char *number,
+                       const char *expected)
+{
+  g_autofree char *name = directory_name (store, number);
+
+  g_assert_cmpstr (name, ==, expected);
+}
+
+/* The PBX's names of its own numbers come with the first sync, whichever
+ * way the PBX spells its members; they survive a CDR taking a live row
+ * over, and a restart; the directory is not read again with every sync. */
+static void
+test_sync_directory (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KcRecord) live = kc_record_new ();
+  g_autoptr (KcRecord) replaced = NULL;
+  g_autofree char *path = g_strdup (kc_store_get_path (f->store));
+
+  kc_sim_server_set_dialect (f->sim, GPOINTER_TO_INT (data));
+  kc_sim_server_set_numbers_as_strings (f->sim, GPOINTER_TO_INT (data) == KC_SIM_DIALECT_FIELD);
+  kc_sim_server_set_directory_entry (f->sim, "1020", "  Qabulxona  ");
+  kc_sim_server_set_directory_entry (f->sim, "1021", "");
+  kc_sim_server_set_directory_entry (f->sim, "1022", "Oʻgʻiloy \"Xodim\" & Co");
+
+  live->call_id = g_strdup ("live-1");
+  live->direction = KC_DIRECTION_OUTGOING;
+  live->from_number = g_strdup ("1020");
+  live->to_number = g_strdup ("+998901112233");
+  live->extension = g_strdup ("1020");
+  live->start_time = f->t0;
+  live->end_time = f->t0 + 30;
+  live->duration = 30;
+  live->status = KC_CALL_STATUS_ANSWERED;
+  g_assert_true (kc_store_add_live_record (f->store, live, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (sync_ok (f), ==, 0);
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Server.getInternalDirectoryList"),
+                    ==, 1);
+  assert_directory_name (f->store, "1001", "Nodira Usmonova");
+  assert_directory_name (f->store, "1020", "Qabulxona");
+  assert_directory_name (f->store, "1021", NULL);
+  assert_directory_name (f->store, "1022", "Oʻgʻiloy \"Xodim\" & Co");
+  assert_directory_name (f->store, KC_SIM_TRAFFIC_GROUP, "Sotuv boʻlimi");
+  assert_directory_name (f->store, "+998901112233", NULL);
+
+  /* The PBX's record of the live call takes its row over */
+  kc_sim_server_add_cdr (f->sim, "cdr-1", f->t0 + 1, "1020", "+998901112233",
+                         KC_SIM_CDR_ANSWERED, 31, 25);
+  kc_sim_server_set_directory_entry (f->sim, "1020", "Reception");
+  g_assert_cmpuint (sync_ok (f), ==, 0);
+  replaced = lookup (f, "cdr-1");
+  g_assert_true (replaced->from_cdr);
+  g_assert_cmpint (kc_store_count (f->store), ==, 1);
+  /* Read once an hour, not with every sync */
+  g_assert_cmpuint (kc_sim_server_get_request_count (f->sim, "Server.getInternalDirectoryList"),
+                    ==, 1);
+  assert_directory_name (f->store, "1020", "Qabulxona");
+
+  /* After a restart, offline, the names are there */
+  g_clear_object (&f->sync);
+  g_clear_object (&f->store);
+  g_clear_object (&f->sim);
+  f->store = kc_store_open (path, &error);
+  g_assert_no_error (error);
+  assert_directory_name (f->store, "1001", "Nodira Usmonova");
+  assert_directory_name (f->store, "1022", "Oʻgʻiloy \"Xodim\" & Co");
+}
+
+/* A PBX that has no directory (older firmware) costs the names, not the
+ * history: said once, and the names read before stay. */
+static void
+test_sync_directory_missing (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_assert_cmpuint (sync_ok (f), ==, 0);
+  assert_directory_name (f->store, "1002", "Timur Abdullayev");
+
+  kc_sim_server_set_directory_enabled (f->sim, FALSE);
+  make_sync (f, 60, NULL);
+  g_test_expect_message ("kc-sync", G_LOG_LEVEL_MESSAGE,
+                         "Fetched 0 call records from Kerio Operator");
+  g_test_expect_message ("kc-sync", G_LOG_LEVEL_MESSAGE, "Synced 0 new call records");
+  g_test_expect_message ("kc-sync", G_LOG_LEVEL_MESSAGE,
+                         "Could not read the PBX's directory of numbers: *not found*");
+  g_assert_cmpuint (sync_ok (f), ==, 0);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (f->n_failed, ==, 0);
+  assert_directory_name (f->store, "1002", "Timur Abdullayev");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -580,6 +691,11 @@ main (int   argc,
   ADD ("periodic", test_sync_periodic);
   ADD ("periodic-no-overlap", test_sync_periodic_no_overlap);
   g_test_add_func ("/sync/record-from-cdr", test_sync_record_from_cdr);
+  g_test_add ("/sync/directory/sdk", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_SDK),
+              fixture_set_up, test_sync_directory, fixture_tear_down);
+  g_test_add ("/sync/directory/field", Fixture, GINT_TO_POINTER (KC_SIM_DIALECT_FIELD),
+              fixture_set_up, test_sync_directory, fixture_tear_down);
+  ADD ("directory-missing", test_sync_directory_missing);
 
 #undef ADD
 

@@ -949,6 +949,41 @@ test_show_active_call_from_history (Fixture       *f,
   g_assert_true (shows (f, "Ringing"));
 }
 
+/* With a CRM: the live call's row names the caller as the CRM does, once
+ * it has answered, and says their calls before this one */
+static void
+test_dashboard_caller_context (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *url = kc_sim_server_get_endpoint_url (f->sim);
+  g_autofree char *lookup = kc_sim_server_get_crm_lookup_url (f->sim);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  KcConfig config = { 0 };
+
+  kc_call_tracker_stop (kc_engine_get_tracker (f->engine));
+  g_clear_object (&f->engine);
+  config.endpoint = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  config.username = (char *) KC_SIM_DEFAULT_USERNAME;
+  config.password = (char *) KC_SIM_DEFAULT_PASSWORD;
+  config.poll_interval = 0.1;
+  config.sync_interval = 0.005;
+  config.extension_digits = 4;
+  config.lookup_url = lookup;
+  f->engine = kc_engine_new (&config, f->store);
+  g_uri_unref (config.endpoint);
+  kc_window_set_engine (f->window, f->engine);
+
+  kc_sim_server_add_cdr (f->sim, "h1", now - 3600, "+998901234567", "1001", KC_SIM_CDR_NO_ANSWER,
+                         20, 0);
+  kc_sim_server_add_cdr (f->sim, "h2", now - 7200, "+998901234567", "1002", KC_SIM_CDR_ANSWERED,
+                         60, 50);
+  kc_engine_start (f->engine);
+  KC_TEST_WAIT_UNTIL (kc_store_count (f->store) == 2, 10);
+  kc_sim_server_add_call (f->sim, "+998901234567", NULL, "1001", NULL);
+  KC_TEST_WAIT_UNTIL (shows (f, "2 calls in 7 days, last: missed today"), 10);
+  KC_TEST_WAIT_UNTIL (shows (f, "Aziz Karimov (Sharq Savdo MChJ) · incoming to 1001"), 10);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -960,6 +995,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/window/dashboard-follows-calls", test_dashboard_follows_calls);
   ADD ("/window/dashboard-shows-caller-name", test_dashboard_shows_caller_name);
+  ADD ("/window/dashboard-caller-context", test_dashboard_caller_context);
   ADD ("/window/answered-elsewhere-in-words", test_answered_elsewhere_in_words);
   ADD ("/window/live-source-in-words", test_live_source_in_words);
   ADD ("/window/connection-problem-in-words", test_connection_problem_in_words);

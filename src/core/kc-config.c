@@ -15,6 +15,7 @@
 #include "kerio/kc-ami-client.h"
 #include "kerio/kc-kerio-client.h"
 #include "kc-config.h"
+#include "kc-crm.h"
 
 G_DEFINE_QUARK (kc-config-error-quark, kc_config_error)
 
@@ -41,6 +42,8 @@ kc_config_free (KcConfig *config)
   if (config->ami_password)
     memset (config->ami_password, 0, strlen (config->ami_password));
   g_free (config->ami_password);
+  g_free (config->lookup_url);
+  g_free (config->crm_url);
   g_free (config);
 }
 
@@ -594,6 +597,24 @@ apply_environment (KcConfig *config,
       config->ami_password_from_environment = TRUE;
     }
 
+  if ((value = env ("KERIO_LOOKUP_URL")))
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      if (!kc_crm_check_template (value, &local_error))
+        /* TRANSLATORS: the message says what is wrong with the address */
+        return invalid (error, _("KERIO_LOOKUP_URL: “%s”: %s"), value, local_error->message);
+      replace_string (&config->lookup_url, value);
+    }
+  if ((value = env ("KERIO_CRM_URL")))
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      if (!kc_crm_check_template (value, &local_error))
+        return invalid (error, _("KERIO_CRM_URL: “%s”: %s"), value, local_error->message);
+      replace_string (&config->crm_url, value);
+    }
+
   return TRUE;
 }
 
@@ -611,6 +632,8 @@ apply_settings (KcConfig  *config,
   const char *bad = NULL;
   g_autofree char *ami = g_settings_get_string (settings, "ami-host");
   g_autofree char *ami_username = g_settings_get_string (settings, "ami-username");
+  g_autofree char *lookup_url = g_settings_get_string (settings, "lookup-url");
+  g_autofree char *crm_url = g_settings_get_string (settings, "crm-url");
 
   if (*host)
     {
@@ -668,6 +691,24 @@ apply_settings (KcConfig  *config,
     }
   if (*ami_username)
     replace_string (&config->ami_username, ami_username);
+  if (*lookup_url)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      if (!kc_crm_check_template (lookup_url, &local_error))
+        return invalid (error, _("The CRM lookup setting “%s”: %s"), lookup_url,
+                        local_error->message);
+      replace_string (&config->lookup_url, lookup_url);
+    }
+  if (*crm_url)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      if (!kc_crm_check_template (crm_url, &local_error))
+        return invalid (error, _("The Open in CRM setting “%s”: %s"), crm_url,
+                        local_error->message);
+      replace_string (&config->crm_url, crm_url);
+    }
   config->poll_interval = g_settings_get_double (settings, "poll-interval");
   config->sync_interval = g_settings_get_double (settings, "sync-interval");
   config->extension_digits = g_settings_get_uint (settings, "extension-digits");

@@ -47,6 +47,10 @@ typedef struct
   char   *ami_username;      /* NULL: the API user name */
   char   *ami_password;      /* NULL: none given (the keyring may have one) */
   gboolean ami_password_from_environment; /* KERIO_AMI_PASSWORD was used */
+  /* The CRM (KERIO_LOOKUP_URL, KERIO_CRM_URL, the lookup-url and crm-url
+   * keys): http(s) URL templates with {number}, NULL when unset */
+  char   *lookup_url;
+  char   *crm_url;
 } KcConfig;
 
 GQuark     kc_config_error_quark (void);

@@ -16,6 +16,7 @@ struct _KcEngine
   KcSync        *sync;
   KcStore       *store;
   KcFollowUp    *follow_up; /* NULL until asked for */
+  KcCallerContext *context;
   double         poll_interval;
   double         sync_interval;
   char          *extension; /* the operator's, NULL when none is set */
@@ -34,6 +35,7 @@ kc_engine_dispose (GObject *object)
     kc_ami_client_stop (self->ami);
   if (self->sync)
     kc_sync_stop (self->sync);
+  g_clear_object (&self->context);
   g_clear_object (&self->tracker);
   g_clear_object (&self->ami);
   g_clear_object (&self->sync);
@@ -135,6 +137,13 @@ on_call_state_changed (KcEngine    *self,
     g_warning ("Could not write call %s to the history: %s", record->call_id, error->message);
 }
 
+/* The names of the PBX's own numbers may be new */
+static void
+on_directory_changed (KcEngine *self)
+{
+  kc_caller_context_names_changed (self->context, NULL);
+}
+
 KcEngine *
 kc_engine_new (const KcConfig *config,
                KcStore        *store)
@@ -176,6 +185,10 @@ kc_engine_new (const KcConfig *config,
     }
   g_signal_connect_object (self->tracker, "call-state-changed",
                            G_CALLBACK (on_call_state_changed), self, G_CONNECT_SWAPPED);
+  self->context = kc_caller_context_new (store, config->lookup_url, config->crm_url);
+  kc_caller_context_watch (self->context, self->tracker);
+  g_signal_connect_object (self->sync, "directory-changed", G_CALLBACK (on_directory_changed),
+                           self, G_CONNECT_SWAPPED);
   return self;
 }
 
@@ -222,6 +235,13 @@ kc_engine_get_follow_up (KcEngine *self)
   if (self->follow_up == NULL)
     self->follow_up = kc_follow_up_new (self->store, self->extension);
   return self->follow_up;
+}
+
+KcCallerContext *
+kc_engine_get_caller_context (KcEngine *self)
+{
+  g_return_val_if_fail (KC_IS_ENGINE (self), NULL);
+  return self->context;
 }
 
 /* The history waits for the first good poll: while the PBX is unreachable

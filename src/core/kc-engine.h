@@ -12,6 +12,7 @@
 
 #include "kerio/kc-kerio-client.h"
 #include "kc-call-tracker.h"
+#include "kc-caller-context.h"
 #include "kc-config.h"
 #include "kc-follow-up.h"
 #include "kc-store.h"
@@ -34,6 +35,8 @@ KcStore       *kc_engine_get_store   (KcEngine *self);
 /* Who is still to be called back, for the operator's extension when one is
  * set; made on first use, as only the desktop shows it */
 KcFollowUp    *kc_engine_get_follow_up (KcEngine *self);
+/* Names and history of the calls' other parties, and the CRM */
+KcCallerContext *kc_engine_get_caller_context (KcEngine *self);
 
 /* Starts polling, and the periodic sync once a poll has succeeded; logs
  * the design's start-up lines. */

@@ -38,4 +38,12 @@ gboolean      kc_store_commit            (KcStore  *self,
 /* Rolls back the transaction under way, if any */
 void          kc_store_rollback          (KcStore *self);
 
+/* Every row under FILTER (NULL: all), newest first, in one statement, as
+ * kc_store_query_history() reads them: step it and take each row with
+ * kc_store_record_from_stmt(). */
+KcStoreStmt  *kc_store_prepare_history   (KcStore                *self,
+                                          const KcHistoryFilter  *filter,
+                                          GError                **error);
+KcRecord     *kc_store_record_from_stmt  (KcStoreStmt *stmt);
+
 G_END_DECLS

@@ -258,6 +258,29 @@ static const char *const migrations[] = {
   "  UPDATE follow_up_state"
   "   SET seen_id = min (seen_id, (SELECT coalesce (max (id), 0) FROM calls));"
   " END;",
+  /* v6, who is calling (kc-store-context.c). The other party's number
+   * (the caller of an incoming call, the callee of an outgoing one) with
+   * the start, newest first: a caller's calls of the last days are counted
+   * and their last call found in the index alone, ~0.2 ms for a number with
+   * 2,000 calls in a million rows, where a scan of the days' rows took
+   * hundreds; queries must spell the expression exactly so. The names of
+   * numbers are kept apart from the calls, which a sync rewrites: the PBX's
+   * directory of internal numbers as last read (replaced whole), and per
+   * number the name the PBX gave with a call (caller ID) and the CRM's
+   * answer with when it was asked (looked up again on another day). */
+  "CREATE INDEX calls_party_start ON calls ("
+  "  CASE direction WHEN 'kiruvchi' THEN from_number ELSE to_number END, start_time DESC);"
+  "CREATE TABLE directory ("
+  "  number TEXT PRIMARY KEY,"
+  "  name TEXT NOT NULL"
+  ") WITHOUT ROWID;"
+  "CREATE TABLE caller_names ("
+  "  number TEXT PRIMARY KEY,"
+  "  pbx_name TEXT,"
+  "  crm_name TEXT,"
+  "  crm_url TEXT,"
+  "  crm_checked_at INTEGER"
+  ") WITHOUT ROWID;",
 };
 
 #define CALL_COLUMNS                                                                   \
@@ -2297,4 +2320,29 @@ kc_store_rollback (KcStore *self)
 {
   g_return_if_fail (KC_IS_STORE (self));
   rollback (self);
+}
+
+KcStoreStmt *
+kc_store_prepare_history (KcStore                *self,
+                          const KcHistoryFilter  *filter,
+                          GError                **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (KC_IS_STORE (self), NULL);
+  g_return_val_if_fail (filter_is_valid (filter), NULL);
+
+  stmt = get_history_stmt (self, filter, HISTORY_ROWS, FALSE, FALSE, error);
+  if (stmt == NULL)
+    return NULL;
+  /* No limit */
+  sqlite3_bind_int64 (stmt, HP_LIMIT, -1);
+  sqlite3_bind_int64 (stmt, HP_OFFSET, 0);
+  return stmt;
+}
+
+KcRecord *
+kc_store_record_from_stmt (KcStoreStmt *stmt)
+{
+  return record_from_row (stmt);
 }

@@ -4,6 +4,7 @@
  */
 #define G_LOG_DOMAIN "kc-sync"
 
+#include "kc-store-context.h"
 #include "kc-sync.h"
 
 /* 9999-12-31T23:59:59Z, the last second GDateTime can hold */
@@ -28,6 +29,9 @@ struct _KcSync
    * reported once rather than every interval */
   char          *last_error;
   char          *last_recordings_error;
+  char          *last_directory_error;
+  /* When the directory was last read, monotonic µs; 0: not yet */
+  gint64         directory_read_at;
 };
 
 G_DEFINE_FINAL_TYPE (KcSync, kc_sync, G_TYPE_OBJECT)
@@ -36,6 +40,7 @@ enum
 {
   SYNCED,
   FAILED,
+  DIRECTORY_CHANGED,
   N_SIGNALS
 };
 
@@ -50,7 +55,16 @@ typedef struct
   /* The newest CDR start read: how far the history is complete once every
    * page is stored */
   gint64  newest;
+  /* NUMBER -> the name the PBX gave it in a CDR, of the page being stored */
+  GHashTable *names;
 } SyncRun;
+
+static void
+sync_run_free (SyncRun *run)
+{
+  g_clear_pointer (&run->names, g_hash_table_unref);
+  g_free (run);
+}
 
 static void
 log_once (char         **last_message,
@@ -98,6 +112,62 @@ run_succeeded (GTask *task)
 }
 
 static void
+on_directory (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  KcSync *self = g_task_get_source_object (task);
+  g_autoptr (GPtrArray) entries = NULL;
+  GError *error = NULL;
+
+  entries = kc_kerio_client_get_directory_finish (KC_KERIO_CLIENT (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      run_failed (task, error);
+      return;
+    }
+  /* Names only decorate the calls: a PBX that will not list its numbers
+   * (an older firmware, an account without the right) costs them, not the
+   * history. The names read before stay. */
+  if (entries == NULL || !kc_store_replace_directory (self->store, entries, &error))
+    {
+      log_once (&self->last_directory_error, "Could not read the PBX's directory of numbers",
+                error);
+      g_clear_error (&error);
+    }
+  else
+    {
+      g_clear_pointer (&self->last_directory_error, g_free);
+      g_debug ("Read %u numbers of the PBX's directory", entries->len);
+      g_signal_emit (self, signals[DIRECTORY_CHANGED], 0);
+    }
+  run_succeeded (task);
+}
+
+/* The directory changes seldom: read with the first sync, then with a sync
+ * at most every KC_SYNC_DIRECTORY_INTERVAL, one request more then. */
+static void
+read_directory_or_finish (GTask *task_owned)
+{
+  g_autoptr (GTask) task = task_owned;
+  KcSync *self = g_task_get_source_object (task);
+  gint64 now = g_get_monotonic_time ();
+  GCancellable *cancellable;
+
+  if (self->directory_read_at != 0 &&
+      now - self->directory_read_at < (gint64) KC_SYNC_DIRECTORY_INTERVAL * G_USEC_PER_SEC)
+    {
+      run_succeeded (task);
+      return;
+    }
+  self->directory_read_at = now;
+  cancellable = g_task_get_cancellable (task);
+  kc_kerio_client_get_directory_async (self->client, cancellable, on_directory,
+                                       g_steal_pointer (&task));
+}
+
+static void
 on_recordings (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
@@ -129,7 +199,7 @@ on_recordings (GObject      *source,
         g_debug ("Linked %u recordings to their calls", n_linked);
     }
 
-  run_succeeded (task);
+  read_directory_or_finish (g_steal_pointer (&task));
 }
 
 /* One page of CallHistory.get, stored in its own transaction as it
@@ -152,8 +222,15 @@ on_history_page (GPtrArray  *cdrs,
 
       if (record)
         {
+          const KcCdr *cdr = g_ptr_array_index (cdrs, i);
+
           run->newest = MAX (run->newest, record->start_time);
           g_ptr_array_add (records, record);
+          if (cdr->from_name != NULL && *cdr->from_name != '\0')
+            g_hash_table_replace (run->names, g_strdup (cdr->from_number),
+                                  g_strdup (cdr->from_name));
+          if (cdr->to_name != NULL && *cdr->to_name != '\0')
+            g_hash_table_replace (run->names, g_strdup (cdr->to_number), g_strdup (cdr->to_name));
         }
       else
         {
@@ -164,6 +241,10 @@ on_history_page (GPtrArray  *cdrs,
   if (!kc_store_upsert_records (self->store, records, &n_new, error))
     return FALSE;
   run->n_new += n_new;
+  /* Most PBXs send no names with their CDRs: then this writes nothing */
+  if (!kc_store_set_pbx_names (self->store, run->names, error))
+    return FALSE;
+  g_hash_table_remove_all (run->names);
   return TRUE;
 }
 
@@ -225,7 +306,8 @@ kc_sync_run_async (KcSync              *self,
   run->newest = -1;
   latest = kc_store_get_complete_until (self->store);
   run->since = latest < 0 ? -1 : MAX (latest - KC_SYNC_TRAILING_WINDOW, 0);
-  g_task_set_task_data (task, run, g_free);
+  run->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_task_set_task_data (task, run, (GDestroyNotify) sync_run_free);
 
   self->n_running++;
   kc_kerio_client_read_call_history_async (self->client, run->since, on_history_page, run,
@@ -388,6 +470,7 @@ kc_sync_finalize (GObject *object)
   g_free (self->extension);
   g_free (self->last_error);
   g_free (self->last_recordings_error);
+  g_free (self->last_directory_error);
 
   G_OBJECT_CLASS (kc_sync_parent_class)->finalize (object);
 }
@@ -403,6 +486,10 @@ kc_sync_class_init (KcSyncClass *klass)
   /* A sync finished; n_new rows were added to the history. */
   signals[SYNCED] = g_signal_new ("synced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  /* The PBX's directory was read into the store: names may have changed */
+  signals[DIRECTORY_CHANGED] = g_signal_new ("directory-changed", G_TYPE_FROM_CLASS (klass),
+                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                             0);
   /* A sync failed and changed nothing; the schedule keeps going. */
   signals[FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                   NULL, NULL, NULL, G_TYPE_NONE, 1,

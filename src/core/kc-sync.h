@@ -5,7 +5,11 @@
  * whose record is written late is still caught, upserts them by call_id one
  * page (one transaction) at a time as the pages arrive, marks the history
  * complete up to the newest start read (kc_store_set_complete_until), then
- * reads the recordings of the same window and links them to their calls.
+ * reads the recordings of the same window and links them to their calls,
+ * and with the first sync and then at most every KC_SYNC_DIRECTORY_INTERVAL
+ * the PBX's directory of its numbers (kc_store_replace_directory), whose
+ * failure costs the names only ("directory-changed" when it was read).
+ * Names the PBX sends with CDRs are kept (kc_store_set_pbx_names).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -21,6 +25,9 @@ G_BEGIN_DECLS
 /* Calls longer than this whose CDR appears after a later sync are the only
  * ones a sync could miss; a day is far beyond any call-centre call. */
 #define KC_SYNC_TRAILING_WINDOW (24 * 60 * 60)
+
+/* Seconds between two readings of the PBX's directory */
+#define KC_SYNC_DIRECTORY_INTERVAL (60 * 60)
 
 #define KC_TYPE_SYNC (kc_sync_get_type ())
 G_DECLARE_FINAL_TYPE (KcSync, kc_sync, KC, SYNC, GObject)

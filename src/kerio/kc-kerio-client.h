@@ -175,6 +175,17 @@ GPtrArray     *kc_kerio_client_get_recordings_finish (KcKerioClient  *self,
                                                       GAsyncResult   *result,
                                                       GError        **error);
 
+/* Server.getInternalDirectoryList, every number of the PBX's own (extensions,
+ * queues, ring groups...) in one answer -> GPtrArray of KcDirectoryEntry
+ * (transfer full) */
+void           kc_kerio_client_get_directory_async  (KcKerioClient       *self,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+GPtrArray     *kc_kerio_client_get_directory_finish (KcKerioClient  *self,
+                                                     GAsyncResult   *result,
+                                                     GError        **error);
+
 /* Recordings.downloadAudioContent, then GET of the returned URL, which must be
  * on the endpoint's own origin (else KC_KERIO_ERROR_FORBIDDEN). The body is
  * streamed into dest_dir (created 0700 if missing) under a sanitized name

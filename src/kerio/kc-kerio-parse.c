@@ -621,6 +621,56 @@ kc_kerio_parse_recordings (JsonNode  *result,
   return rows ? map_rows (rows, map_recording, (GDestroyNotify) kc_recording_free) : NULL;
 }
 
+/* The number a directory row is for: TEL_NUM as Kerio's sample reads it,
+ * or telNum, the other spelling its Extensions.get answers have used */
+static char *
+directory_number (JsonObject *row)
+{
+  char *number = kc_kerio_json_dup_string (row, "TEL_NUM");
+
+  if (number == NULL)
+    number = kc_kerio_json_dup_string (row, "telNum");
+  if (number != NULL)
+    g_strstrip (number);
+  return number;
+}
+
+static gpointer
+map_directory_entry (JsonObject *row)
+{
+  KcDirectoryEntry *entry = g_new0 (KcDirectoryEntry, 1);
+
+  entry->number = directory_number (row);
+  entry->name = kc_kerio_json_dup_string (row, "DESCRIPTION");
+  if (entry->name != NULL && *g_strstrip (entry->name) == '\0')
+    g_clear_pointer (&entry->name, g_free);
+  return entry;
+}
+
+GPtrArray *
+kc_kerio_parse_directory (JsonNode  *result,
+                          GError   **error)
+{
+  JsonArray *rows = get_rows (result, "numberList", NULL,
+                              _("The PBX sent its directory of numbers in a shape this program "
+                                "does not know"),
+                              error);
+  GPtrArray *entries;
+
+  if (rows == NULL)
+    return NULL;
+  entries = map_rows (rows, map_directory_entry, (GDestroyNotify) kc_directory_entry_free);
+  /* A row without a number names nothing */
+  for (guint i = entries->len; i > 0; i--)
+    {
+      const KcDirectoryEntry *entry = g_ptr_array_index (entries, i - 1);
+
+      if (entry->number == NULL || *entry->number == '\0')
+        g_ptr_array_remove_index (entries, i - 1);
+    }
+  return entries;
+}
+
 KcFileDownload *
 kc_kerio_parse_file_download (JsonNode  *result,
                               GError   **error)

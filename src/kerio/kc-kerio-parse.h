@@ -84,6 +84,11 @@ KcKerioPageAnswer *kc_kerio_stream_recording_page (const char *body,
 KcKerioPageAnswer *kc_kerio_stream_call_page      (const char *body,
                                                    gsize       length);
 
+/* The result of Server.getInternalDirectoryList -> array of KcDirectoryEntry
+ * ("numberList"); rows without a number are left out. */
+GPtrArray *kc_kerio_parse_directory     (JsonNode    *result,
+                                         GError     **error);
+
 /* The result of Recordings.downloadAudioContent -> KcFileDownload. */
 KcFileDownload *kc_kerio_parse_file_download (JsonNode *result,
                                               GError  **error);

@@ -1,4 +1,4 @@
-/* kc-kerio-queries.c: Status.getCalls and the paged CallHistory.get and Recordings.get
+/* kc-kerio-queries.c: Status.getCalls, the paged CallHistory.get and Recordings.get, the directory
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -678,6 +678,84 @@ GPtrArray *
 kc_kerio_client_find_call_history_finish (KcKerioClient  *self,
                                           GAsyncResult   *result,
                                           GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The PBX's directory of its own numbers */
+
+static JsonNode *
+build_directory_params (void)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "query");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "orderBy");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "columnName");
+  json_builder_add_string_value (builder, "TEL_NUM");
+  json_builder_set_member_name (builder, "direction");
+  json_builder_add_string_value (builder, "Asc");
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "start");
+  json_builder_add_int_value (builder, 0);
+  json_builder_set_member_name (builder, "limit");
+  json_builder_add_int_value (builder, -1);
+  json_builder_end_object (builder);
+  /* Queues, ring groups and the like have names worth showing too */
+  json_builder_set_member_name (builder, "onlyExtensions");
+  json_builder_add_boolean_value (builder, FALSE);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static void
+on_directory_answered (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (JsonNode) node = NULL;
+  GError *error = NULL;
+  GPtrArray *entries;
+
+  node = kc_kerio_client_call_finish (KC_KERIO_CLIENT (source), result, &error);
+  entries = node ? kc_kerio_parse_directory (node, &error) : NULL;
+  if (entries == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, entries, (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+kc_kerio_client_get_directory_async (KcKerioClient       *self,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr (JsonNode) params = NULL;
+  GTask *task;
+
+  g_return_if_fail (KC_IS_KERIO_CLIENT (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kc_kerio_client_get_directory_async);
+  params = build_directory_params ();
+  kc_kerio_client_call_async (self, "Server.getInternalDirectoryList", params, cancellable,
+                              on_directory_answered, task);
+}
+
+GPtrArray *
+kc_kerio_client_get_directory_finish (KcKerioClient  *self,
+                                      GAsyncResult   *result,
+                                      GError        **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 

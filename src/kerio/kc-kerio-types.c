@@ -116,3 +116,13 @@ kc_file_download_free (KcFileDownload *download)
   g_free (download->name);
   g_free (download);
 }
+
+void
+kc_directory_entry_free (KcDirectoryEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->number);
+  g_free (entry->name);
+  g_free (entry);
+}

@@ -60,6 +60,14 @@ typedef struct
   gint64  started;   /* "STARTED" Unix seconds, -1 when missing */
 } KcRecording;
 
+/* One number of Server.getInternalDirectoryList, the PBX's own numbers
+ * (extensions, queues, ring groups...; member names in any case) */
+typedef struct
+{
+  char *number; /* "TEL_NUM" */
+  char *name;   /* "DESCRIPTION", white space trimmed; NULL when empty */
+} KcDirectoryEntry;
+
 /* Answer of Recordings.downloadAudioContent (member names in any case) */
 typedef struct
 {
@@ -78,10 +86,12 @@ void     kc_cdr_free            (KcCdr *cdr);
 KcCdr   *kc_cdr_copy            (const KcCdr *cdr);
 void     kc_recording_free      (KcRecording *recording);
 void     kc_file_download_free  (KcFileDownload *download);
+void     kc_directory_entry_free (KcDirectoryEntry *entry);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcActiveCall, kc_active_call_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcCdr, kc_cdr_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcRecording, kc_recording_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcFileDownload, kc_file_download_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcDirectoryEntry, kc_directory_entry_free)
 
 G_END_DECLS

@@ -133,6 +133,8 @@ control_stats (KcSimServer *self)
   json_builder_add_boolean_value (builder, self->down);
   json_builder_set_member_name (builder, "ami");
   json_builder_add_value (builder, kc_sim_ami_stats (self));
+  json_builder_set_member_name (builder, "crmLookups");
+  json_builder_add_int_value (builder, self->crm_lookup_count);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
@@ -463,6 +465,39 @@ kc_sim_server_control (KcSimServer  *self,
         kc_sim_server_set_ami_refuse (self, json_node_get_boolean (node));
       else
         kc_sim_server_set_ami_hang (self, json_node_get_boolean (node));
+      return empty_object ();
+    }
+
+  if (strcmp (action, "directory") == 0 || strcmp (action, "crmCustomer") == 0)
+    {
+      gboolean directory = strcmp (action, "directory") == 0;
+      const char *number = kc_sim_object_get_string (object, "number");
+      const char *name = kc_sim_object_get_string (object, directory ? "description" : "name");
+
+      if (number == NULL || *number == '\0')
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "'number' must be a string");
+          return NULL;
+        }
+      if (directory)
+        kc_sim_server_set_directory_entry (self, number, name);
+      else
+        kc_sim_server_set_crm_customer (self, number, name);
+      return empty_object ();
+    }
+
+  if (strcmp (action, "crmFault") == 0)
+    {
+      KcSimCrmFault fault;
+
+      if (!kc_sim_crm_fault_from_name (kc_sim_object_get_string (object, "fault"), &fault))
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "'fault' must be one of ok, slow, broken, http500");
+          return NULL;
+        }
+      kc_sim_server_set_crm_fault (self, fault);
       return empty_object ();
     }
 

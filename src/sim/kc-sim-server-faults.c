@@ -81,10 +81,10 @@ pending_answer_disconnected (SoupServerMessage *msg,
 /* Stealing the connection from inside the handler would pull libsoup's I/O
  * state from under its feet, so the message is paused and dropped from the
  * main loop instead. */
-static void
-hold_answer (KcSimServer       *self,
-             SoupServerMessage *msg,
-             KcSimFault         fault)
+void
+kc_sim_hold_answer (KcSimServer       *self,
+                    SoupServerMessage *msg,
+                    KcSimFault         fault)
 {
   PendingAnswer *pending = g_new0 (PendingAnswer, 1);
 
@@ -155,11 +155,11 @@ kc_sim_send_rpc_answer (KcSimServer       *self,
       kc_sim_respond (msg, SOUP_STATUS_OK, JSON_RPC_TYPE, huge);
       break;
     case KC_SIM_FAULT_DROP:
-      hold_answer (self, msg, fault);
+      kc_sim_hold_answer (self, msg, fault);
       break;
     case KC_SIM_FAULT_SLOW:
       kc_sim_respond (msg, SOUP_STATUS_OK, JSON_RPC_TYPE, g_steal_pointer (&body));
-      hold_answer (self, msg, fault);
+      kc_sim_hold_answer (self, msg, fault);
       break;
     case KC_SIM_FAULT_NONE:
     case KC_SIM_FAULT_WRONG_SHAPE:

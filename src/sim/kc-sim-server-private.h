@@ -37,6 +37,7 @@ G_BEGIN_DECLS
 #define NO_STRING G_MAXUINT32
 #define KC_SIM_N_FAULTS (KC_SIM_FAULT_SLOW + 1)
 #define KC_SIM_N_MOBILE_PREFIXES 8
+#define KC_SIM_N_OPERATORS 10
 /* Numbers longer than this are outside the PBX */
 #define KC_SIM_EXTENSION_MAX_DIGITS 4
 
@@ -156,6 +157,21 @@ typedef struct
 
 typedef struct _SimReplay SimReplay;
 
+/* One number of the PBX's directory */
+typedef struct
+{
+  char *number;
+  char *description;
+  int   type; /* EXTENSION_TYPE_ID: 1 line, 5 call queue, 9 ring group... */
+} SimDirectoryEntry;
+
+/* One customer of the CRM beside the PBX */
+typedef struct
+{
+  char *number;
+  char *name;
+} SimCustomer;
+
 /* The Asterisk Manager Interface (kc-sim-server-ami.c) */
 typedef struct
 {
@@ -238,6 +254,12 @@ struct _KcSimServer
   guint         unauthenticated_count;
   guint         download_count;
   guint         connection_count;
+
+  GPtrArray    *directory;     /* SimDirectoryEntry, in TEL_NUM order */
+  gboolean      directory_disabled;
+  GPtrArray    *crm_customers; /* SimCustomer */
+  KcSimCrmFault crm_fault;
+  guint         crm_lookup_count;
 
   GRand        *traffic_rand;
   double        traffic_rate;
@@ -366,6 +388,8 @@ gboolean     kc_sim_rpc_get_calls         (KcSimServer        *self,
 
 /* kc-sim-server-traffic.c */
 extern const char *const kc_sim_mobile_prefixes[KC_SIM_N_MOBILE_PREFIXES];
+/* The people behind extensions 1001..1010 */
+extern const char *const kc_sim_operator_names[KC_SIM_N_OPERATORS];
 void         kc_sim_traffic_call_free     (gpointer     data);
 
 /* kc-sim-server-faults.c */
@@ -374,6 +398,11 @@ void         kc_sim_pending_answer_free   (gpointer     data);
 /* The fault for the answer to this request */
 KcSimFault   kc_sim_next_fault            (KcSimServer *self,
                                            gboolean     login);
+/* Holds the answer set on msg back: sent after slow-delay seconds (SLOW),
+ * or the connection closed without it (DROP) */
+void         kc_sim_hold_answer           (KcSimServer       *self,
+                                           SoupServerMessage *msg,
+                                           KcSimFault         fault);
 /* Sends `body` (taken) as the answer, spoilt by `fault` */
 void         kc_sim_send_rpc_answer       (KcSimServer       *self,
                                            SoupServerMessage *msg,
@@ -413,6 +442,28 @@ void         kc_sim_ami_call_answered     (KcSimServer *self,
 void         kc_sim_ami_call_ended        (KcSimServer    *self,
                                            SimCall        *call,
                                            KcSimCdrStatus  unanswered_status);
+
+/* kc-sim-server-directory.c */
+void         kc_sim_directory_init        (KcSimServer *self);
+gboolean     kc_sim_rpc_get_directory     (KcSimServer        *self,
+                                           SoupServerMessage  *msg,
+                                           JsonObject         *params,
+                                           GString            *out,
+                                           GError            **error);
+
+/* kc-sim-server-crm.c */
+void         kc_sim_crm_init              (KcSimServer *self);
+/* A number the CRM knows, for the traffic's regular callers: the n-th
+ * (modulo how many it knows) */
+const char  *kc_sim_crm_regular           (KcSimServer *self,
+                                           guint        n);
+void         kc_sim_handle_crm            (SoupServer        *server,
+                                           SoupServerMessage *msg,
+                                           const char        *path,
+                                           GHashTable        *query,
+                                           gpointer           user_data);
+gboolean     kc_sim_crm_fault_from_name   (const char        *name,
+                                           KcSimCrmFault     *fault);
 
 /* kc-sim-server-control.c */
 void         kc_sim_handle_control        (SoupServer        *server,

@@ -101,6 +101,7 @@ static const struct
   { "CallHistory.get", kc_sim_rpc_get_call_history, "{\"callHistory\":{},\"totalItems\":[]}" },
   { "Recordings.get", kc_sim_rpc_get_recordings, "{\"recordingList\":42,\"totalItems\":{}}" },
   { "Recordings.downloadAudioContent", kc_sim_rpc_download_audio, "{\"fileDownload\":[\"oops\"]}" },
+  { "Server.getInternalDirectoryList", kc_sim_rpc_get_directory, "{\"numberList\":{}}" },
 };
 
 /* --- Answers */

@@ -24,8 +24,7 @@ static const char *const caller_names[] = {
   "Otabek Qodirov", "Gulnora Nazarova", "Rustam Saidov", "Feruza Ismoilova",
 };
 
-/* The people behind extensions 1001..1010 */
-static const char *const operator_names[] = {
+const char *const kc_sim_operator_names[KC_SIM_N_OPERATORS] = {
   "Nodira Usmonova", "Timur Abdullayev", "Zarina Sobirova", "Akmal Hamidov",
   "Madina Olimova", "Sherzod Rasulov", "Laylo Jo'rayeva", "Ulug'bek Tursunov",
   "Kamola Azimova", "Doniyor Rahmonov",
@@ -141,7 +140,7 @@ traffic_start_group_call (KcSimServer *self,
           g_free (extension);
           extension = g_strdup_printf ("%d",
                                        1001 + g_rand_int_range (rand, 0,
-                                                                G_N_ELEMENTS (operator_names)));
+                                                                G_N_ELEMENTS (kc_sim_operator_names)));
         }
       while (g_strv_contains ((const char *const *) extensions, extension));
       extensions[i] = g_steal_pointer (&extension);
@@ -177,17 +176,48 @@ is_calling (KcSimServer *self,
   return FALSE;
 }
 
+static gboolean
+is_on_a_call (KcSimServer *self,
+              const char  *number)
+{
+  for (guint i = 0; i < self->calls->len; i++)
+    {
+      const SimCall *call = g_ptr_array_index (self->calls, i);
+
+      if (g_strcmp0 (call->from_number, number) == 0 || g_strcmp0 (call->to_number, number) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Three calls in ten are with a regular customer, whom the CRM knows and
+ * whose earlier calls the history holds; one not already on a call */
+static void
+maybe_regular (KcSimServer  *self,
+               char        **mobile)
+{
+  const char *regular;
+
+  if (g_rand_int_range (self->traffic_rand, 0, 100) >= 30)
+    return;
+  regular = kc_sim_crm_regular (self, g_rand_int (self->traffic_rand));
+  if (regular == NULL || is_on_a_call (self, regular))
+    return;
+  g_free (*mobile);
+  *mobile = g_strdup (regular);
+}
+
 static void
 traffic_start_call (KcSimServer *self)
 {
   GRand *rand = self->traffic_rand;
-  guint extension_index = g_rand_int_range (rand, 0, G_N_ELEMENTS (operator_names));
+  guint extension_index = g_rand_int_range (rand, 0, G_N_ELEMENTS (kc_sim_operator_names));
   g_autofree char *extension = g_strdup_printf ("%u", 1001 + extension_index);
   g_autofree char *mobile = g_strdup_printf ("%s%07d",
                                              kc_sim_mobile_prefixes[g_rand_int_range (
                                                rand, 0, G_N_ELEMENTS (kc_sim_mobile_prefixes))],
                                              g_rand_int_range (rand, 0, 10000000));
-  const char *operator_name = operator_names[extension_index];
+  const char *operator_name = kc_sim_operator_names[extension_index];
   const char *caller_name = NULL;
   TrafficCall *call = g_new0 (TrafficCall, 1);
   guint outcome = g_rand_int_range (rand, 0, 100);
@@ -195,6 +225,7 @@ traffic_start_call (KcSimServer *self)
   gboolean incoming;
   guint ring_ms;
 
+  /* A caller not answered before comes back, or a regular customer calls */
   if (repeat < REPEAT_PERCENT && self->traffic_missed->len > 0)
     {
       g_free (mobile);
@@ -202,6 +233,8 @@ traffic_start_call (KcSimServer *self)
                                             g_rand_int_range (rand, 0,
                                                               self->traffic_missed->len)));
     }
+  else
+    maybe_regular (self, &mobile);
 
   if (g_rand_int_range (rand, 0, 100) < 50)
     caller_name = caller_names[g_rand_int_range (rand, 0, G_N_ELEMENTS (caller_names))];

@@ -88,6 +88,8 @@ kc_sim_server_finalize (GObject *object)
   g_clear_pointer (&self->strings, g_ptr_array_unref);
   g_clear_pointer (&self->string_chunk, g_string_chunk_free);
   g_clear_pointer (&self->request_counts, g_hash_table_unref);
+  g_clear_pointer (&self->directory, g_ptr_array_unref);
+  g_clear_pointer (&self->crm_customers, g_ptr_array_unref);
 
   G_OBJECT_CLASS (kc_sim_server_parent_class)->finalize (object);
 }
@@ -123,11 +125,14 @@ kc_sim_server_init (KcSimServer *self)
   self->restart_down_for = -1;
   self->call_log = g_array_new (FALSE, FALSE, sizeof (SimCallLog));
   kc_sim_ami_init (self);
+  kc_sim_directory_init (self);
+  kc_sim_crm_init (self);
 
   self->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (self->server, KC_SIM_ENDPOINT_PATH, kc_sim_handle_jsonrpc, self, NULL);
   soup_server_add_handler (self->server, DOWNLOAD_PATH, kc_sim_handle_download, self, NULL);
   soup_server_add_handler (self->server, CONTROL_PATH, kc_sim_handle_control, self, NULL);
+  soup_server_add_handler (self->server, "/crm", kc_sim_handle_crm, self, NULL);
   g_signal_connect (self->server, "request-started", G_CALLBACK (kc_sim_on_request_started), self);
 }
 

@@ -3,7 +3,8 @@
  * A libsoup server that speaks the JSON-RPC API described in
  * shared/kerio-operator-api.md and nothing else: Session.login/logout with a
  * token and a session cookie, Status.getCalls, CallHistory.get,
- * Recordings.get, Recordings.downloadAudioContent and the download GET.
+ * Recordings.get, Recordings.downloadAudioContent and the download GET,
+ * Server.getInternalDirectoryList; and a small CRM beside it.
  * Used by the tests, the benchmarks, `kerio-sim` and `kerio-cti --demo`.
  * On request it also speaks the Asterisk Manager Interface (AMI) of the
  * same PBX: the channels of its calls as events (see "Asterisk Manager
@@ -188,6 +189,51 @@ void         kc_sim_server_set_record_generated (KcSimServer *self,
  * (for the foreign-origin test); NULL restores. */
 void         kc_sim_server_set_download_url_override (KcSimServer *self,
                                                       const char  *url);
+
+/* --- The PBX's directory of its own numbers: Server.getInternalDirectoryList
+ * answers {"numberList":[{"TEL_NUM":"1001","DESCRIPTION":"Nodira Usmonova",
+ * "EXTENSION_TYPE_ID":1},...],"totalItems":N} as Kerio's SDK sample reads it.
+ * No answer of a real appliance is on record; the field dialect spells its
+ * members in lower case ("tel_num", "description"), as its Status.getCalls
+ * spells "id", so that a client must read them in any case. It starts with
+ * extensions 1001..1010 (the traffic's operators) and the ring group
+ * KC_SIM_TRAFFIC_GROUP. */
+/* Adds the number or changes its description; NULL removes it */
+void         kc_sim_server_set_directory_entry (KcSimServer *self,
+                                                const char  *number,
+                                                const char  *description);
+/* FALSE: the method is not found, as on firmware without it (default TRUE) */
+void         kc_sim_server_set_directory_enabled (KcSimServer *self,
+                                                  gboolean     enabled);
+
+/* --- A CRM beside the PBX, for the demo and the tests (plain HTTP on the
+ * same port): GET /crm/lookup?number=N[&extension=E] answers
+ * {"name":"...","url":"http://127.0.0.1:PORT/crm/customers/ID","id":ID}
+ * (application/json) for a customer it knows and 404 {"error":"..."} for
+ * any other number; /crm/customers/ID is that customer's card, a small
+ * HTML page. It knows a few customers from the start, who are also the
+ * generated traffic's regular callers. */
+typedef enum
+{
+  KC_SIM_CRM_OK,
+  KC_SIM_CRM_SLOW,     /* the answer after slow-delay seconds */
+  KC_SIM_CRM_BROKEN,   /* 200 with JSON cut short */
+  KC_SIM_CRM_HTTP_500, /* 500 Internal Server Error */
+} KcSimCrmFault;
+
+/* "http://127.0.0.1:PORT/crm/lookup?number={number}&extension={extension}",
+ * a template as KERIO_LOOKUP_URL takes it */
+char        *kc_sim_server_get_crm_lookup_url  (KcSimServer *self);
+/* "http://127.0.0.1:PORT/crm/search?number={number}", as KERIO_CRM_URL */
+char        *kc_sim_server_get_crm_search_url  (KcSimServer *self);
+/* Adds a customer or renames one; name NULL forgets the number */
+void         kc_sim_server_set_crm_customer    (KcSimServer *self,
+                                                const char  *number,
+                                                const char  *name);
+void         kc_sim_server_set_crm_fault       (KcSimServer   *self,
+                                                KcSimCrmFault  fault);
+/* Lookups asked for so far, answered or not */
+guint        kc_sim_server_get_crm_lookup_count (KcSimServer *self);
 
 /* --- Sessions and faults */
 /* Forget every session token: the next request gets -32001 */
@@ -419,8 +465,11 @@ guint        kc_sim_server_get_ami_action_count     (KcSimServer *self,
  *       -> kc_sim_server_get_ground_truth()
  *   {"action":"amiDrop"}                    {"action":"amiRefuse","refuse":true}
  *   {"action":"amiHang","hang":true}
+ *   {"action":"directory","number":"1001","description":"..."|null}
+ *   {"action":"crmCustomer","number":"+998...","name":"..."|null}
+ *   {"action":"crmFault","fault":"ok"|"slow"|"broken"|"http500"}
  *   ("stats" also has "ami":{"connections":n,"sessions":n,"logins":n,"events":n,
- *                             "actions":{action:n}})
+ *                             "actions":{action:n}} and "crmLookups":n)
  * Returns the answer object (transfer full) or NULL with error. */
 JsonNode    *kc_sim_server_control           (KcSimServer  *self,
                                               JsonNode     *request,

@@ -13,6 +13,8 @@
 #include "core/kc-history-model.h"
 #include "kc-calls-page.h"
 #include "kc-dashboard-page.h"
+#include "kc-export-bar.h"
+#include "kc-history-row-menu.h"
 #include "kc-player-bar.h"
 
 /* The rows the view holds until it has shown its first frame: a tall
@@ -35,12 +37,17 @@ struct _KcCallsPage
   GtkScrolledWindow  *scrolled_window;
   GtkColumnView      *column_view;
   GtkRevealer        *player_revealer;
+  GtkRevealer        *export_revealer;
+  KcExportBar        *export_bar; /* built at the first export */
   /* Built when first needed: most openings play no recording and show no
    * empty history, and hidden, both were still built, styled and measured */
   KcPlayerBar        *player_bar;
   GtkWidget          *empty_page;
+  GtkWidget          *row_menu; /* a popover, built at its first use */
 
   KcEngine           *engine;
+  KcCallerContext    *context;
+  GHashTable         *name_cells; /* the Name column's cells bound: GtkInscription -> NULL */
   KcHistoryModel     *model;
   GtkSliceListModel  *slice; /* the first rows of model, then all of them */
   GtkSingleSelection *selection;
@@ -54,9 +61,18 @@ struct _KcCallsPage
 
 G_DEFINE_FINAL_TYPE (KcCallsPage, kc_calls_page, GTK_TYPE_WIDGET)
 
+enum
+{
+  OPEN_URL,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 typedef enum
 {
   COLUMN_DIRECTION,
+  COLUMN_NAME,
   COLUMN_FROM,
   COLUMN_TO,
   COLUMN_TIME,
@@ -65,10 +81,25 @@ typedef enum
   COLUMN_RECORDING,
 } Column;
 
+/* Names are free text: the column shows this many characters, as few as
+ * NAME_MIN_CHARS where the window is narrow (so that the history still fits
+ * a 960 px window in Uzbek), and cuts a longer name short with "…", whole
+ * in its tooltip */
+#define NAME_CHARS 20
+#define NAME_MIN_CHARS 8
+
 static const KcRecord *
 item_record (GtkListItem *item)
 {
   return kc_record_object_get_record (gtk_list_item_get_item (item));
+}
+
+/* The other party: the caller of an incoming call, the callee of an
+ * outgoing one */
+static const char *
+record_party (const KcRecord *record)
+{
+  return record->direction == KC_DIRECTION_INCOMING ? record->from_number : record->to_number;
 }
 
 static const char *
@@ -183,6 +214,8 @@ column_chars (KcCallsPage *self,
       return chars;
     case COLUMN_DIRECTION:
       return MAX (text_chars (self, _("Incoming"), FALSE), text_chars (self, _("Outgoing"), FALSE));
+    case COLUMN_NAME:
+      return NAME_CHARS;
     case COLUMN_RECORDING:
     default:
       g_assert_not_reached ();
@@ -225,8 +258,18 @@ setup_cell (GtkSignalListItemFactory *factory,
         }
 
       child = gtk_inscription_new (NULL);
-      gtk_inscription_set_min_chars (GTK_INSCRIPTION (child), chars);
+      /* A name may give up width for the other columns to fit */
+      gtk_inscription_set_min_chars (GTK_INSCRIPTION (child),
+                                     column == COLUMN_NAME ? NAME_MIN_CHARS : chars);
       gtk_inscription_set_nat_chars (GTK_INSCRIPTION (child), chars);
+      /* GTK 4.8 draws an ellipsized text at the top of its inscription:
+       * one line high and centred, a name cut short is where the row's
+       * other texts are */
+      if (column == COLUMN_NAME)
+        {
+          gtk_inscription_set_nat_lines (GTK_INSCRIPTION (child), 1);
+          gtk_widget_set_valign (child, GTK_ALIGN_CENTER);
+        }
       gtk_inscription_set_text_overflow (GTK_INSCRIPTION (child),
                                          GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
       gtk_inscription_set_xalign (GTK_INSCRIPTION (child), column == COLUMN_DURATION ? 1 : 0);
@@ -238,6 +281,18 @@ setup_cell (GtkSignalListItemFactory *factory,
         gtk_widget_add_css_class (child, "call-direction");
     }
   gtk_list_item_set_child (item, child);
+}
+
+static void
+show_name (KcCallsPage *self,
+           GtkWidget   *cell)
+{
+  const char *party = g_object_get_data (G_OBJECT (cell), "party");
+  g_autofree char *name = self->context ? kc_caller_context_get_name (self->context, party, NULL)
+                                        : NULL;
+
+  gtk_inscription_set_text (GTK_INSCRIPTION (cell), name);
+  gtk_widget_set_tooltip_text (cell, name);
 }
 
 static void
@@ -271,6 +326,12 @@ bind_cell (GtkSignalListItemFactory *factory,
                                   incoming ? _("Incoming") : _("Outgoing"));
         return;
       }
+    case COLUMN_NAME:
+      /* Whom the row is with, for its name as it changes and its menu */
+      g_object_set_data_full (G_OBJECT (child), "party", g_strdup (record_party (record)), g_free);
+      g_hash_table_add (self->name_cells, child);
+      show_name (self, child);
+      return;
     case COLUMN_FROM:
       gtk_inscription_set_text (GTK_INSCRIPTION (child), record->from_number);
       return;
@@ -300,6 +361,30 @@ bind_cell (GtkSignalListItemFactory *factory,
 }
 
 static void
+unbind_cell (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             KcCallsPage              *self)
+{
+  if (self->name_cells != NULL)
+    g_hash_table_remove (self->name_cells, gtk_list_item_get_child (item));
+}
+
+/* The directory was read, or the CRM answered (NUMBER NULL: any number's):
+ * the rows on screen show the names as they are now */
+static void
+on_name_changed (KcCallsPage *self,
+                 const char  *number)
+{
+  GHashTableIter iter;
+  gpointer cell;
+
+  g_hash_table_iter_init (&iter, self->name_cells);
+  while (g_hash_table_iter_next (&iter, &cell, NULL))
+    if (number == NULL || g_strcmp0 (g_object_get_data (cell, "party"), number) == 0)
+      show_name (self, cell);
+}
+
+static void
 add_column (KcCallsPage *self,
             Column       column,
             const char  *title,
@@ -311,6 +396,8 @@ add_column (KcCallsPage *self,
   g_object_set_data (G_OBJECT (factory), "column", GINT_TO_POINTER (column));
   g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
+  if (column == COLUMN_NAME)
+    g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cell), self);
   view_column = gtk_column_view_column_new (title, factory);
   gtk_column_view_column_set_expand (view_column, expand);
   gtk_column_view_column_set_resizable (view_column, TRUE);
@@ -516,6 +603,11 @@ kc_calls_page_set_engine (KcCallsPage *self,
   g_return_if_fail (KC_IS_ENGINE (engine));
 
   g_clear_object (&self->model);
+  if (self->context != NULL)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_set_object (&self->context, kc_engine_get_caller_context (engine));
+  g_signal_connect_object (self->context, "name-changed", G_CALLBACK (on_name_changed), self,
+                           G_CONNECT_SWAPPED);
   /* The filter before the view sees the model: a whole-model items-changed
    * under rows on screen makes GTK 4.8 look up every new item. And with
    * the model: one count of the history, not two. */
@@ -634,6 +726,168 @@ kc_calls_page_select_call (KcCallsPage *self,
   return TRUE;
 }
 
+/* --- The row's menu: Open in CRM, Copy number */
+
+/* The menu of PARTY's row, pointing at (x, y) of the column view */
+static void
+show_row_menu (KcCallsPage *self,
+               const char  *party,
+               double       x,
+               double       y)
+{
+  g_autoptr (GMenuModel) menu = kc_history_row_menu_new (self->context, party);
+  graphene_point_t at;
+
+  if (self->row_menu == NULL)
+    {
+      self->row_menu = gtk_popover_menu_new_from_model (NULL);
+      gtk_popover_set_has_arrow (GTK_POPOVER (self->row_menu), FALSE);
+      gtk_widget_set_halign (self->row_menu, GTK_ALIGN_START);
+      gtk_widget_set_parent (self->row_menu, GTK_WIDGET (self));
+    }
+  gtk_popover_menu_set_menu_model (GTK_POPOVER_MENU (self->row_menu), menu);
+  if (!gtk_widget_compute_point (GTK_WIDGET (self->column_view), GTK_WIDGET (self),
+                                 &GRAPHENE_POINT_INIT (x, y), &at))
+    at = GRAPHENE_POINT_INIT (x, y);
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->row_menu),
+                               &(GdkRectangle) { (int) at.x, (int) at.y, 1, 1 });
+  gtk_popover_popup (GTK_POPOVER (self->row_menu));
+}
+
+static void
+on_row_pressed (GtkGestureClick *gesture,
+                int              n_press,
+                double           x,
+                double           y,
+                KcCallsPage     *self)
+{
+  const char *party = kc_history_row_party_at (GTK_WIDGET (self->column_view), x, y);
+
+  if (party == NULL)
+    return;
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  show_row_menu (self, party, x, y);
+}
+
+static void
+on_row_long_pressed (GtkGestureLongPress *gesture,
+                     double               x,
+                     double               y,
+                     KcCallsPage         *self)
+{
+  const char *party = kc_history_row_party_at (GTK_WIDGET (self->column_view), x, y);
+
+  if (party != NULL)
+    show_row_menu (self, party, x, y);
+}
+
+/* Shift+F10 or the Menu key: the selected row's menu */
+static void
+row_menu_activated (GtkWidget  *widget,
+                    const char *action,
+                    GVariant   *parameter)
+{
+  KcCallsPage *self = KC_CALLS_PAGE (widget);
+  KcRecordObject *item;
+
+  if (self->selection == NULL ||
+      (item = gtk_single_selection_get_selected_item (self->selection)) == NULL)
+    return;
+  show_row_menu (self, record_party (kc_record_object_get_record (item)),
+                 gtk_widget_get_width (GTK_WIDGET (self->column_view)) / 2.0,
+                 gtk_widget_get_height (GTK_WIDGET (self->column_view)) / 3.0);
+}
+
+static void
+open_crm_activated (GtkWidget  *widget,
+                    const char *action,
+                    GVariant   *parameter)
+{
+  KcCallsPage *self = KC_CALLS_PAGE (widget);
+  g_autofree char *url = NULL;
+
+  if (self->context != NULL)
+    url = kc_caller_context_get_crm_url (self->context, g_variant_get_string (parameter, NULL));
+  if (url != NULL)
+    g_signal_emit (self, signals[OPEN_URL], 0, url);
+}
+
+static void
+copy_number_activated (GtkWidget  *widget,
+                       const char *action,
+                       GVariant   *parameter)
+{
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget),
+                          g_variant_get_string (parameter, NULL));
+}
+
+/* --- Export */
+
+static void
+on_export_running (KcCallsPage *self)
+{
+  gboolean running = kc_export_bar_is_running (self->export_bar);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "history.export", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "history.export-to", !running);
+}
+
+/* What the filters show, to PATH (NULL: asked with the file dialog) */
+static void
+export (KcCallsPage *self,
+        const char  *path)
+{
+  KcHistoryFilter filter = { 0 };
+
+  if (self->engine == NULL || self->model == NULL)
+    return;
+  if (self->export_bar == NULL)
+    {
+      self->export_bar = kc_export_bar_new ();
+      gtk_revealer_set_child (self->export_revealer, GTK_WIDGET (self->export_bar));
+      g_object_bind_property (self->export_bar, "showing", self->export_revealer, "reveal-child",
+                              G_BINDING_SYNC_CREATE);
+      g_signal_connect_object (self->export_bar, "notify::running",
+                               G_CALLBACK (on_export_running), self, G_CONNECT_SWAPPED);
+    }
+  if (kc_export_bar_is_running (self->export_bar))
+    return;
+  read_filter (self, &filter);
+  kc_export_bar_export (self->export_bar, kc_store_get_path (kc_engine_get_store (self->engine)),
+                        &filter, g_list_model_get_n_items (G_LIST_MODEL (self->model)), path);
+}
+
+static void
+export_activated (GtkWidget  *widget,
+                  const char *action,
+                  GVariant   *parameter)
+{
+  export (KC_CALLS_PAGE (widget), NULL);
+}
+
+/* The same without the dialog, to a path given: for tests and scripts */
+static void
+export_to_activated (GtkWidget  *widget,
+                     const char *action,
+                     GVariant   *parameter)
+{
+  export (KC_CALLS_PAGE (widget), g_variant_get_string (parameter, NULL));
+}
+
+/* The menu is a popover of the page's: placed again whenever the page is */
+static void
+kc_calls_page_size_allocate (GtkWidget *widget,
+                             int        width,
+                             int        height,
+                             int        baseline)
+{
+  KcCallsPage *self = KC_CALLS_PAGE (widget);
+
+  GTK_WIDGET_CLASS (kc_calls_page_parent_class)->size_allocate (widget, width, height, baseline);
+  if (self->row_menu != NULL)
+    gtk_popover_present (GTK_POPOVER (self->row_menu));
+}
+
 static void
 kc_calls_page_dispose (GObject *object)
 {
@@ -643,11 +897,16 @@ kc_calls_page_dispose (GObject *object)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self->column_view), self->grow_tick);
   self->grow_tick = 0;
   stop_keeping_in_view (self);
+  g_clear_pointer (&self->row_menu, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), KC_TYPE_CALLS_PAGE);
   g_clear_object (&self->selection);
   g_clear_object (&self->slice);
   g_clear_object (&self->model);
   g_clear_object (&self->engine);
+  if (self->context != NULL)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_clear_object (&self->context);
+  g_clear_pointer (&self->name_cells, g_hash_table_unref);
 
   G_OBJECT_CLASS (kc_calls_page_parent_class)->dispose (object);
 }
@@ -659,6 +918,22 @@ kc_calls_page_class_init (KcCallsPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = kc_calls_page_dispose;
+  widget_class->size_allocate = kc_calls_page_size_allocate;
+
+  /* The operator clicked Open in CRM: the page of the row's other party in
+   * the CRM, an http(s) URL, to open in the browser */
+  signals[OPEN_URL] = g_signal_new ("open-url", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                    NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gtk_widget_class_install_action (widget_class, "history.open-crm", "s", open_crm_activated);
+  gtk_widget_class_install_action (widget_class, "history.copy-number", "s",
+                                   copy_number_activated);
+  gtk_widget_class_install_action (widget_class, "history.row-menu", NULL, row_menu_activated);
+  gtk_widget_class_install_action (widget_class, "history.export", NULL, export_activated);
+  gtk_widget_class_install_action (widget_class, "history.export-to", "s", export_to_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK,
+                                       "history.row-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "history.row-menu", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/uz/kerio/Cti/kc-calls-page.ui");
@@ -672,14 +947,20 @@ kc_calls_page_class_init (KcCallsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, scrolled_window);
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, KcCallsPage, player_revealer);
+  gtk_widget_class_bind_template_child (widget_class, KcCallsPage, export_revealer);
 }
 
 static void
 kc_calls_page_init (KcCallsPage *self)
 {
+  GtkGesture *click;
+  GtkGesture *long_press;
+
+  self->name_cells = g_hash_table_new (NULL, NULL);
   gtk_widget_init_template (GTK_WIDGET (self));
 
   add_column (self, COLUMN_DIRECTION, _("Direction"), FALSE);
+  add_column (self, COLUMN_NAME, _("Name"), TRUE);
   add_column (self, COLUMN_FROM, _("From"), TRUE);
   add_column (self, COLUMN_TO, _("To"), TRUE);
   add_column (self, COLUMN_TIME, _("Time"), FALSE);
@@ -689,6 +970,15 @@ kc_calls_page_init (KcCallsPage *self)
 
   g_signal_connect_object (self->column_view, "map", G_CALLBACK (on_view_map), self,
                            G_CONNECT_SWAPPED);
+
+  click = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
+  g_signal_connect_object (click, "pressed", G_CALLBACK (on_row_pressed), self, 0);
+  gtk_widget_add_controller (GTK_WIDGET (self->column_view), GTK_EVENT_CONTROLLER (click));
+  long_press = gtk_gesture_long_press_new ();
+  gtk_gesture_single_set_touch_only (GTK_GESTURE_SINGLE (long_press), TRUE);
+  g_signal_connect_object (long_press, "pressed", G_CALLBACK (on_row_long_pressed), self, 0);
+  gtk_widget_add_controller (GTK_WIDGET (self->column_view), GTK_EVENT_CONTROLLER (long_press));
   g_signal_connect_object (self->search_entry, "search-changed", G_CALLBACK (apply_filter),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->direction_dropdown, "notify::selected",

@@ -1,5 +1,10 @@
 /* kc-calls-page.h: the call history — search, filters, recordings
  *
+ * A row's menu (right click, a long press, Shift+F10) opens the other
+ * party's page in the CRM, or copies their number.
+ *
+ * Signal "open-url" (const char *url): Open in CRM, an http(s) URL.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once

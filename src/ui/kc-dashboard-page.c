@@ -29,6 +29,7 @@ struct _KcDashboardPage
 
   KcCallTracker      *tracker;
   KcSync             *sync;
+  KcCallerContext    *context;
   GtkSingleSelection *selection;
   GHashTable         *bound_rows; /* GtkListItem -> NULL: rows whose duration ticks */
   guint               tick;
@@ -64,7 +65,7 @@ state_label (KcCallState state)
 }
 
 /* Row widgets, found again by name on bind */
-enum { ROW_ICON, ROW_NUMBER, ROW_NAME, ROW_STATE, ROW_DURATION, N_ROW_PARTS };
+enum { ROW_ICON, ROW_NUMBER, ROW_NAME, ROW_HISTORY, ROW_STATE, ROW_DURATION, N_ROW_PARTS };
 
 static void
 update_row_duration (GtkListItem *item)
@@ -86,9 +87,15 @@ update_row (GtkListItem *item)
 {
   KcCall *call = gtk_list_item_get_item (item);
   GtkWidget **parts = g_object_get_data (G_OBJECT (item), "parts");
+  KcDashboardPage *self = g_object_get_data (G_OBJECT (item), "page");
   gboolean incoming = kc_call_get_direction (call) == KC_DIRECTION_INCOMING;
   const char *number = incoming ? kc_call_get_from_number (call) : kc_call_get_to_number (call);
-  const char *name = incoming ? kc_call_get_from_name (call) : kc_call_get_to_name (call);
+  const char *pbx_name = incoming ? kc_call_get_from_name (call) : kc_call_get_to_name (call);
+  g_autofree char *name = self->context ? kc_caller_context_get_name (self->context, number,
+                                                                      pbx_name)
+                                        : g_strdup (pbx_name);
+  const char *history = self->context ? kc_caller_context_describe_call (self->context, call)
+                                       : NULL;
   g_autofree char *detail = NULL;
 
   gtk_image_set_from_icon_name (GTK_IMAGE (parts[ROW_ICON]),
@@ -103,6 +110,8 @@ update_row (GtkListItem *item)
     detail = g_strdup_printf (incoming ? _("Incoming to %s") : _("Outgoing from %s"),
                               kc_call_get_extension (call));
   gtk_label_set_text (GTK_LABEL (parts[ROW_NAME]), detail);
+  gtk_label_set_text (GTK_LABEL (parts[ROW_HISTORY]), history);
+  gtk_widget_set_visible (parts[ROW_HISTORY], history != NULL);
   gtk_label_set_text (GTK_LABEL (parts[ROW_STATE]), state_label (kc_call_get_state (call)));
   if (kc_call_get_state (call) == KC_CALL_STATE_RINGING)
     gtk_widget_add_css_class (parts[ROW_STATE], "ringing");
@@ -125,6 +134,7 @@ setup_row (GtkSignalListItemFactory *factory,
   parts[ROW_ICON] = gtk_image_new ();
   parts[ROW_NUMBER] = gtk_label_new (NULL);
   parts[ROW_NAME] = gtk_label_new (NULL);
+  parts[ROW_HISTORY] = gtk_label_new (NULL);
   parts[ROW_STATE] = gtk_label_new (NULL);
   parts[ROW_DURATION] = gtk_label_new (NULL);
 
@@ -135,6 +145,10 @@ setup_row (GtkSignalListItemFactory *factory,
   gtk_label_set_ellipsize (GTK_LABEL (parts[ROW_NAME]), PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (parts[ROW_NAME], "dim-label");
   gtk_widget_add_css_class (parts[ROW_NAME], "caption");
+  gtk_label_set_xalign (GTK_LABEL (parts[ROW_HISTORY]), 0);
+  gtk_label_set_wrap (GTK_LABEL (parts[ROW_HISTORY]), TRUE);
+  gtk_widget_add_css_class (parts[ROW_HISTORY], "dim-label");
+  gtk_widget_add_css_class (parts[ROW_HISTORY], "caption");
   gtk_widget_add_css_class (parts[ROW_STATE], "call-state");
   gtk_widget_set_valign (parts[ROW_STATE], GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (parts[ROW_DURATION], "numeric");
@@ -144,12 +158,14 @@ setup_row (GtkSignalListItemFactory *factory,
   gtk_widget_set_hexpand (text, TRUE);
   gtk_box_append (GTK_BOX (text), parts[ROW_NUMBER]);
   gtk_box_append (GTK_BOX (text), parts[ROW_NAME]);
+  gtk_box_append (GTK_BOX (text), parts[ROW_HISTORY]);
   gtk_box_append (GTK_BOX (box), parts[ROW_ICON]);
   gtk_box_append (GTK_BOX (box), text);
   gtk_box_append (GTK_BOX (box), parts[ROW_STATE]);
   gtk_box_append (GTK_BOX (box), parts[ROW_DURATION]);
 
   g_object_set_data_full (G_OBJECT (item), "parts", parts, g_free);
+  g_object_set_data (G_OBJECT (item), "page", self);
   gtk_list_item_set_child (item, box);
 }
 
@@ -371,6 +387,46 @@ kc_dashboard_page_set_follow_up (KcDashboardPage *self,
   kc_day_figures_set_follow_up (self->figures, follow_up);
 }
 
+/* The CRM's name arrived (NUMBER NULL: any number's): the rows show it */
+static void
+on_name_changed (KcDashboardPage *self,
+                 const char      *number)
+{
+  GHashTableIter iter;
+  gpointer item;
+
+  g_hash_table_iter_init (&iter, self->bound_rows);
+  while (g_hash_table_iter_next (&iter, &item, NULL))
+    {
+      KcCall *call = gtk_list_item_get_item (item);
+
+      if (number == NULL || g_strcmp0 (kc_call_get_from_number (call), number) == 0 ||
+          g_strcmp0 (kc_call_get_to_number (call), number) == 0)
+        update_row (item);
+    }
+}
+
+void
+kc_dashboard_page_set_caller_context (KcDashboardPage *self,
+                                      KcCallerContext *context)
+{
+  GHashTableIter iter;
+  gpointer item;
+
+  g_return_if_fail (KC_IS_DASHBOARD_PAGE (self));
+  g_return_if_fail (KC_IS_CALLER_CONTEXT (context));
+
+  if (self->context)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_set_object (&self->context, context);
+  g_signal_connect_object (context, "name-changed", G_CALLBACK (on_name_changed), self,
+                           G_CONNECT_SWAPPED);
+  /* Rows bound before it came */
+  g_hash_table_iter_init (&iter, self->bound_rows);
+  while (g_hash_table_iter_next (&iter, &item, NULL))
+    update_row (item);
+}
+
 gboolean
 kc_dashboard_page_select_call (KcDashboardPage *self,
                                const char      *call_id)
@@ -412,6 +468,9 @@ kc_dashboard_page_dispose (GObject *object)
   if (self->sync)
     g_signal_handlers_disconnect_by_data (self->sync, self);
   g_clear_object (&self->sync);
+  if (self->context)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_clear_object (&self->context);
   g_clear_pointer (&self->bound_rows, g_hash_table_unref);
 
   G_OBJECT_CLASS (kc_dashboard_page_parent_class)->dispose (object);

@@ -9,6 +9,7 @@
 
 #include "core/kc-call-tracker.h"
 #include "core/kc-follow-up.h"
+#include "core/kc-caller-context.h"
 #include "core/kc-sync.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,9 @@ void     kc_dashboard_page_show_sync_failure (KcDashboardPage *self,
 /* Who is to be called back and today's figures, from the follow-up's store */
 void     kc_dashboard_page_set_follow_up     (KcDashboardPage *self,
                                               KcFollowUp      *follow_up);
+/* Names the calls' other parties and says their history */
+void     kc_dashboard_page_set_caller_context (KcDashboardPage *self,
+                                               KcCallerContext *context);
 /* Selects the active call with that id; FALSE when it is not active */
 gboolean kc_dashboard_page_select_call       (KcDashboardPage *self,
                                               const char      *call_id);

@@ -45,6 +45,11 @@ typedef struct
   int         sent_state; /* the KcCallState last sent, or SENT_NOTHING */
   gboolean    in_flight;  /* a Notify awaits its answer */
   gboolean    dismissed;  /* closed by the user while the call went on */
+  /* Shown without what arrived since (the CRM's name): to be sent again */
+  gboolean    stale;
+  /* What the pop-up on screen says, so the same is not sent twice */
+  char       *sent_body;
+  gboolean    sent_crm;
 } Popup;
 
 struct _KcNotifier
@@ -52,6 +57,7 @@ struct _KcNotifier
   GObject          parent_instance;
 
   KcCallTracker   *tracker;
+  KcCallerContext *context;
   GDBusConnection *bus;
   GCancellable    *cancellable;
   gboolean         getting_bus;
@@ -77,6 +83,7 @@ enum {
 enum {
   SHOW_CALL,
   COPY_NUMBER,
+  OPEN_URL,
   MISSED_CALL,
   MISSED_CALL_WITHDRAWN,
   N_SIGNALS
@@ -104,6 +111,7 @@ static void
 popup_clear (Popup *popup)
 {
   g_object_unref (popup->call);
+  g_free (popup->sent_body);
 }
 
 static Popup *
@@ -182,15 +190,34 @@ remove_popup (KcNotifier *self,
     g_hash_table_remove (self->popups, call_id);
 }
 
+/* The caller's name: the PBX's directory's, the CRM's, the call's own */
+static char *
+caller_name (KcNotifier *self,
+             KcCall     *call)
+{
+  const char *number = kc_call_get_from_number (call);
+  const char *name = kc_call_get_from_name (call);
+
+  if (self->context != NULL)
+    return kc_caller_context_get_name (self->context, number, name);
+  if (name == NULL || *name == '\0' || g_strcmp0 (name, number) == 0)
+    return NULL;
+  return g_strdup (name);
+}
+
 static char *
 make_body (KcNotifier *self,
            KcCall     *call)
 {
   const char *number = kc_call_get_from_number (call);
-  const char *name = kc_call_get_from_name (call);
+  g_autofree char *name = caller_name (self, call);
   const char *extension = kc_call_get_extension (call);
+  const char *history = NULL;
   const char *state_text;
   g_autoptr (GString) body = g_string_new (NULL);
+
+  if (self->context != NULL)
+    history = kc_caller_context_describe_call (self->context, call);
 
   switch (kc_call_get_state (call))
     {
@@ -207,9 +234,11 @@ make_body (KcNotifier *self,
       break;
     }
 
-  if (name && *name && g_strcmp0 (name, number) != 0)
+  if (name != NULL)
     g_string_append_printf (body, "%s\n", name);
   g_string_append_printf (body, "%s\n", number && *number ? number : _("Unknown number"));
+  if (history != NULL)
+    g_string_append_printf (body, "%s\n", history);
   if (extension && *extension)
     /* Translators: the operator's extension the call is for, then the
      * call's state, e.g. "Extension 1001 · Ringing" */
@@ -270,6 +299,8 @@ send_notify (KcNotifier *self,
   KcCallState state = kc_call_get_state (call);
   const char *number = kc_call_get_from_number (call);
   g_autofree char *body = make_body (self, call);
+  g_autofree char *crm_url = NULL;
+  gboolean same_state = (int) state == popup->sent_state;
   GVariantBuilder actions;
   GVariantBuilder hints;
   const char *summary;
@@ -313,6 +344,21 @@ send_notify (KcNotifier *self,
       g_variant_builder_add (&actions, "s", "copy");
       g_variant_builder_add (&actions, "s", _("Copy number"));
     }
+  if (self->context != NULL)
+    crm_url = kc_caller_context_get_crm_url (self->context, number);
+  /* Names read again (the directory) that changed nothing for this one */
+  popup->stale = FALSE;
+  if (same_state && g_strcmp0 (body, popup->sent_body) == 0 &&
+      popup->sent_crm == (crm_url != NULL))
+    {
+      g_variant_builder_clear (&actions);
+      return;
+    }
+  if (crm_url != NULL)
+    {
+      g_variant_builder_add (&actions, "s", "crm");
+      g_variant_builder_add (&actions, "s", _("Open in CRM"));
+    }
 
   g_variant_builder_init (&hints, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&hints, "{sv}", "urgency", g_variant_new_byte (urgency));
@@ -326,6 +372,9 @@ send_notify (KcNotifier *self,
 
   popup->in_flight = TRUE;
   popup->sent_state = state;
+  g_free (popup->sent_body);
+  popup->sent_body = g_strdup (body);
+  popup->sent_crm = crm_url != NULL;
   g_dbus_connection_call (self->bus, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH,
                           NOTIFICATIONS_IFACE, "Notify",
                           g_variant_new ("(susssasa{sv}i)", APP_NAME, popup->id, APP_ID, summary,
@@ -353,8 +402,12 @@ popup_sync (KcNotifier *self,
       return;
     }
 
-  if (self->bus == NULL || (int) state == popup->sent_state ||
+  if (self->bus == NULL || ((int) state == popup->sent_state && !popup->stale) ||
       (state == KC_CALL_STATE_TALKING && popup->dismissed))
+    return;
+  /* What arrived since goes to a pop-up on screen, not to one the operator
+   * closed */
+  if ((int) state == popup->sent_state && popup->id == 0)
     return;
   send_notify (self, popup);
 }
@@ -403,6 +456,14 @@ on_action_invoked (GDBusConnection *bus,
     g_signal_emit (self, signals[SHOW_CALL], 0, kc_call_get_call_id (call));
   else if (g_str_equal (action, "copy"))
     g_signal_emit (self, signals[COPY_NUMBER], 0, kc_call_get_from_number (call));
+  else if (g_str_equal (action, "crm") && self->context != NULL)
+    {
+      g_autofree char *url = kc_caller_context_get_crm_url (self->context,
+                                                            kc_call_get_from_number (call));
+
+      if (url != NULL)
+        g_signal_emit (self, signals[OPEN_URL], 0, url);
+    }
 }
 
 static void
@@ -563,6 +624,28 @@ on_call_state_changed (KcNotifier *self,
     g_signal_emit (self, signals[MISSED_CALL_WITHDRAWN], 0, call);
 }
 
+/* The CRM's answer came (NUMBER NULL: names of any number may have
+ * changed): the caller's pop-ups on screen show it */
+static void
+on_name_changed (KcNotifier *self,
+                 const char *number)
+{
+  g_autoptr (GPtrArray) popups = g_ptr_array_new_with_free_func ((GDestroyNotify) popup_unref);
+  GHashTableIter iter;
+  Popup *popup;
+
+  g_hash_table_iter_init (&iter, self->popups);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &popup))
+    if ((number == NULL || g_strcmp0 (kc_call_get_from_number (popup->call), number) == 0) &&
+        popup->sent_state != SENT_NOTHING)
+      {
+        popup->stale = TRUE;
+        g_ptr_array_add (popups, popup_ref (popup));
+      }
+  for (guint i = 0; i < popups->len; i++)
+    popup_sync (self, g_ptr_array_index (popups, i));
+}
+
 static void
 kc_notifier_dispose (GObject *object)
 {
@@ -571,6 +654,9 @@ kc_notifier_dispose (GObject *object)
   if (self->tracker)
     g_signal_handlers_disconnect_by_data (self->tracker, self);
   g_clear_object (&self->tracker);
+  if (self->context)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_clear_object (&self->context);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->watch_id, g_bus_unwatch_name);
@@ -664,6 +750,8 @@ kc_notifier_class_init (KcNotifierClass *klass)
   signals[COPY_NUMBER] = g_signal_new ("copy-number", G_TYPE_FROM_CLASS (klass),
                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                                        G_TYPE_STRING);
+  signals[OPEN_URL] = g_signal_new ("open-url", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                    NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[MISSED_CALL] = g_signal_new ("missed-call", G_TYPE_FROM_CLASS (klass),
                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                                        KC_TYPE_CALL);
@@ -697,6 +785,21 @@ kc_notifier_new (KcCallTracker *tracker)
   /* Connected before the first call rings, so it pops up at once. */
   ensure_bus (self);
   return self;
+}
+
+void
+kc_notifier_set_caller_context (KcNotifier      *self,
+                                KcCallerContext *context)
+{
+  g_return_if_fail (KC_IS_NOTIFIER (self));
+  g_return_if_fail (context == NULL || KC_IS_CALLER_CONTEXT (context));
+
+  if (self->context)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_set_object (&self->context, context);
+  if (context)
+    g_signal_connect_object (context, "name-changed", G_CALLBACK (on_name_changed), self,
+                             G_CONNECT_SWAPPED);
 }
 
 void

@@ -17,6 +17,7 @@
 #include "kerio/kc-kerio-client.h"
 #include "kc-ami-group.h"
 #include "kc-entry-rows.h"
+#include "kc-crm-group.h"
 #include "kc-events-group.h"
 #include "kc-preferences-window.h"
 
@@ -71,6 +72,7 @@ struct _KcPreferencesWindow
   GtkSwitch            *autostart_switch;
   KcAmiGroup           *ami_group;
   KcEventsGroup        *events_group;
+  KcCrmGroup           *crm_group;
 };
 
 G_DEFINE_FINAL_TYPE (KcPreferencesWindow, kc_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -846,6 +848,9 @@ kc_preferences_window_constructed (GObject *object)
   kc_events_group_set_settings (self->events_group, self->settings);
   g_signal_connect_object (self->events_group, "changed", G_CALLBACK (settings_applied), self,
                            G_CONNECT_SWAPPED);
+  kc_crm_group_set_settings (self->crm_group, self->settings);
+  g_signal_connect_object (self->crm_group, "changed", G_CALLBACK (settings_applied), self,
+                           G_CONNECT_SWAPPED);
 }
 
 /* Closing is leaving the row being edited: its edit is saved. */
@@ -867,6 +872,7 @@ kc_preferences_window_close_request (GtkWindow *window)
     settings_applied (self);
   kc_ami_group_save (self->ami_group);
   kc_events_group_save (self->events_group);
+  kc_crm_group_save (self->crm_group);
 
   return GTK_WINDOW_CLASS (kc_preferences_window_parent_class)->close_request (window);
 }
@@ -970,6 +976,7 @@ kc_preferences_window_class_init (KcPreferencesWindowClass *klass)
 
   g_type_ensure (KC_TYPE_AMI_GROUP);
   g_type_ensure (KC_TYPE_EVENTS_GROUP);
+  g_type_ensure (KC_TYPE_CRM_GROUP);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/uz/kerio/Cti/kc-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, server_row);
@@ -998,6 +1005,7 @@ kc_preferences_window_class_init (KcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, autostart_switch);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, ami_group);
   gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, events_group);
+  gtk_widget_class_bind_template_child (widget_class, KcPreferencesWindow, crm_group);
   gtk_widget_class_bind_template_callback (widget_class, server_applied_cb);
   gtk_widget_class_bind_template_callback (widget_class, server_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, username_applied_cb);

@@ -10,6 +10,7 @@
 
 #include "kc-calls-page.h"
 #include "kc-dashboard-page.h"
+#include "kc-open-url.h"
 #include "kc-window.h"
 
 struct _KcWindow
@@ -149,10 +150,19 @@ ensure_dashboard (KcWindow *self)
       kc_dashboard_page_set_tracker (self->dashboard, kc_engine_get_tracker (self->engine));
       kc_dashboard_page_set_sync (self->dashboard, kc_engine_get_sync (self->engine));
       kc_dashboard_page_set_follow_up (self->dashboard, kc_engine_get_follow_up (self->engine));
+      kc_dashboard_page_set_caller_context (self->dashboard,
+                                            kc_engine_get_caller_context (self->engine));
       if (self->sync_failure != NULL)
         kc_dashboard_page_show_sync_failure (self->dashboard, self->sync_failure);
     }
   return self->dashboard;
+}
+
+static void
+on_open_url (KcWindow   *self,
+             const char *url)
+{
+  kc_open_url (GTK_WINDOW (self), url);
 }
 
 static KcCallsPage *
@@ -162,6 +172,8 @@ ensure_calls (KcWindow *self)
     return self->calls;
 
   self->calls = g_object_new (KC_TYPE_CALLS_PAGE, NULL);
+  g_signal_connect_object (self->calls, "open-url", G_CALLBACK (on_open_url), self,
+                           G_CONNECT_SWAPPED);
   adw_bin_set_child (self->calls_bin, GTK_WIDGET (self->calls));
   if (self->engine != NULL)
     kc_calls_page_set_engine (self->calls, self->engine);
@@ -353,6 +365,8 @@ kc_window_set_engine (KcWindow *self,
       kc_dashboard_page_set_tracker (self->dashboard, kc_engine_get_tracker (engine));
       kc_dashboard_page_set_sync (self->dashboard, kc_engine_get_sync (engine));
       kc_dashboard_page_set_follow_up (self->dashboard, kc_engine_get_follow_up (engine));
+      kc_dashboard_page_set_caller_context (self->dashboard,
+                                            kc_engine_get_caller_context (engine));
     }
   if (self->calls != NULL)
     kc_calls_page_set_engine (self->calls, engine);

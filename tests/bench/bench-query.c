@@ -13,12 +13,16 @@
  *                into the follow-up
  *   call_backs   the callers still to be called back (the dashboard's and
  *                the tray's list)
+ *   caller       a caller's history as the pop-up shows it: calls of the
+ *                last 7 days and the last call of the other party of a
+ *                random row, and the line that says it
  * and prints the median and the worst of each, in ms.
  *
  * usage: bench-query DB_PATH [ROUNDS]
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include "core/kc-caller-summary.h"
 #include "core/kc-history-model.h"
 #include "core/kc-store-call-back.h"
 #include "core/kc-store-stats.h"
@@ -175,5 +179,25 @@ main (int   argc,
       g_array_append_val (times, t);
     }
   report ("call_backs", times);
+  for (guint i = 0; i < rounds; i++)
+    {
+      g_autoptr (KcRecord) call = row_at (store, g_random_int_range (0, (gint32) n_rows));
+      const char *number = call->direction == KC_DIRECTION_INCOMING ? call->from_number
+                                                                    : call->to_number;
+      g_autoptr (GDateTime) now = g_date_time_new_from_unix_local (newest->start_time);
+      KcCallerHistory history;
+      g_autofree char *line = NULL;
+      double t = kc_bench_now_ms ();
+
+      if (!kc_store_get_caller_history (store, number,
+                                        kc_caller_summary_since (newest->start_time), &history,
+                                        &error))
+        g_error ("%s", error->message);
+      line = kc_caller_summary_format (&history, now);
+      t = kc_bench_now_ms () - t;
+      g_assert (history.has_last);
+      g_array_append_val (times, t);
+    }
+  report ("caller", times);
   return EXIT_SUCCESS;
 }
