@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kc-cli.h"
 #include "kc-demo.h"
@@ -68,4 +69,25 @@ kc_cli_start (gboolean      demo,
   if (config->ami_password_from_environment)
     kc_cli_say_error ("%s", kc_config_ami_password_warning ());
   return g_steal_pointer (&config);
+}
+
+gboolean
+kc_cli_parse_day (const char *text,
+                  GDate      *day)
+{
+  guint64 year, month, mday;
+  g_auto (GStrv) parts = NULL;
+
+  if (text == NULL || strlen (text) != 10 || text[4] != '-' || text[7] != '-')
+    return FALSE;
+  parts = g_strsplit (text, "-", 3);
+  /* Digits only: g_ascii_string_to_unsigned takes no sign nor space */
+  if (!g_ascii_string_to_unsigned (parts[0], 10, 1, 9999, &year, NULL) ||
+      !g_ascii_string_to_unsigned (parts[1], 10, 1, 12, &month, NULL) ||
+      !g_ascii_string_to_unsigned (parts[2], 10, 1, 31, &mday, NULL) ||
+      !g_date_valid_dmy ((GDateDay) mday, (GDateMonth) month, (GDateYear) year))
+    return FALSE;
+  g_date_clear (day, 1);
+  g_date_set_dmy (day, (GDateDay) mday, (GDateMonth) month, (GDateYear) year);
+  return TRUE;
 }

@@ -25,4 +25,9 @@ KcConfig *kc_cli_start     (gboolean      demo,
                             KcSimServer **sim,
                             int          *exit_status);
 
+/* A day given as exactly YYYY-MM-DD, one that exists (--stats, --since,
+ * --until); FALSE for anything else */
+gboolean  kc_cli_parse_day (const char *text,
+                            GDate      *day);
+
 G_END_DECLS

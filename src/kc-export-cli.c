@@ -7,9 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "core/kc-export.h"
 #include "kc-cli.h"
@@ -25,18 +23,12 @@ local_midnight (const char *text,
 {
   g_autoptr (GDateTime) midnight = NULL;
   g_autoptr (GDateTime) moved = NULL;
-  guint64 year, month, day;
-  g_auto (GStrv) parts = NULL;
+  GDate day;
 
-  if (text == NULL || strlen (text) != 10 || text[4] != '-' || text[7] != '-')
+  if (!kc_cli_parse_day (text, &day))
     return FALSE;
-  parts = g_strsplit (text, "-", 3);
-  if (!g_ascii_string_to_unsigned (parts[0], 10, 1, 9999, &year, NULL) ||
-      !g_ascii_string_to_unsigned (parts[1], 10, 1, 12, &month, NULL) ||
-      !g_ascii_string_to_unsigned (parts[2], 10, 1, 31, &day, NULL) ||
-      !g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) year))
-    return FALSE;
-  midnight = g_date_time_new_local ((int) year, (int) month, (int) day, 0, 0, 0);
+  midnight = g_date_time_new_local (g_date_get_year (&day), g_date_get_month (&day),
+                                    g_date_get_day (&day), 0, 0, 0);
   moved = midnight ? g_date_time_add_days (midnight, days) : NULL;
   if (moved == NULL)
     return FALSE;

@@ -9,7 +9,6 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "core/kc-config.h"
 #include "core/kc-store-stats.h"
@@ -38,24 +37,16 @@ kc_stats_cli_requested (void)
   return requested;
 }
 
-/* Exactly YYYY-MM-DD, a day that exists; midday of it in the local time
- * zone, or NULL */
+/* Midday of the day TEXT names, in the local time zone, or NULL */
 static GDateTime *
 parse_date (const char *text)
 {
-  int y, m, d;
+  GDate day;
 
-  if (strlen (text) != 10 || text[4] != '-' || text[7] != '-')
+  if (!kc_cli_parse_day (text, &day))
     return NULL;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && !g_ascii_isdigit (text[i]))
-      return NULL;
-  y = atoi (text);
-  m = atoi (text + 5);
-  d = atoi (text + 8);
-  if (y < 1 || !g_date_valid_dmy (d, m, y))
-    return NULL;
-  return g_date_time_new_local (y, m, d, 12, 0, 0);
+  return g_date_time_new_local (g_date_get_year (&day), g_date_get_month (&day),
+                                g_date_get_day (&day), 12, 0, 0);
 }
 
 static char *
