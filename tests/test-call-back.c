@@ -372,9 +372,11 @@ test_upgrade (Fixture       *f,
   add_cdr (f, make_record ("b2", OPERATOR, CALLER2, f->t0 + 30, KC_CALL_STATUS_ANSWERED));
   g_clear_object (&f->store);
 
-  /* Back to schema v4 */
+  /* Back to schema v4: the caller context's v6 undone, then v5 */
   g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db,
+                                 "DROP INDEX calls_party_start; DROP TABLE directory;"
+                                 "DROP TABLE caller_names;"
                                  "DROP TRIGGER follow_up_changed; DROP TRIGGER follow_up_removed;"
                                  "DROP TABLE follow_up; DROP TABLE follow_up_done;"
                                  "DROP VIEW follow_up_source; DROP TABLE follow_up_state;"

@@ -453,7 +453,9 @@ find_cut_texts (GtkWidget *root,
           int width;
 
           pango_layout_get_pixel_size (layout, &width, NULL);
-          if (width > gtk_widget_get_width (child))
+          /* A name may be cut short where its tooltip has it whole */
+          if (width > gtk_widget_get_width (child) &&
+              g_strcmp0 (gtk_widget_get_tooltip_text (child), text) != 0)
             g_ptr_array_add (cut, g_strdup_printf ("%s (%d px in %d)", text, width,
                                                    gtk_widget_get_width (child)));
         }
@@ -464,7 +466,9 @@ find_cut_texts (GtkWidget *root,
 /* The history's columns are as wide as their widest text can be, whatever
  * rows are on screen: the longest phone number, hours of talk, the longest
  * status are shown whole, also in a phone-width window, where the table
- * scrolls sideways and its columns get no more than they ask for. */
+ * scrolls sideways and its columns get no more than they ask for. Only a
+ * name (here the PBX's directory's) may be cut short, whole in its
+ * tooltip. */
 static void
 test_history_texts_whole (Fixture       *f,
                           gconstpointer  data)

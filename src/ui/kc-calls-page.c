@@ -248,7 +248,8 @@ setup_cell (GtkSignalListItemFactory *factory,
        * may have changed, and the view keeps 200 rows: a label per cell made
        * each scroll frame measure them all. The columns are as wide as
        * their texts can be, so nothing is cut short but numbers longer than
-       * E.164's (ellipsized); on a narrow window the table scrolls sideways. */
+       * E.164's and long names (ellipsized, the name whole in its tooltip);
+       * on a narrow window the table scrolls sideways. */
       guint chars = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "chars"));
 
       if (chars == 0)
