@@ -147,30 +147,6 @@ append_field (GString    *out,
     g_string_append_c (out, '"');
 }
 
-/* The words the history shows */
-static const char *
-direction_text (KcDirection direction)
-{
-  return direction == KC_DIRECTION_INCOMING ? _("Incoming") : _("Outgoing");
-}
-
-static const char *
-status_text (const KcRecord *record)
-{
-  switch (record->status)
-    {
-    case KC_CALL_STATUS_ANSWERED:
-      return _("Answered");
-    case KC_CALL_STATUS_MISSED:
-      return record->voicemail ? _("Missed, voicemail") : _("Missed");
-    case KC_CALL_STATUS_BUSY:
-      return _("Busy");
-    case KC_CALL_STATUS_FAILED:
-    default:
-      return _("Failed");
-    }
-}
-
 void
 kc_export_append_row (GString        *out,
                       const KcRecord *record,
@@ -188,7 +164,7 @@ kc_export_append_row (GString        *out,
   g_string_append_c (out, ',');
   append_field (out, record->call_id, FALSE);
   g_string_append_c (out, ',');
-  append_field (out, direction_text (record->direction), FALSE);
+  append_field (out, kc_record_direction_text (record), FALSE);
   g_string_append_c (out, ',');
   append_field (out, record->from_number, TRUE);
   g_string_append_c (out, ',');
@@ -210,7 +186,7 @@ kc_export_append_row (GString        *out,
   g_string_append_c (out, ',');
   append_digits (out, MAX (record->answered, 0), 1);
   g_string_append_c (out, ',');
-  append_field (out, status_text (record), FALSE);
+  append_field (out, kc_record_status_text (record), FALSE);
   g_string_append_c (out, ',');
   append_field (out, record->recording_path, FALSE);
   g_string_append (out, "\r\n");

@@ -36,6 +36,11 @@ typedef struct
 KcRecord *kc_record_new  (void);
 void      kc_record_free (KcRecord *record);
 
+/* The words the history shows for a call's direction and outcome (the
+ * history page, the CSV export), in the user's language */
+const char *kc_record_direction_text (const KcRecord *record);
+const char *kc_record_status_text    (const KcRecord *record);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KcRecord, kc_record_free)
 
 G_END_DECLS

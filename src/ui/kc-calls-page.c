@@ -102,23 +102,6 @@ record_party (const KcRecord *record)
   return record->direction == KC_DIRECTION_INCOMING ? record->from_number : record->to_number;
 }
 
-static const char *
-status_text (const KcRecord *record)
-{
-  switch (record->status)
-    {
-    case KC_CALL_STATUS_ANSWERED:
-      return _("Answered");
-    case KC_CALL_STATUS_MISSED:
-      return record->voicemail ? _("Missed, voicemail") : _("Missed");
-    case KC_CALL_STATUS_BUSY:
-      return _("Busy");
-    case KC_CALL_STATUS_FAILED:
-    default:
-      return _("Failed");
-    }
-}
-
 static KcPlayerBar *
 ensure_player_bar (KcCallsPage *self)
 {
@@ -209,7 +192,7 @@ column_chars (KcCallsPage *self,
           {
             KcRecord record = { .status = statuses[i], .voicemail = voicemail };
 
-            chars = MAX (chars, text_chars (self, status_text (&record), FALSE));
+            chars = MAX (chars, text_chars (self, kc_record_status_text (&record), FALSE));
           }
       return chars;
     case COLUMN_DIRECTION:
@@ -350,7 +333,7 @@ bind_cell (GtkSignalListItemFactory *factory,
       gtk_inscription_set_text (GTK_INSCRIPTION (child), text);
       return;
     case COLUMN_STATUS:
-      gtk_inscription_set_text (GTK_INSCRIPTION (child), status_text (record));
+      gtk_inscription_set_text (GTK_INSCRIPTION (child), kc_record_status_text (record));
       return;
     case COLUMN_RECORDING:
       gtk_widget_set_visible (child, record->recording_id != NULL);
