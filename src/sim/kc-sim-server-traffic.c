@@ -225,13 +225,20 @@ traffic_start_call (KcSimServer *self)
   gboolean incoming;
   guint ring_ms;
 
-  /* A caller not answered before comes back, or a regular customer calls */
+  /* A caller not answered before comes back, or a regular customer calls;
+   * a phone makes one call at a time (two calls from one number within a
+   * second are one call with two legs to the tracker, as a ring group's) */
   if (repeat < REPEAT_PERCENT && self->traffic_missed->len > 0)
     {
-      g_free (mobile);
-      mobile = g_strdup (g_ptr_array_index (self->traffic_missed,
-                                            g_rand_int_range (rand, 0,
-                                                              self->traffic_missed->len)));
+      const char *again = g_ptr_array_index (self->traffic_missed,
+                                             g_rand_int_range (rand, 0,
+                                                               self->traffic_missed->len));
+
+      if (!is_on_a_call (self, again))
+        {
+          g_free (mobile);
+          mobile = g_strdup (again);
+        }
     }
   else
     maybe_regular (self, &mobile);
