@@ -234,6 +234,19 @@ kc_sim_handle_jsonrpc (SoupServer        *server,
   if (fault != KC_SIM_FAULT_NONE)
     self->fault_counts[fault]++;
 
+  /* The client asked after the calls ringing now: with a poll, or with the
+   * login it needs first (after a restart or an expired session), which,
+   * faulted, kept it from seeing them as much as a faulted poll */
+  if (strcmp (method, "Status.getCalls") == 0 ||
+      (strcmp (method, "Session.login") == 0 && fault != KC_SIM_FAULT_NONE))
+    for (guint i = 0; i < self->calls->len; i++)
+      {
+        SimCall *call = g_ptr_array_index (self->calls, i);
+
+        if (call->answer_us == 0)
+          call->ringing_requests++;
+      }
+
   if (strcmp (method, "Session.login") == 0)
     {
       rpc_login (self, msg, params, result, &error);
@@ -245,15 +258,6 @@ kc_sim_handle_jsonrpc (SoupServer        *server,
                                                    error));
       return;
     }
-
-  if (strcmp (method, "Status.getCalls") == 0)
-    for (guint i = 0; i < self->calls->len; i++)
-      {
-        SimCall *call = g_ptr_array_index (self->calls, i);
-
-        if (call->answer_us == 0)
-          call->ringing_requests++;
-      }
 
   for (entry = 0; entry < G_N_ELEMENTS (rpc_methods); entry++)
     if (strcmp (method, rpc_methods[entry].name) == 0)

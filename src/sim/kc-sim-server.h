@@ -299,9 +299,10 @@ guint        kc_sim_server_get_restart_count (KcSimServer *self);
  * `extension_digits` (see kc_classify_call and shared/kerio-operator-api.md):
  * toward the extension, or from a number longer than extension_digits, is
  * kiruvchi. rangMs is how long the call rang (until answered or gone);
- * ringingRequests how many Status.getCalls requests arrived while it rang,
- * and ringingPolls how many of them were answered in full, without a
- * fault and within a valid session, listing it as ringing. legs is how many
+ * ringingRequests how many Status.getCalls requests (and faulted logins)
+ * arrived while it rang, and ringingPolls how many of the polls were
+ * answered in full, without a fault and within a valid session, listing it
+ * as ringing. legs is how many
  * distinct rows it showed in Status.getCalls (in the dialect then spoken).
  * group, rang and answeredBy are there for a ring group call only. With an
  * extension, a ring group call is tracked when it rang that extension,
