@@ -2184,8 +2184,9 @@ test_traffic_missed_come_back (Fixture       *fx,
   g_test_message ("%u calls not answered, %u callers reached later", missed, reached);
   g_assert_cmpuint (missed, >, 10);
   /* Callers not answered are reached later, within 250 calls, though none
-   * can call again in the first seconds, while their first calls ring */
-  g_assert_cmpuint (reached, >=, 3);
+   * can call again while their first call rings (up to 15 s) nor in the
+   * 3 s after it; a random number comes again once in millions */
+  g_assert_cmpuint (reached, >=, 2);
 }
 
 /* About a quarter of the incoming calls go to ring group 800, which rings

@@ -267,6 +267,7 @@ struct _KcSimServer
   guint         traffic_source;
   GPtrArray    *traffic_calls; /* of the generator */
   GPtrArray    *traffic_missed; /* numbers whose last call went unanswered, oldest first */
+  GHashTable   *traffic_ended;  /* number -> when its last call ended (monotonic µs) */
 };
 
 /* kc-sim-server.c */

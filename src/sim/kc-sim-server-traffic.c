@@ -12,6 +12,7 @@ typedef struct
 {
   KcSimServer    *self;
   char           *call_id;
+  char           *mobile;    /* the party who is not an operator */
   char           *answer_at; /* of a ring group call: who answers */
   KcSimCdrStatus  outcome;
   guint           talk_ms;
@@ -36,6 +37,10 @@ const char *const kc_sim_operator_names[KC_SIM_N_OPERATORS] = {
  * second, most still ringing */
 #define MISSED_CALLERS_MAX 64
 #define REPEAT_PERCENT 25
+/* Nobody dials again sooner than this after hanging up: two calls from one
+ * number whose starts are a second apart are one call to the tracker (the
+ * legs of a ring group start so) */
+#define REDIAL_US (3 * G_USEC_PER_SEC)
 
 const char *const kc_sim_mobile_prefixes[KC_SIM_N_MOBILE_PREFIXES] = {
   "+99890", "+99891", "+99893", "+99894", "+99895", "+99897", "+99898", "+99899",
@@ -48,6 +53,7 @@ kc_sim_traffic_call_free (gpointer data)
 
   g_clear_handle_id (&call->source, g_source_remove);
   g_free (call->call_id);
+  g_free (call->mobile);
   g_free (call->answer_at);
   g_free (call);
 }
@@ -68,6 +74,26 @@ random_talk_ms (KcSimServer *self)
 }
 
 static gboolean
+ended_long_ago (gpointer key,
+                gpointer value,
+                gpointer user_data)
+{
+  return *(gint64 *) user_data - *(gint64 *) value >= REDIAL_US;
+}
+
+/* Who hung up when, as long as it matters */
+static void
+note_ended (KcSimServer *self,
+            const char  *number)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (g_hash_table_size (self->traffic_ended) >= 256)
+    g_hash_table_foreach_remove (self->traffic_ended, ended_long_ago, &now);
+  g_hash_table_insert (self->traffic_ended, g_strdup (number), g_memdup2 (&now, sizeof now));
+}
+
+static gboolean
 traffic_call_step (gpointer data)
 {
   TrafficCall *call = data;
@@ -83,6 +109,7 @@ traffic_call_step (gpointer data)
       return G_SOURCE_REMOVE;
     }
   kc_sim_server_end_call (self, call->call_id, call->outcome);
+  note_ended (self, call->mobile);
   g_ptr_array_remove_fast (self->traffic_calls, call);
   return G_SOURCE_REMOVE;
 }
@@ -192,6 +219,17 @@ is_on_a_call (KcSimServer *self,
   return FALSE;
 }
 
+/* Not on a call, nor just off one */
+static gboolean
+is_free (KcSimServer *self,
+         const char  *number)
+{
+  const gint64 *ended = g_hash_table_lookup (self->traffic_ended, number);
+
+  return !is_on_a_call (self, number) &&
+         (ended == NULL || g_get_monotonic_time () - *ended >= REDIAL_US);
+}
+
 /* Three calls in ten are with a regular customer, whom the CRM knows and
  * whose earlier calls the history holds; one not already on a call */
 static void
@@ -203,7 +241,7 @@ maybe_regular (KcSimServer  *self,
   if (g_rand_int_range (self->traffic_rand, 0, 100) >= 30)
     return;
   regular = kc_sim_crm_regular (self, g_rand_int (self->traffic_rand));
-  if (regular == NULL || is_on_a_call (self, regular))
+  if (regular == NULL || !is_free (self, regular))
     return;
   g_free (*mobile);
   *mobile = g_strdup (regular);
@@ -235,12 +273,12 @@ traffic_start_call (KcSimServer *self)
       guint len = self->traffic_missed->len;
       guint first = g_rand_int_range (rand, 0, len);
 
-      /* From a random one on, the first whose missed call has ended */
+      /* From a random one on, the first who is off the phone */
       for (guint i = 0; i < len; i++)
         {
           const char *again = g_ptr_array_index (self->traffic_missed, (first + i) % len);
 
-          if (!is_on_a_call (self, again))
+          if (is_free (self, again))
             {
               g_free (mobile);
               mobile = g_strdup (again);
@@ -255,6 +293,7 @@ traffic_start_call (KcSimServer *self)
     caller_name = caller_names[g_rand_int_range (rand, 0, G_N_ELEMENTS (caller_names))];
 
   call->self = self;
+  call->mobile = g_strdup (mobile);
   /* An operator already on an outgoing call gets a call instead */
   incoming = g_rand_int_range (rand, 0, 100) < 70 || is_calling (self, extension);
   if (incoming)

@@ -59,6 +59,7 @@ kc_sim_server_finalize (GObject *object)
   g_clear_handle_id (&self->up_source, g_source_remove);
   g_clear_pointer (&self->traffic_calls, g_ptr_array_unref);
   g_clear_pointer (&self->traffic_missed, g_ptr_array_unref);
+  g_clear_pointer (&self->traffic_ended, g_hash_table_unref);
   g_clear_pointer (&self->pending_cdrs, g_ptr_array_unref);
   g_clear_pointer (&self->traffic_rand, g_rand_free);
   g_clear_pointer (&self->fault_rand, g_rand_free);
@@ -120,6 +121,7 @@ kc_sim_server_init (KcSimServer *self)
   self->request_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->traffic_calls = g_ptr_array_new_with_free_func (kc_sim_traffic_call_free);
   self->traffic_missed = g_ptr_array_new_with_free_func (g_free);
+  self->traffic_ended = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->traffic_max_talk = KC_SIM_TRAFFIC_MAX_TALK;
   self->fault_rand = g_rand_new_with_seed (0);
   self->restart_down_for = -1;
