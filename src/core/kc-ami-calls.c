@@ -347,11 +347,19 @@ kc_ami_calls_handle_event (KcAmiCalls   *self,
   return TRUE;
 }
 
+static gboolean row_hung_up (KcAmiCalls         *self,
+                             const KcActiveCall *row);
+
 void
 kc_ami_calls_clear (KcAmiCalls *self)
 {
   g_return_if_fail (KC_IS_AMI_CALLS (self));
-  /* The last poll stays: it is what the calls under way are known by */
+  /* The last poll stays: it is what the calls under way are known by. Not
+   * its rows of calls AMI saw end: with the hang-ups forgotten, they would
+   * be taken for calls under way until the next poll, and pop up again. */
+  for (guint i = self->poll_rows->len; i > 0; i--)
+    if (row_hung_up (self, g_ptr_array_index (self->poll_rows, i - 1)))
+      g_ptr_array_remove_index (self->poll_rows, i - 1);
   g_hash_table_remove_all (self->channels);
   g_ptr_array_set_size (self->hung_up, 0);
   self->cleared_us = g_get_real_time ();
@@ -378,17 +386,13 @@ starts_agree (gint64 a_us,
   return ABS (a_us - b_us) <= (START_SLACK + 1) * G_USEC_PER_SEC;
 }
 
-/* Whether the poll's row is a channel AMI knows, alive or hung up */
+/* Whether the poll's row is a channel AMI saw hang up */
 static gboolean
-row_is_known (KcAmiCalls         *self,
-              const KcActiveCall *row)
+row_hung_up (KcAmiCalls         *self,
+             const KcActiveCall *row)
 {
   gint64 start_us = row_start_us (row, self->poll_us);
-  GHashTableIter iter;
-  Channel *channel;
 
-  if (row->id && g_hash_table_contains (self->channels, row->id))
-    return TRUE;
   for (guint i = 0; i < self->hung_up->len; i++)
     {
       HungUp *entry = g_ptr_array_index (self->hung_up, i);
@@ -402,6 +406,22 @@ row_is_known (KcAmiCalls         *self,
                                    : starts_agree (start_us, entry->created_us))))
         return TRUE;
     }
+  return FALSE;
+}
+
+/* Whether the poll's row is a channel AMI knows, alive or hung up */
+static gboolean
+row_is_known (KcAmiCalls         *self,
+              const KcActiveCall *row)
+{
+  gint64 start_us = row_start_us (row, self->poll_us);
+  GHashTableIter iter;
+  Channel *channel;
+
+  if (row->id && g_hash_table_contains (self->channels, row->id))
+    return TRUE;
+  if (row_hung_up (self, row))
+    return TRUE;
   /* A PBX whose rows carry other ids (the SDK's shape): by the parties.
    * Not the row of the channel a call began with, when AMI did not see that
    * one (the call began before AMI came up): it has the same parties as
