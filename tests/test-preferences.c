@@ -689,6 +689,51 @@ test_leaving_row_saves (Fixture       *f,
   g_assert_cmpuint (f->applied, ==, 1);
 }
 
+/* Makes the window the active one again, for as long as another window
+ * (of another test on the same display) takes it */
+static gboolean
+made_active (Fixture *f)
+{
+  if (!gtk_window_is_active (GTK_WINDOW (f->window)))
+    gtk_window_present (GTK_WINDOW (f->window));
+  return gtk_window_is_active (GTK_WINDOW (f->window));
+}
+
+/* Going to another window is not leaving the row: an edit half typed stays
+ * as typed, and is taken once the operator is back and moves on */
+static void
+test_other_window_keeps_edit (Fixture       *f,
+                              gconstpointer  data)
+{
+  GtkWidget *server_row = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "_Server");
+  GtkWidget *user_row = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "_User name");
+  GtkWindow *other;
+  g_autofree char *saved = NULL;
+
+  g_assert_true (gtk_widget_grab_focus (server_row));
+  KC_TEST_WAIT_UNTIL (made_active (f), 10);
+  enter (f, "_Server", "pbx.example.u");
+  other = GTK_WINDOW (gtk_window_new ());
+  gtk_window_present (other);
+  KC_TEST_WAIT_UNTIL (!gtk_window_is_active (GTK_WINDOW (f->window)), 10);
+  kc_test_run_for (0.3);
+  saved = g_settings_get_string (f->settings, "pbx-host");
+  g_assert_cmpstr (saved, ==, "");
+  g_assert_cmpuint (f->applied, ==, 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (server_row)), ==, "pbx.example.u");
+
+  /* Back, the typing goes on; the focus moves on whether or not the window
+   * is the active one when it does */
+  gtk_window_destroy (other);
+  gtk_window_present (GTK_WINDOW (f->window));
+  enter (f, "_Server", "pbx.example.uz");
+  g_assert_true (gtk_widget_grab_focus (user_row));
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "pbx-host");
+  g_assert_cmpstr (saved, ==, "pbx.example.uz");
+  g_assert_cmpuint (f->applied, ==, 1);
+}
+
 static void
 test_password_in_keyring_only (Fixture       *f,
                                gconstpointer  data)
@@ -1565,6 +1610,7 @@ main (int   argc,
   ADD ("server-validated", test_server_validated, NULL);
   ADD ("extension-digits-only", test_extension_digits_only, NULL);
   ADD ("leaving-row-saves", test_leaving_row_saves, NULL);
+  ADD ("other-window-keeps-edit", test_other_window_keeps_edit, NULL);
   ADD ("password-in-keyring-only", test_password_in_keyring_only, NULL);
   ADD ("closing-saves-edits", test_closing_saves_edits, NULL);
   ADD ("test-connection/ok", test_connection_ok, NULL);

@@ -469,11 +469,10 @@ has_unsaved_text (KcAmiGroup  *self,
 
 /* Leaving a row with an edit applies it, as in the rest of the window */
 static void
-entry_left_cb (GtkEventControllerFocus *controller,
-               KcAmiGroup              *self)
+entry_left_cb (gpointer     owner,
+               AdwEntryRow *row)
 {
-  AdwEntryRow *row =
-    ADW_ENTRY_ROW (gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (controller)));
+  KcAmiGroup *self = owner;
 
   if (!is_disposed (self) && has_unsaved_text (self, row))
     kc_entry_row_take_edit (row);
@@ -821,7 +820,6 @@ kc_ami_group_class_init (KcAmiGroupClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, username_applied_cb);
   gtk_widget_class_bind_template_callback (widget_class, password_applied_cb);
   gtk_widget_class_bind_template_callback (widget_class, password_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, entry_left_cb);
   gtk_widget_class_bind_template_callback (widget_class, test_clicked_cb);
 }
 
@@ -830,4 +828,7 @@ kc_ami_group_init (KcAmiGroup *self)
 {
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  kc_entry_row_watch_left (self->address_row, entry_left_cb, self);
+  kc_entry_row_watch_left (self->username_row, entry_left_cb, self);
+  kc_entry_row_watch_left (self->password_row, entry_left_cb, self);
 }

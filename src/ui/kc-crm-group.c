@@ -11,6 +11,7 @@
 
 #include "core/kc-crm.h"
 #include "kc-crm-group.h"
+#include "kc-entry-rows.h"
 
 struct _KcCrmGroup
 {
@@ -139,10 +140,10 @@ has_unsaved_text (KcCrmGroup  *self,
 
 /* Leaving a row applies its edit, as in the rest of the window */
 static void
-row_left_cb (KcCrmGroup         *self,
-             GtkEventController *controller)
+row_left_cb (gpointer     owner,
+             AdwEntryRow *row)
 {
-  AdwEntryRow *row = ADW_ENTRY_ROW (gtk_event_controller_get_widget (controller));
+  KcCrmGroup *self = owner;
 
   if (self->settings == NULL || !has_unsaved_text (self, row))
     return;
@@ -213,11 +214,12 @@ kc_crm_group_class_init (KcCrmGroupClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KcCrmGroup, error_label);
   gtk_widget_class_bind_template_callback (widget_class, row_applied_cb);
   gtk_widget_class_bind_template_callback (widget_class, row_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, row_left_cb);
 }
 
 static void
 kc_crm_group_init (KcCrmGroup *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  kc_entry_row_watch_left (self->lookup_row, row_left_cb, self);
+  kc_entry_row_watch_left (self->page_row, row_left_cb, self);
 }

@@ -26,6 +26,19 @@ void      kc_entry_row_set_error   (AdwEntryRow *row,
 /* Applies the edit of a row being left, as its apply button would */
 void      kc_entry_row_take_edit   (AdwEntryRow *row);
 
+typedef void (*KcEntryRowLeftFunc) (gpointer     owner,
+                                    AdwEntryRow *row);
+
+/* Calls left (owner, row) each time the focus of row's window moves from
+ * row to another of its widgets. The window going to the background is not
+ * leaving the row: the focus is still there when the operator comes back,
+ * and an edit half typed is not taken (a focus controller's "leave" is
+ * emitted then too). The watch goes with the row; owner must outlive it
+ * or check it is not disposed. */
+void      kc_entry_row_watch_left  (AdwEntryRow        *row,
+                                    KcEntryRowLeftFunc  left,
+                                    gpointer            owner);
+
 /* A weak reference to object for a callback (give it as user data), and
  * the object back from it (transfer full, or NULL when it is gone); the
  * second frees the reference. */

@@ -190,8 +190,11 @@ has_unsaved_text (KcEventsGroup *self)
 
 /* Leaving the row applies an edit, as in the rest of the window */
 static void
-address_left_cb (KcEventsGroup *self)
+address_left_cb (gpointer     owner,
+                 AdwEntryRow *row)
 {
+  KcEventsGroup *self = owner;
+
   if (self->settings != NULL && has_unsaved_text (self))
     kc_entry_row_take_edit (self->address_row);
 }
@@ -257,11 +260,11 @@ kc_events_group_class_init (KcEventsGroupClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, switch_toggled_cb);
   gtk_widget_class_bind_template_callback (widget_class, address_applied_cb);
   gtk_widget_class_bind_template_callback (widget_class, address_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, address_left_cb);
 }
 
 static void
 kc_events_group_init (KcEventsGroup *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  kc_entry_row_watch_left (self->address_row, address_left_cb, self);
 }

@@ -440,11 +440,10 @@ has_unsaved_text (KcPreferencesWindow *self,
 
 /* Leaving a row with an edit applies it */
 static void
-entry_left_cb (GtkEventControllerFocus *controller,
-               KcPreferencesWindow     *self)
+entry_left_cb (gpointer     owner,
+               AdwEntryRow *row)
 {
-  GtkWidget *widget = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (controller));
-  AdwEntryRow *row = ADW_ENTRY_ROW (widget);
+  KcPreferencesWindow *self = owner;
 
   if (!is_disposed (self) && has_unsaved_text (self, row))
     kc_entry_row_take_edit (row);
@@ -1013,7 +1012,6 @@ kc_preferences_window_class_init (KcPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, password_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, extension_applied_cb);
   gtk_widget_class_bind_template_callback (widget_class, extension_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, entry_left_cb);
   gtk_widget_class_bind_template_callback (widget_class, test_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, trust_clicked_cb);
 }
@@ -1023,6 +1021,10 @@ kc_preferences_window_init (KcPreferencesWindow *self)
 {
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  kc_entry_row_watch_left (self->server_row, entry_left_cb, self);
+  kc_entry_row_watch_left (self->username_row, entry_left_cb, self);
+  kc_entry_row_watch_left (self->password_row, entry_left_cb, self);
+  kc_entry_row_watch_left (self->extension_row, entry_left_cb, self);
 }
 
 KcPreferencesWindow *
