@@ -297,9 +297,13 @@ static void
 start_engine (KcApplication *self)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (KcConfig) config = kc_config_load (&error);
+  g_autoptr (KcConfig) config = NULL;
   PasswordLookup *lookup;
 
+  /* Settings applied by a preferences window closed on the way out */
+  if (self->quitting)
+    return;
+  config = kc_config_load (&error);
   stop_engine (self);
 
   if (config == NULL)
@@ -360,6 +364,27 @@ shutdown_done (GObject      *source,
   g_application_quit (G_APPLICATION (self));
 }
 
+/* Closed as by their close button, so that what is typed in them and not
+ * yet applied is kept, as it would be if the window were closed first */
+static void
+close_preferences (KcApplication *self)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  g_autoptr (GPtrArray) preferences = g_ptr_array_new_with_free_func (g_object_unref);
+
+  /* Looked for among all the windows: a preferences window is transient
+   * for the main one, not one of the application's windows */
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (KC_IS_PREFERENCES_WINDOW (window))
+        g_ptr_array_add (preferences, g_object_ref (window));
+    }
+  for (guint i = 0; i < preferences->len; i++)
+    gtk_window_close (g_ptr_array_index (preferences, i));
+}
+
 static void
 quit_activated (GSimpleAction *action,
                 GVariant      *parameter,
@@ -370,6 +395,7 @@ quit_activated (GSimpleAction *action,
   if (self->quitting)
     return;
   self->quitting = TRUE;
+  close_preferences (self);
   if (self->window)
     gtk_window_destroy (GTK_WINDOW (self->window));
   if (self->engine == NULL)
