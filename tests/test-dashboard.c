@@ -344,9 +344,13 @@ test_narrow (Fixture       *f,
              gconstpointer  data)
 {
   GtkWidget *page = find_type (GTK_WIDGET (f->window), g_type_from_name ("KcDashboardPage"));
-  int width = gtk_widget_get_width (GTK_WIDGET (f->window));
-  int min_width;
+  int width, min_width;
   GtkWidget *done, *chart;
+
+  /* Mapped is not yet laid out */
+  KC_TEST_WAIT_UNTIL (gtk_widget_get_width (GTK_WIDGET (f->window)) > 0, 10);
+  kc_test_run_for (0.2);
+  width = gtk_widget_get_width (GTK_WIDGET (f->window));
 
   /* The window is as narrow as its other parts let it be (the header bar,
    * the history: a little over 360 px here); the dashboard asks for less,
