@@ -1978,6 +1978,7 @@ query_int (KcStore     *self,
   sqlite3_stmt *stmt = NULL;
   int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
 
+  *value = 0;
   if (rc == SQLITE_OK)
     {
       rc = sqlite3_step (stmt);
