@@ -677,6 +677,7 @@ test_leaving_row_saves (Fixture       *f,
 {
   GtkWidget *user_row = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "_User name");
   GtkWidget *extension_row = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "Operator _extension");
+  GtkWidget *lookup_row;
   g_autofree char *saved = NULL;
 
   g_assert_true (gtk_widget_grab_focus (user_row));
@@ -687,6 +688,18 @@ test_leaving_row_saves (Fixture       *f,
   saved = g_settings_get_string (f->settings, "username");
   g_assert_cmpstr (saved, ==, "operator7");
   g_assert_cmpuint (f->applied, ==, 1);
+
+  /* The groups' rows too (their own code, the same rule) */
+  lookup_row = get_widget (window (f), ADW_TYPE_ENTRY_ROW, "_Lookup address");
+  g_assert_true (gtk_widget_grab_focus (lookup_row));
+  gtk_editable_set_text (GTK_EDITABLE (lookup_row), "https://crm.example.uz/?n={number}");
+  g_assert_cmpuint (f->applied, ==, 1);
+  g_assert_true (gtk_widget_grab_focus (get_widget (window (f), ADW_TYPE_ENTRY_ROW,
+                                                    "_Page address")));
+  g_clear_pointer (&saved, g_free);
+  saved = g_settings_get_string (f->settings, "lookup-url");
+  g_assert_cmpstr (saved, ==, "https://crm.example.uz/?n={number}");
+  g_assert_cmpuint (f->applied, ==, 2);
 }
 
 /* Makes the window the active one again, for as long as another window

@@ -145,11 +145,8 @@ row_left_cb (gpointer     owner,
 {
   KcCrmGroup *self = owner;
 
-  if (self->settings == NULL || !has_unsaved_text (self, row))
-    return;
-  adw_entry_row_set_show_apply_button (row, FALSE);
-  adw_entry_row_set_show_apply_button (row, TRUE);
-  save_row (self, row);
+  if (self->settings != NULL && has_unsaved_text (self, row))
+    kc_entry_row_take_edit (row);
 }
 
 void
