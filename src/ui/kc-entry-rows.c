@@ -56,13 +56,13 @@ typedef struct
 static gboolean
 watch_has_focus (LeftWatch *watch)
 {
+  GtkWidget *row = GTK_WIDGET (watch->row);
   GtkWidget *focus;
 
   if (watch->window == NULL)
     return FALSE;
   focus = gtk_window_get_focus (GTK_WINDOW (watch->window));
-  return focus != NULL
-         && (focus == GTK_WIDGET (watch->row) || gtk_widget_is_ancestor (focus, GTK_WIDGET (watch->row)));
+  return focus != NULL && (focus == row || gtk_widget_is_ancestor (focus, row));
 }
 
 /* The window's focus widget changes only when the focus moves inside it,
