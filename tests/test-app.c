@@ -251,6 +251,35 @@ has (GPtrArray  *texts,
   return FALSE;
 }
 
+/* Runs xdotool on display (NULL: the test's own); its output without the
+ * line end, or NULL when it finds nothing */
+static char *
+xdotool (const char *display,
+         ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_auto (GStrv) envp = g_get_environ ();
+  g_autofree char *out = NULL;
+  int status = -1;
+  va_list args;
+
+  if (display != NULL)
+    envp = g_environ_setenv (envp, "DISPLAY", display, TRUE);
+  g_ptr_array_add (argv, (char *) "xdotool");
+  va_start (args, display);
+  for (const char *arg = va_arg (args, const char *); arg; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, envp,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                     &status, NULL))
+    g_error ("xdotool is needed to see and type in the windows");
+  if (status != 0 || out == NULL || *out == '\0')
+    return NULL;
+  return g_strdup (g_strchomp (out));
+}
+
 /* Whether the app has a window mapped on the X display. By its process
  * (GTK sets _NET_WM_PID), not by its title: other UI tests may show windows
  * titled Kerio CTI on the same display at the same time. */
@@ -258,15 +287,11 @@ static gboolean
 window_on_screen (GSubprocess *app)
 {
   g_autofree char *out = NULL;
-  int status = -1;
-  const char *argv[] = { "xdotool", "search", "--onlyvisible", "--pid",
-                         g_subprocess_get_identifier (app), NULL };
 
-  g_assert_nonnull (argv[4]);
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, &out, NULL, &status, NULL))
-    g_error ("xdotool is needed to see the windows on the display");
-  return status == 0 && out && *out;
+  g_assert_nonnull (g_subprocess_get_identifier (app));
+  out = xdotool (NULL, "search", "--onlyvisible", "--pid", g_subprocess_get_identifier (app),
+                 NULL);
+  return out != NULL;
 }
 
 /* Whether the process has an OpenGL driver loaded: Mesa's brings libLLVM,
@@ -553,8 +578,6 @@ free_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
-/* The desktop application serves the events for web pages with its engine,
- * and stops with it */
 static gboolean
 has_incoming_call (GPtrArray *messages)
 {
@@ -564,6 +587,8 @@ has_incoming_call (GPtrArray *messages)
   return FALSE;
 }
 
+/* The desktop application serves the events for web pages with its engine,
+ * and stops with it */
 static void
 test_events_for_web_pages (void)
 {
@@ -643,33 +668,6 @@ private_x_server (char **display)
   close (fds[0]);
   *display = g_strdup_printf (":%d", atoi (number));
   return server;
-}
-
-/* Runs xdotool on display; its output without the line end, or NULL when
- * it finds nothing */
-static char *
-xdotool (const char *display,
-         ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "DISPLAY", display, TRUE);
-  g_autofree char *out = NULL;
-  int status = -1;
-  va_list args;
-
-  g_ptr_array_add (argv, (char *) "xdotool");
-  va_start (args, display);
-  for (const char *arg = va_arg (args, const char *); arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (NULL, (char **) argv->pdata, envp,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
-                     &status, NULL))
-    g_error ("xdotool is needed to type in the windows");
-  if (status != 0 || out == NULL || *out == '\0')
-    return NULL;
-  return g_strdup (g_strchomp (out));
 }
 
 /* Quitting with Preferences open keeps what was typed there and not yet
