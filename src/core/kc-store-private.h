@@ -15,6 +15,24 @@
 
 G_BEGIN_DECLS
 
+/* "KCTI": marks the file as ours, so a foreign database is never migrated */
+#define KC_STORE_APPLICATION_ID 0x4B435449
+
+/* A one-off statement with a single integer answer (0 when it fails) */
+gboolean      kc_store_query_int         (KcStore     *self,
+                                          const char  *sql,
+                                          gint64      *value,
+                                          GError     **error);
+/* One-off statements, no answer */
+gboolean      kc_store_exec_sql          (KcStore     *self,
+                                          const char  *sql,
+                                          GError     **error);
+
+/* Brings the file's schema to the newest version (kc-store-schema.c), in
+ * one transaction; a file of a newer version is refused */
+gboolean      kc_store_migrate           (KcStore  *self,
+                                          GError  **error);
+
 /* A statement kept for the store's life (a reset one, its bindings
  * cleared, when it comes from the cache): declare it with
  * g_autoptr (KcStoreStmt) so that it is reset when it goes out of scope. */
